@@ -1,0 +1,184 @@
+"""One frozen dataclass per pipeline stage, and ``ScanConfig`` composing them.
+
+Each stage receives only its own config. Every field that changes signatures is listed
+by :meth:`ScanConfig.signature_params`, so a stored index can refuse to mix them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from neardup.errors import ConfigError
+
+__all__ = [
+    "CandidateConfig",
+    "ClusterConfig",
+    "NormalizeConfig",
+    "PassageConfig",
+    "ScanConfig",
+    "ShingleConfig",
+    "SignatureConfig",
+    "VerifyConfig",
+]
+
+#: datasketch's MinHash permutation scheme our signatures reproduce bit for bit.
+MINHASH_SCHEME = "affine32"
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class NormalizeConfig:
+    """What matching ignores. All on by default: copies differ in exactly these ways."""
+
+    t2s: bool = True
+    strip_ruby: bool = True
+    fold_placeholders: bool = True
+    casefold: bool = True
+    drop_punctuation: bool = True
+
+
+@dataclass(frozen=True)
+class PassageConfig:
+    """Passage lengths in normalised characters.
+
+    ``min_chars`` merges short paragraphs (a heading, ``同志们：``) into their
+    neighbours; ``max_chars`` cuts long ones into windows overlapping by ``overlap``.
+    """
+
+    min_chars: int = 60
+    max_chars: int = 400
+    overlap: int = 100
+
+    def __post_init__(self) -> None:
+        _check(self.min_chars >= 1, f"min_chars must be >= 1, got {self.min_chars}")
+        _check(
+            self.max_chars >= self.min_chars,
+            f"max_chars ({self.max_chars}) must be >= min_chars ({self.min_chars})",
+        )
+        _check(
+            0 <= self.overlap < self.max_chars,
+            f"overlap must be in [0, max_chars={self.max_chars}), got {self.overlap}",
+        )
+
+
+@dataclass(frozen=True)
+class ShingleConfig:
+    """Character k-grams by default; jieba word k-grams with ``tokens="words"``."""
+
+    ngram: int = 5
+    tokens: Literal["chars", "words"] = "chars"
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.ngram <= 32, f"ngram must be in [1, 32], got {self.ngram}")
+        _check(self.tokens in ("chars", "words"), f"tokens must be 'chars' or 'words', got {self.tokens!r}")
+
+
+@dataclass(frozen=True)
+class SignatureConfig:
+    num_perm: int = 128
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _check(8 <= self.num_perm <= 1024, f"num_perm must be in [8, 1024], got {self.num_perm}")
+        _check(0 <= self.seed < 2**32, f"seed must be in [0, 2**32), got {self.seed}")
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold."""
+
+    threshold: float = 0.5
+    backend: Literal["numpy", "datasketch"] = "numpy"
+    max_bucket: int = 64
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
+        _check(self.backend in ("numpy", "datasketch"), f"backend must be 'numpy' or 'datasketch', got {self.backend!r}")
+        _check(self.max_bucket >= 2, f"max_bucket must be >= 2, got {self.max_bucket}")
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """A candidate pair is a match when its exact Jaccard reaches ``threshold``."""
+
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """``gap``: how many unmatched passages may sit inside one reused region."""
+
+    gap: int = 2
+
+    def __post_init__(self) -> None:
+        _check(self.gap >= 1, f"gap must be >= 1, got {self.gap}")
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    passages: PassageConfig = field(default_factory=PassageConfig)
+    shingle: ShingleConfig = field(default_factory=ShingleConfig)
+    signature: SignatureConfig = field(default_factory=SignatureConfig)
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        threshold: float | None = None,
+        ngram: int | None = None,
+        num_perm: int | None = None,
+        seed: int | None = None,
+        tokens: str | None = None,
+        min_chars: int | None = None,
+        max_chars: int | None = None,
+        overlap: int | None = None,
+        backend: str | None = None,
+    ) -> ScanConfig:
+        """Build a config from the flat option names the CLI and API share (None = default)."""
+
+        def pick(value: Any, default: Any) -> Any:
+            return default if value is None else value
+
+        base = cls()
+        t = pick(threshold, base.verify.threshold)
+        passages = PassageConfig(
+            min_chars=pick(min_chars, base.passages.min_chars),
+            max_chars=pick(max_chars, base.passages.max_chars),
+            overlap=pick(overlap, min(base.passages.overlap, pick(max_chars, base.passages.max_chars) // 4)),
+        )
+        return cls(
+            passages=passages,
+            shingle=ShingleConfig(ngram=pick(ngram, base.shingle.ngram), tokens=pick(tokens, base.shingle.tokens)),
+            signature=SignatureConfig(num_perm=pick(num_perm, base.signature.num_perm), seed=pick(seed, base.signature.seed)),
+            candidates=CandidateConfig(threshold=t, backend=pick(backend, base.candidates.backend)),
+            verify=VerifyConfig(threshold=t),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def signature_params(self) -> dict[str, Any]:
+        """The parameters a stored signature depends on; an index refuses to mix them."""
+        import datasketch
+
+        return {
+            "normalize": asdict(self.normalize),
+            "ngram": self.shingle.ngram,
+            "tokens": self.shingle.tokens,
+            "num_perm": self.signature.num_perm,
+            "seed": self.signature.seed,
+            "minhash_scheme": MINHASH_SCHEME,
+            "datasketch_major": datasketch.__version__.split(".")[0],
+        }
