@@ -47,22 +47,17 @@ class PassageConfig:
     """Passage lengths in normalised characters.
 
     ``min_chars`` merges short paragraphs (a heading, ``同志们：``) into their
-    neighbours; ``max_chars`` cuts long ones into windows overlapping by ``overlap``.
+    neighbours; ``max_chars`` cuts longer ones at content-defined points.
     """
 
     min_chars: int = 60
     max_chars: int = 400
-    overlap: int = 100
 
     def __post_init__(self) -> None:
         _check(self.min_chars >= 1, f"min_chars must be >= 1, got {self.min_chars}")
         _check(
-            self.max_chars >= self.min_chars,
-            f"max_chars ({self.max_chars}) must be >= min_chars ({self.min_chars})",
-        )
-        _check(
-            0 <= self.overlap < self.max_chars,
-            f"overlap must be in [0, max_chars={self.max_chars}), got {self.overlap}",
+            self.max_chars >= 2 * self.min_chars,
+            f"max_chars ({self.max_chars}) must be at least twice min_chars ({self.min_chars})",
         )
 
 
@@ -143,7 +138,6 @@ class ScanConfig:
         tokens: str | None = None,
         min_chars: int | None = None,
         max_chars: int | None = None,
-        overlap: int | None = None,
         backend: str | None = None,
     ) -> ScanConfig:
         """Build a config from the flat option names the CLI and API share (None = default)."""
@@ -156,7 +150,6 @@ class ScanConfig:
         passages = PassageConfig(
             min_chars=pick(min_chars, base.passages.min_chars),
             max_chars=pick(max_chars, base.passages.max_chars),
-            overlap=pick(overlap, min(base.passages.overlap, pick(max_chars, base.passages.max_chars) // 4)),
         )
         return cls(
             passages=passages,

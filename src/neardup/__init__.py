@@ -1,0 +1,43 @@
+"""neardup: find near-duplicate passages and template reuse in text, Chinese first.
+
+>>> from neardup import Document, scan
+>>> a = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改。"
+>>> result = scan([Document("a", a), Document("b", "同志们：" + a)])
+>>> result.stats.clusters
+1
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from neardup.config import ScanConfig
+from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
+from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
+from neardup.read import read_paths
+from neardup.report import render_json, render_text
+from neardup.scan import scan
+
+try:
+    __version__ = version("neardup")
+except PackageNotFoundError:  # running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Cluster",
+    "ConfigError",
+    "Document",
+    "IndexMismatchError",
+    "InputError",
+    "Match",
+    "Member",
+    "NeardupError",
+    "Passage",
+    "ScanConfig",
+    "ScanResult",
+    "__version__",
+    "read_paths",
+    "render_json",
+    "render_text",
+    "scan",
+]

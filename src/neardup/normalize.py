@@ -1,0 +1,178 @@
+"""Text -> matching form, with an exact map back to the original offsets.
+
+Copies of a Chinese speech differ in ways that say nothing about copying: traditional
+vs simplified characters, full-width forms, pinyin ruby glosses left behind by a web
+page (``創(chuàng )建``), punctuation and spacing, and blanks left for the next user
+(``xx市``, ``20xx年``, ``X县``). Matching ignores all of them. Each normalised
+character remembers the original span ``[start, end)`` it came from, so every result
+can be reported in the user's own text.
+
+The per-character mapping (NFKC, case folding, OpenCC t2s, dropping punctuation) is
+computed once per distinct character and applied with ``str.translate``, which keeps the
+stage at C speed; the offset map comes from the per-character output lengths.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.config import NormalizeConfig
+
+__all__ = ["SLOT", "Normalized", "normalize"]
+
+#: What a run of placeholder characters folds to (a private-use code point, so it
+#: never collides with real text).
+SLOT = "\ue000"
+
+_PINYIN = "a-zāáǎàēéěèêīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+_RUBY = re.compile(rf"(?<=[\u3400-\u9fff\uf900-\ufaff])\([{_PINYIN}]{{1,7}}\s?\)")
+# Blanks left in templates: x/X/×/*/某/○/□ runs, possibly mixed with digits (20xx,
+# 202x), but not letters inside a Latin word. Applied after case folding and NFKC.
+_PLACEHOLDER_CHARS = "x×*某○□"
+_PLACEHOLDER = re.compile(r"(?<![a-wyz])[0-9]*[x×*某○□]+(?:[0-9]*[x×*某○□]+)*[0-9]*(?![a-wyz])")
+_KEEP_SYMBOLS = frozenset(_PLACEHOLDER_CHARS + SLOT)
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalised text and, per normalised character, its original ``[start, end)``."""
+
+    text: str
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+
+    def original_span(self, norm_start: int, norm_end: int) -> tuple[int, int]:
+        """Original ``[start, end)`` covering normalised ``[norm_start, norm_end)``."""
+        if norm_end <= norm_start:
+            raise ValueError(f"empty normalised range [{norm_start}, {norm_end})")
+        return int(self.start[norm_start]), int(self.end[norm_end - 1])
+
+
+@lru_cache(maxsize=None)
+def _converter(name: str):  # type: ignore[no-untyped-def]
+    import opencc
+
+    return opencc.OpenCC(name)
+
+
+class _CharTable:
+    """Per-character mapping for one NormalizeConfig, grown as new characters appear."""
+
+    def __init__(self, config: NormalizeConfig) -> None:
+        self.config = config
+        self.table: dict[int, str] = {}
+        self.not_one: set[str] = set()  # characters that map to zero or several
+
+    def extend(self, chars: set[str]) -> None:
+        new = sorted(c for c in chars if ord(c) not in self.table)
+        if not new:
+            return
+        mapped = [self._local(c) for c in new]
+        if self.config.t2s:
+            # One OpenCC call for all new characters; one per line keeps it char-level.
+            joined = "\n".join(mapped).replace("\n\n", "\n\u2060\n") if "" in mapped else "\n".join(mapped)
+            converted = _converter("t2s").convert(joined).split("\n")
+            if len(converted) == len(mapped):
+                mapped = [c.replace("\u2060", "") for c in converted]
+        for char, out in zip(new, mapped):
+            self.table[ord(char)] = out
+            if len(out) != 1:
+                self.not_one.add(char)
+
+    def _local(self, char: str) -> str:
+        out = unicodedata.normalize("NFKC", char)
+        if self.config.casefold:
+            out = out.casefold()
+        if self.config.drop_punctuation:
+            out = "".join(c for c in out if c in _KEEP_SYMBOLS or _is_content(c))
+        return out
+
+
+def _is_content(char: str) -> bool:
+    cat = unicodedata.category(char)
+    return cat[0] in "LNM" or cat == "Co"
+
+
+_TABLES: dict[NormalizeConfig, _CharTable] = {}
+
+
+def _table(config: NormalizeConfig) -> _CharTable:
+    table = _TABLES.get(config)
+    if table is None:
+        table = _TABLES[config] = _CharTable(config)
+    return table
+
+
+def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
+    """Return the matching form of ``text`` with its offset map.
+
+    >>> n = normalize("創(chuàng )建20xx年，鄂州！")
+    >>> n.text == "创建" + SLOT + "年鄂州"
+    True
+    >>> n.original_span(2, 3)
+    (11, 15)
+    """
+    config = config or NormalizeConfig()
+    kept_text, kept_idx = _strip_ruby(text) if config.strip_ruby else (text, None)
+    table = _table(config)
+    chars = set(kept_text)
+    table.extend(chars)
+    out = kept_text.translate(table.table)
+    if kept_idx is None:
+        kept_idx = np.arange(len(text), dtype=np.int64)
+    if chars.isdisjoint(table.not_one):
+        start = kept_idx
+    else:
+        start = np.repeat(kept_idx, _output_lengths(kept_text, table.table))
+    end = start + 1
+    if config.fold_placeholders:
+        out, start, end = _fold_placeholders(out, start, end)
+    return Normalized(out, start, end)
+
+
+def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
+    spans = [m.span() for m in _RUBY.finditer(text)]
+    if not spans:
+        return text, None
+    keep = np.ones(len(text), dtype=bool)
+    pieces = []
+    prev = 0
+    for s, e in spans:
+        keep[s:e] = False
+        pieces.append(text[prev:s])
+        prev = e
+    pieces.append(text[prev:])
+    return "".join(pieces), np.flatnonzero(keep).astype(np.int64)
+
+
+def _output_lengths(text: str, table: dict[int, str]) -> npt.NDArray[np.int64]:
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    uniq, inverse = np.unique(codes, return_inverse=True)
+    per_char = np.fromiter((len(table[int(c)]) for c in uniq), dtype=np.int64, count=len(uniq))
+    return per_char[inverse]
+
+
+def _fold_placeholders(
+    text: str, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    runs = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    if not runs:
+        return text, start, end
+    keep = np.ones(len(text), dtype=bool)
+    pieces = []
+    prev = 0
+    new_end = end.copy()
+    for s, e in runs:
+        keep[s + 1 : e] = False
+        new_end[s] = end[e - 1]
+        pieces.append(text[prev:s])
+        pieces.append(SLOT)
+        prev = e
+    pieces.append(text[prev:])
+    return "".join(pieces), start[keep], new_end[keep]

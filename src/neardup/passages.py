@@ -1,0 +1,115 @@
+"""Document -> passages: the units compared, each with original offsets and lines.
+
+Paragraphs (lines) are the natural unit of copying in speeches and reports: offices copy
+a paragraph, rewrite the next. Short lines (headings, ``同志们：``) carry too few
+shingles to compare, so they merge with the following lines up to ``min_chars``; very
+long lines (a whole page with no line breaks) are cut at content-defined points: where a
+rolling hash of the last few characters hits a fixed residue, as backup tools chunk
+files. The same text is cut at the same places wherever it sits, so a copy pasted into
+the middle of another long line produces the same passages as its source; fixed-offset
+windows would slice the two copies at different phases and miss it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neardup.config import PassageConfig
+from neardup.model import Passage
+from neardup.normalize import Normalized
+
+__all__ = ["line_starts", "split_passages"]
+
+
+def line_starts(text: str) -> np.ndarray:
+    """Original offsets where each line begins (line 1 starts at 0)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return np.concatenate(([0], np.flatnonzero(codes == 10) + 1)).astype(np.int64)
+
+
+def split_passages(
+    doc: int, text: str, norm: Normalized, config: PassageConfig | None = None
+) -> list[Passage]:
+    """Cut one document into passages, in reading order.
+
+    >>> from neardup.normalize import normalize
+    >>> text = "标题\\n" + "第一段落的内容" * 10 + "\\n\\n" + "第二段" * 30
+    >>> [(p.line_start, p.line_end) for p in split_passages(0, text, normalize(text))]
+    [(1, 2), (4, 4)]
+    """
+    config = config or PassageConfig()
+    if not norm.text:
+        return []
+    starts = line_starts(text)
+    # Line (0-based) of every normalised character; paragraphs are runs of equal lines.
+    char_line = np.searchsorted(starts, norm.start, side="right") - 1
+    breaks = np.flatnonzero(np.diff(char_line)) + 1
+    para_bounds = np.concatenate(([0], breaks, [len(norm.text)]))
+    ranges = _merge_short(para_bounds, config.min_chars)
+    passages: list[Passage] = []
+    for ns, ne in ranges:
+        for ws, we in _windows(norm.text, ns, ne, config):
+            s, e = norm.original_span(ws, we)
+            passages.append(
+                Passage(
+                    doc=doc,
+                    index=len(passages),
+                    start=s,
+                    end=e,
+                    line_start=int(char_line[ws]) + 1,
+                    line_end=int(char_line[we - 1]) + 1,
+                    norm_start=ws,
+                    norm_end=we,
+                )
+            )
+    return passages
+
+
+def _merge_short(bounds: np.ndarray, min_chars: int) -> list[tuple[int, int]]:
+    """Merge consecutive paragraphs until each reaches ``min_chars`` (the last one joins its predecessor)."""
+    merged: list[tuple[int, int]] = []
+    cur_start = int(bounds[0])
+    for end in bounds[1:]:
+        end = int(end)
+        if end - cur_start >= min_chars:
+            merged.append((cur_start, end))
+            cur_start = end
+    if cur_start < int(bounds[-1]):
+        if merged and int(bounds[-1]) - cur_start < min_chars:
+            merged[-1] = (merged[-1][0], int(bounds[-1]))
+        else:
+            merged.append((cur_start, int(bounds[-1])))
+    return merged
+
+
+_ANCHOR_WIDTH = 8
+
+
+def _cut_points(codes: np.ndarray, min_chars: int, max_chars: int) -> list[int]:
+    """Content-defined cuts: an anchor is where the hash of the preceding 8 chars is 0 mod d."""
+    n = len(codes)
+    mixed = (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20)
+    csum = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(mixed, dtype=np.uint64)))
+    window = csum[_ANCHOR_WIDTH:] - csum[:-_ANCHOR_WIDTH]  # hash of chars [i-8, i)
+    divisor = max(1, (max_chars - min_chars) // 2)
+    anchors = np.flatnonzero(window % np.uint64(divisor) == 0) + _ANCHOR_WIDTH
+    cuts, last = [], 0
+    for a in anchors.tolist():
+        while a - last > max_chars:
+            last += max_chars
+            cuts.append(last)
+        if a - last >= min_chars and n - a >= min_chars:
+            cuts.append(a)
+            last = a
+    while n - last > max_chars:
+        last += max_chars
+        cuts.append(last) if n - last >= min_chars else None
+    return cuts
+
+
+def _windows(norm_text: str, start: int, end: int, config: PassageConfig) -> list[tuple[int, int]]:
+    if end - start <= config.max_chars:
+        return [(start, end)]
+    codes = np.frombuffer(norm_text[start:end].encode("utf-32-le"), dtype=np.uint32)
+    bounds = [0, *_cut_points(codes, config.min_chars, config.max_chars), end - start]
+    return [(start + a, start + b) for a, b in zip(bounds, bounds[1:])]

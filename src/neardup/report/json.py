@@ -1,0 +1,80 @@
+"""ScanResult -> JSON, in the versioned schema ``neardup.scan/1`` (``schema/scan.schema.json``).
+
+Byte-identical for the same input and options: keys sorted, floats rounded, documents
+and clusters in a canonical order (the scan already sorts them by id).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from neardup.model import Cluster, Member, ScanResult
+
+__all__ = ["SCHEMA_ID", "render_json", "to_dict"]
+
+SCHEMA_ID = "neardup.scan/1"
+
+
+def _member(m: Member) -> dict[str, Any]:
+    return {
+        "doc_id": m.doc_id,
+        "start": m.start,
+        "end": m.end,
+        "line_start": m.line_start,
+        "line_end": m.line_end,
+        "passages": list(m.passages),
+        "similarity": round(m.similarity, 4),
+        "text": m.text,
+    }
+
+
+def _cluster(c: Cluster) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "size": len(c.members),
+        "chars": c.chars,
+        "documents": list(c.doc_ids),
+        "members": [_member(m) for m in c.members],
+    }
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    """The JSON document as Python data (what :func:`render_json` serialises)."""
+    from neardup import __version__
+
+    per_doc: dict[int, int] = {}
+    for p in result.passages:
+        per_doc[p.doc] = per_doc.get(p.doc, 0) + 1
+    s = result.stats
+    return {
+        "schema": SCHEMA_ID,
+        "neardup_version": __version__,
+        "config": result.config,
+        "summary": {
+            "documents": s.documents,
+            "passages": s.passages,
+            "candidates": s.candidates,
+            "matches": s.matches,
+            "clusters": s.clusters,
+            "duplicated_chars": s.duplicated_chars,
+        },
+        "documents": [
+            {
+                "id": d.id,
+                "path": d.path,
+                "encoding": d.encoding,
+                "chars": len(d.text),
+                "lines": d.text.count("\n") + (1 if d.text and not d.text.endswith("\n") else 0),
+                "passages": per_doc.get(i, 0),
+            }
+            for i, d in enumerate(result.documents)
+        ],
+        "clusters": [_cluster(c) for c in result.clusters],
+        "warnings": list(result.warnings),
+    }
+
+
+def render_json(result: ScanResult) -> str:
+    """Serialise deterministically (sorted keys, UTF-8 text kept readable)."""
+    return json.dumps(to_dict(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n"

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "examples" / "seeds"
+EZHOU_FILE = SEEDS / "004_21f10bf9ae509db8.txt"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(SEEDS.iterdir())}
+
+
+@pytest.fixture(scope="session")
+def simplified_paragraphs(seed_texts: dict[str, str]) -> list[str]:
+    """Long real paragraphs from the simplified seed pages (001-003)."""
+    out = []
+    for name in sorted(seed_texts)[1:4]:
+        out.extend(line.strip() for line in seed_texts[name].splitlines() if len(line.strip()) > 150)
+    return out

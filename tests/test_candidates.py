@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import numpy as np
+
+from neardup.candidates import band_params, find_candidates
+from neardup.config import CandidateConfig, ScanConfig
+from neardup.model import Document
+from neardup.scan import prepare
+from neardup.signature import signatures
+
+
+def _sigs(paragraphs: list[str]) -> np.ndarray:
+    docs = [Document(str(i), p) for i, p in enumerate(paragraphs)]
+    table = prepare(docs, ScanConfig())
+    return signatures(table.hashes, table.offsets)
+
+
+def test_numpy_banding_equals_datasketch_lsh(simplified_paragraphs: list[str]) -> None:
+    paras = simplified_paragraphs[:30]
+    edited = [p[:40] + "某某" + p[44:] for p in paras[:10]]
+    sigs = _sigs(paras + edited)
+    fast = find_candidates(sigs, CandidateConfig(backend="numpy"))
+    ref = find_candidates(sigs, CandidateConfig(backend="datasketch"))
+    assert len(fast) >= 10
+    assert fast.tolist() == ref.tolist()
+
+
+def test_big_bucket_is_connected_without_all_pairs() -> None:
+    sigs = np.zeros((200, 128), dtype=np.uint32)  # 200 identical signatures
+    pairs = find_candidates(sigs, CandidateConfig(max_bucket=64))
+    assert len(pairs) < 200 * 199 // 2
+    assert set(pairs[:, 0].tolist()) | set(pairs[:, 1].tolist()) == set(range(200))
+
+
+def test_band_params_follow_threshold() -> None:
+    b_low, r_low = band_params(0.3, 128)
+    b_high, r_high = band_params(0.9, 128)
+    assert b_low * r_low <= 128 and b_high * r_high <= 128
+    assert r_high > r_low

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neardup.config import NormalizeConfig
+from neardup.normalize import SLOT, normalize
+
+ALPHABET = "创建創建講話话文明城市鄂州 \n\t，。、“”()chuàngéhx×*某XAb20189年月日①ﬁ㈱！?"
+UNFOLDED = NormalizeConfig(fold_placeholders=False)
+texts = st.text(alphabet=ALPHABET, max_size=80)
+
+
+def test_ruby_annotations_are_stripped() -> None:
+    assert normalize("法治政府建設示范創(chuàng )建講話(huà)").text == "法治政府建设示范创建讲话"
+
+
+def test_traditional_becomes_simplified() -> None:
+    assert normalize("文明是一個城市的靈魂").text == normalize("文明是一个城市的灵魂").text
+
+
+def test_placeholders_fold_to_one_slot() -> None:
+    for blank in ("20xx年", "202x年", "XX年", "×年", "*年", "某年"):
+        assert normalize(blank).text == SLOT + "年", blank
+    assert normalize("x月x日").text == f"{SLOT}月{SLOT}日"
+    assert normalize("index").text == "index"  # a Latin word is not a blank
+
+
+def test_punctuation_space_and_case_are_dropped() -> None:
+    assert normalize("Ａ B，c！\n").text == "abc"
+
+
+def test_options_can_be_turned_off() -> None:
+    cfg = NormalizeConfig(t2s=False, strip_ruby=False, fold_placeholders=False)
+    assert normalize("創(chuàng )20xx", cfg).text == "創chuàng20xx"
+
+
+@given(texts)
+@settings(max_examples=300)
+def test_idempotent(text: str) -> None:
+    once = normalize(text).text
+    assert normalize(once).text == once
+
+
+@given(texts)
+@settings(max_examples=300)
+def test_offset_map_is_exact(text: str) -> None:
+    norm = normalize(text)
+    assert len(norm.start) == len(norm.end) == len(norm.text)
+    prev = 0
+    for i, ch in enumerate(norm.text):
+        s, e = int(norm.start[i]), int(norm.end[i])
+        assert 0 <= s < e <= len(text) and s >= prev
+        prev = s
+        # The original span, normalised on its own, produces this character (a blank
+        # like "X" is only a slot away from Latin letters, so allow either reading).
+        alone = normalize(text[s:e]).text + normalize(text[s:e], UNFOLDED).text
+        assert ch in alone or ch == SLOT

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neardup.config import PassageConfig
+from neardup.normalize import normalize
+from neardup.passages import split_passages
+
+
+def _split(text: str, **kw: int):
+    return split_passages(0, text, normalize(text), PassageConfig(**kw))
+
+
+def test_short_lines_merge_and_lines_are_reported() -> None:
+    text = "同志们：\n" + "今天召开全县法治建设工作会议，" * 6 + "\n\n" + "一是完善立法工作机制。" * 8 + "\n"
+    ps = _split(text)
+    assert [(p.line_start, p.line_end) for p in ps] == [(1, 2), (4, 4)]
+
+
+def test_long_line_is_cut_into_bounded_contiguous_passages(simplified_paragraphs) -> None:
+    text = "".join(simplified_paragraphs)
+    ps = _split(text, min_chars=60, max_chars=400)
+    assert len(ps) >= 5
+    assert ps[0].start == 0 and normalize(text[ps[-1].end :]).text == ""
+    for a, b in zip(ps, ps[1:]):
+        assert a.norm_end == b.norm_start
+        assert 60 <= a.norm_end - a.norm_start <= 400
+
+
+def test_cuts_are_content_defined(simplified_paragraphs) -> None:
+    """A long text pasted at another offset of another long line is cut the same way."""
+    copy = "".join(simplified_paragraphs[:4])
+    a = "开头的文字不一样" * 7 + copy + "结尾"
+    b = "另一份文件的开头内容完全不同，长度也不相同。" * 3 + copy
+    na, nb = normalize(a).text, normalize(b).text
+    pa = {na[p.norm_start : p.norm_end] for p in _split(a)}
+    pb = {nb[p.norm_start : p.norm_end] for p in _split(b)}
+    assert len(pa & pb) >= len(pa) - 3
+
+
+@given(st.lists(st.text(alphabet="文明城市创建，。 x20", min_size=0, max_size=90), max_size=12))
+@settings(max_examples=200)
+def test_passages_slice_back_and_cover_all_content(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    norm = normalize(text)
+    ps = _split(text, min_chars=20, max_chars=60)
+    covered = set()
+    for p in ps:
+        assert text[p.start : p.end] != ""
+        assert 1 <= p.line_start <= p.line_end <= text.count("\n") + 1
+        assert text.count("\n", 0, p.start) + 1 == p.line_start
+        covered.update(range(p.norm_start, p.norm_end))
+    assert covered == set(range(len(norm.text)))

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import itertools
+
+import opencc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neardup import Document, ScanConfig, scan
+from neardup.normalize import normalize
+from neardup.scan import prepare
+from neardup.verify import similarity
+
+from .conftest import EZHOU_FILE
+
+
+@pytest.fixture(scope="module")
+def seeds_result(seeds_dir):
+    from neardup import read_paths
+
+    return scan(read_paths([str(seeds_dir)]).documents)
+
+
+def _member_lines(cluster):
+    return [(m.doc_id.rsplit("/", 1)[-1], m.line_start, m.line_end) for m in cluster.members]
+
+
+def test_ezhou_speech_copies_form_one_cluster(seeds_result) -> None:
+    name = EZHOU_FILE.name
+    ezhou = [c for c in seeds_result.clusters if any("鄂州" in m.text for m in c.members)]
+    assert len(ezhou) == 1
+    (a, b) = _member_lines(ezhou[0])
+    assert a[0] == b[0] == name
+    assert abs(a[1] - 127) <= 3 and abs(a[2] - 169) <= 3
+    assert abs(b[1] - 235) <= 3 and abs(b[2] - 277) <= 3
+    assert "2018" in ezhou[0].members[0].text + ezhou[0].members[1].text
+
+
+def test_other_repeated_speech_is_its_own_cluster(seeds_result) -> None:
+    soul = [c for c in seeds_result.clusters if all("文明是一個(gè)城市的靈魂" in m.text for m in c.members)]
+    assert len(soul) == 1
+    (a, b) = _member_lines(soul[0])
+    assert abs(a[1] - 89) <= 4 and abs(a[2] - 117) <= 3
+    assert abs(b[1] - 173) <= 5 and abs(b[2] - 203) <= 3
+
+
+def test_no_cluster_mixes_unrelated_passages(seeds_result) -> None:
+    cfg = ScanConfig()
+    for c in seeds_result.clusters:
+        texts = [normalize(m.text).text for m in c.members]
+        for x, y in itertools.combinations(texts, 2):
+            from neardup.shingle import shingle_hashes
+            import numpy as np
+
+            jac, _ = similarity(np.unique(shingle_hashes(x, cfg.shingle)), np.unique(shingle_hashes(y, cfg.shingle)))
+            assert jac > 0.8
+
+
+def _pair(a: str, b: str) -> list[list[str]]:
+    filler = "与本文毫不相干的一段文字，讲的是农业技术推广与种子站的日常工作安排。"
+    result = scan([Document("src", a), Document("copy", b), Document("other", filler * 3)])
+    return [[m.doc_id for m in c.members] for c in result.clusters]
+
+
+def test_blanked_year_and_city_copy_is_found(seed_texts) -> None:
+    text = seed_texts[EZHOU_FILE.name]
+    para = next(line for line in text.splitlines() if "鄂州" in line and "2018" in line)
+    blanked = para.replace("2018", "20xx").replace("鄂州", "xx")
+    assert blanked != para
+    assert _pair(para, blanked) == [["copy", "src"]]
+
+
+def test_traditional_copy_of_simplified_is_found(simplified_paragraphs) -> None:
+    para = simplified_paragraphs[0]
+    trad = opencc.OpenCC("s2t").convert(para)
+    assert trad != para
+    assert _pair(para, trad) == [["copy", "src"]]
+
+
+def test_ruby_annotated_copy_is_found(seed_texts) -> None:
+    ruby_line = next(line for line in seed_texts[EZHOU_FILE.name].splitlines() if line.count("(") > 5 and len(line) > 200)
+    plain = opencc.OpenCC("t2s").convert(normalize(ruby_line).text)  # a clean simplified copy
+    assert "(" in ruby_line
+    assert _pair(ruby_line, plain) == [["copy", "src"]]
+
+
+@given(data=st.data())
+@settings(max_examples=20, deadline=None)
+def test_member_offsets_slice_back_to_text(data, simplified_paragraphs) -> None:
+    paras = simplified_paragraphs[:10]
+    picks = data.draw(st.lists(st.sampled_from(paras), min_size=2, max_size=5))
+    sep = data.draw(st.sampled_from(["\n", "\r\n", "\n\n", "\n  "]))
+    docs = [Document("a", sep.join(picks)), Document("b", "前言。" + sep.join(reversed(picks)) + "\n后记")]
+    result = scan(docs)
+    texts = {d.id: d.text for d in docs}
+    assert result.clusters
+    for c in result.clusters:
+        for m in c.members:
+            assert texts[m.doc_id][m.start : m.end] == m.text
+            assert texts[m.doc_id].count("\n", 0, m.start) + 1 == m.line_start
+
+
+def test_oracle_brute_force_agrees_with_lsh(simplified_paragraphs) -> None:
+    """Every passage pair clearly above the threshold is found; none below it is reported."""
+    import random
+
+    rng = random.Random(7)
+    paras = simplified_paragraphs[:16]
+    docs = []
+    for i, p in enumerate(paras):
+        docs.append(Document(f"orig{i:02d}", p))
+        # Edited copies at several edit rates: some land above, some below the threshold.
+        rate = [0.0, 0.01, 0.04, 0.12][i % 4]
+        chars = list(p)
+        for k in range(len(chars)):
+            if rng.random() < rate:
+                chars[k] = rng.choice("的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要")
+        docs.append(Document(f"copy{i:02d}", "".join(chars)))
+    config = ScanConfig()
+    result = scan(docs, config=config)
+    found = {(m.a, m.b) for m in result.matches}
+    table = prepare(sorted(docs, key=lambda d: d.id), config)
+    n = len(table.passages)
+    sets = [table.shingles(i) for i in range(n)]
+    above = 0
+    for i, j in itertools.combinations(range(n), 2):
+        pi, pj = table.passages[i], table.passages[j]
+        if pi.doc == pj.doc and pi.start < pj.end and pj.start < pi.end:
+            continue
+        jac, _ = similarity(sets[i], sets[j])
+        if jac >= 0.8:
+            above += 1
+            assert (i, j) in found, f"missed pair {i},{j} with Jaccard {jac:.2f}"
+        if (i, j) in found:
+            assert jac >= config.verify.threshold
+    assert above >= 8  # the corpus really has pairs clearly above the threshold
+    assert any(m.jaccard < 0.8 for m in result.matches) or len(result.matches) >= above

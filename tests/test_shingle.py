@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import numpy as np
+
+from neardup.config import ShingleConfig
+from neardup.shingle import shingle_hashes
+
+
+def test_same_kgram_same_hash_anywhere() -> None:
+    a = shingle_hashes("甲乙丙丁戊己庚")
+    b = shingle_hashes("乙丙丁戊己")
+    assert a[1] == b[0]
+    assert len(a) == 3
+
+
+def test_short_text_is_one_shingle_distinct_from_prefix() -> None:
+    assert len(shingle_hashes("文明")) == 1
+    assert shingle_hashes("文明")[0] != shingle_hashes("文明城市建")[0]
+
+
+def test_word_shingles_use_jieba() -> None:
+    words = shingle_hashes("全国文明城市创建工作推进会议", ShingleConfig(tokens="words", ngram=2))
+    chars = shingle_hashes("全国文明城市创建工作推进会议", ShingleConfig(ngram=2))
+    assert 0 < len(words) < len(chars)
+    assert words.dtype == np.uint64
