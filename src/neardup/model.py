@@ -7,6 +7,7 @@ so a report can always be checked by slicing the file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +117,7 @@ class ScanResult:
     """Everything one scan found; reports render it, nothing else computes it."""
 
     documents: tuple[Document, ...]
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]
     matches: tuple[Match, ...]
     clusters: tuple[Cluster, ...]
     stats: ScanStats

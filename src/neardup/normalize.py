@@ -8,8 +8,11 @@ character remembers the original span ``[start, end)`` it came from, so every re
 can be reported in the user's own text.
 
 The per-character mapping (NFKC, case folding, OpenCC t2s, dropping punctuation) is
-computed once per distinct character and applied with ``str.translate``, which keeps the
-stage at C speed; the offset map comes from the per-character output lengths.
+computed once per distinct character and kept as a lookup table over all code points:
+normalising is then one numpy gather over the text's code points, and the offset map is
+the positions of the characters kept. Characters that map to several (``㈱`` -> ``(株)``)
+take ``str.translate`` and ``np.repeat`` instead. The regular expressions for ruby glosses
+and placeholders run only on texts that contain a character they need.
 """
 
 from __future__ import annotations
@@ -61,13 +64,26 @@ def _converter(name: str):  # type: ignore[no-untyped-def]
     return opencc.OpenCC(name)
 
 
+# Lookup-table values that are not code points (those stop at 0x10FFFF).
+_UNKNOWN = np.uint32(0xFFFFFFFD)  # not mapped yet
+_SEVERAL = np.uint32(0xFFFFFFFE)  # maps to two or more characters
+_DROP = np.uint32(0xFFFFFFFF)  # maps to nothing
+_PLACEHOLDER_CODES = np.array(sorted({ord(c) for c in _PLACEHOLDER_CHARS}), dtype=np.uint32)
+
+
 class _CharTable:
-    """Per-character mapping for one NormalizeConfig, grown as new characters appear."""
+    """Per-character mapping for one NormalizeConfig, grown as new characters appear.
+
+    ``table`` (for ``str.translate``) and ``lut`` (code point -> code point, or one of
+    the markers above) always agree.
+    """
 
     def __init__(self, config: NormalizeConfig) -> None:
         self.config = config
         self.table: dict[int, str] = {}
         self.not_one: set[str] = set()  # characters that map to zero or several
+        self.lut = np.full(0x110000, _UNKNOWN, dtype=np.uint32)
+        self.lengths = np.zeros(0x110000, dtype=np.int64)
 
     def extend(self, chars: set[str]) -> None:
         new = sorted(c for c in chars if ord(c) not in self.table)
@@ -81,7 +97,10 @@ class _CharTable:
             if len(converted) == len(mapped):
                 mapped = [c.replace("\u2060", "") for c in converted]
         for char, out in zip(new, mapped):
-            self.table[ord(char)] = out
+            code = ord(char)
+            self.table[code] = out
+            self.lengths[code] = len(out)
+            self.lut[code] = ord(out) if len(out) == 1 else (_DROP if not out else _SEVERAL)
             if len(out) != 1:
                 self.not_one.add(char)
 
@@ -119,21 +138,33 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     (11, 15)
     """
     config = config or NormalizeConfig()
-    kept_text, kept_idx = _strip_ruby(text) if config.strip_ruby else (text, None)
+    kept_text, kept_idx = _strip_ruby(text) if config.strip_ruby and "(" in text else (text, None)
     table = _table(config)
-    chars = set(kept_text)
-    table.extend(chars)
-    out = kept_text.translate(table.table)
+    codes = _code_points(kept_text)
+    mapped = table.lut[codes]
+    unknown = mapped == _UNKNOWN
+    if unknown.any():
+        table.extend({chr(c) for c in np.unique(codes[unknown]).tolist()})
+        mapped = table.lut[codes]
     if kept_idx is None:
-        kept_idx = np.arange(len(text), dtype=np.int64)
-    if chars.isdisjoint(table.not_one):
-        start = kept_idx
+        kept_idx = np.arange(len(kept_text), dtype=np.int64)
+    if (mapped == _SEVERAL).any():
+        out = kept_text.translate(table.table)
+        start = np.repeat(kept_idx, table.lengths[codes])
+        out_codes = _code_points(out)
     else:
-        start = np.repeat(kept_idx, _output_lengths(kept_text, table.table))
+        keep = mapped != _DROP
+        out_codes = mapped[keep]
+        out = out_codes.tobytes().decode("utf-32-le", "surrogatepass")
+        start = kept_idx[keep]
     end = start + 1
-    if config.fold_placeholders:
+    if config.fold_placeholders and np.isin(out_codes, _PLACEHOLDER_CODES).any():
         out, start, end = _fold_placeholders(out, start, end)
     return Normalized(out, start, end)
+
+
+def _code_points(text: str) -> npt.NDArray[np.uint32]:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
@@ -149,13 +180,6 @@ def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
         prev = e
     pieces.append(text[prev:])
     return "".join(pieces), np.flatnonzero(keep).astype(np.int64)
-
-
-def _output_lengths(text: str, table: dict[int, str]) -> npt.NDArray[np.int64]:
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    uniq, inverse = np.unique(codes, return_inverse=True)
-    per_char = np.fromiter((len(table[int(c)]) for c in uniq), dtype=np.int64, count=len(uniq))
-    return per_char[inverse]
 
 
 def _fold_placeholders(

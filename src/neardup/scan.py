@@ -1,28 +1,39 @@
 """The one place that wires the stages: ``scan(documents) -> ScanResult``.
 
-Passages keep their shingle hashes in one flat array with offsets (CSR), not one array
-per passage: a million small numpy arrays would cost more in headers than in data.
+Documents are cut into chunks; each chunk is normalised, split, shingled and signed on
+its own (in worker processes with ``jobs > 1``), and only compact arrays come back:
+passages as records, shingle hashes as one flat array with offsets (CSR), and one 64-bit
+LSH key per passage and band instead of the signature. Chunks are put back in document
+order, so the result does not depend on ``jobs``. Candidates, verification and
+clustering then run on the whole table in this process.
+
+A million passages cost about 64 bytes each as records, 8 bytes per shingle, and
+8 bytes per band; the documents' text is held once, by the caller.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from neardup.candidates import find_candidates
+from neardup.candidates import band_keys, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
-from neardup.config import ScanConfig
+from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.model import Document, Match, Passage, ScanResult, ScanStats
+from neardup.model import Document, ScanResult, ScanStats
 from neardup.normalize import normalize
-from neardup.passages import split_passages
+from neardup.passages import PASSAGE_DTYPE, PassageArray, passage_rows
 from neardup.shingle import shingle_hashes, token_starts
 from neardup.signature import signatures
-from neardup.verify import verify_pairs
+from neardup.verify import verify_segments
 
 __all__ = ["Progress", "PassageTable", "prepare", "scan"]
 
@@ -31,12 +42,17 @@ logger = logging.getLogger(__name__)
 #: ``progress(stage, done, total)``: called as work advances; the CLI draws a bar.
 Progress = Callable[[str, int, int], None]
 
+#: A chunk holds at most this many characters (or documents): big enough that a worker
+#: spends its time computing, small enough that a few chunks in flight stay cheap.
+CHUNK_CHARS = 2_000_000
+CHUNK_DOCS = 2_000
+
 
 @dataclass(frozen=True)
 class PassageTable:
     """Passages of many documents with their shingle hashes in CSR form."""
 
-    passages: tuple[Passage, ...]
+    passages: PassageArray
     hashes: npt.NDArray[np.uint64]
     offsets: npt.NDArray[np.int64]
 
@@ -48,47 +64,141 @@ class PassageTable:
         return np.unique(np.concatenate([self.hashes[self.offsets[i] : self.offsets[i + 1]] for i in numbers]))
 
 
+@dataclass
+class _Chunk:
+    """What a worker sends back for a run of documents (arrays only: cheap to pickle)."""
+
+    rows: npt.NDArray[np.void]
+    hashes: npt.NDArray[np.uint64]
+    lengths: npt.NDArray[np.int64]
+    keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
+
+
 def _passage_hashes(
-    text_norm: str, passages: list[Passage], config: ScanConfig
-) -> list[npt.NDArray[np.uint64]]:
-    doc_hashes = shingle_hashes(text_norm, config.shingle)
-    starts = token_starts(text_norm, config.shingle)
-    k = config.shingle.ngram
-    out = []
-    for p in passages:
-        if starts is None:
-            lo, hi = p.norm_start, p.norm_end
-        else:
-            lo, hi = (int(x) for x in np.searchsorted(starts, [p.norm_start, p.norm_end]))
-        lo = min(lo, max(len(doc_hashes) - 1, 0))
-        out.append(doc_hashes[lo : max(lo + 1, hi - k + 1)])
-    return out
+    text_norm: str, rows: npt.NDArray[np.void], config: ShingleConfig
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """The shingles inside each passage, end to end, and how many each passage has."""
+    doc_hashes = shingle_hashes(text_norm, config)
+    starts = token_starts(text_norm, config)
+    if starts is None:
+        lo, hi = rows["norm_start"], rows["norm_end"]
+    else:
+        lo, hi = np.searchsorted(starts, rows["norm_start"]), np.searchsorted(starts, rows["norm_end"])
+    lo = np.minimum(lo, max(len(doc_hashes) - 1, 0))
+    hi = np.minimum(np.maximum(lo + 1, hi - config.ngram + 1), len(doc_hashes))
+    lengths = np.maximum(hi - lo, 0).astype(np.int64)
+    first = np.cumsum(lengths) - lengths
+    index = np.repeat(lo - first, lengths) + np.arange(int(lengths.sum()))
+    return doc_hashes[index], lengths
+
+
+def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: str) -> _Chunk:
+    """Normalise, split and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
+
+    ``sign``: ``"none"``, ``"keys"`` (LSH band keys) or ``"sigs"`` (full signatures).
+    Top-level so that worker processes can run it.
+    """
+    all_rows, all_hashes, all_lengths = [], [], []
+    for n, text in enumerate(texts):
+        norm = normalize(text, config.normalize)
+        rows = passage_rows(first_doc + n, text, norm, config.passages)
+        if len(rows):
+            hashes, lengths = _passage_hashes(norm.text, rows, config.shingle)
+            all_rows.append(rows)
+            all_hashes.append(hashes)
+            all_lengths.append(lengths)
+    rows = np.concatenate(all_rows) if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
+    hashes = np.concatenate(all_hashes) if all_hashes else np.empty(0, dtype=np.uint64)
+    lengths = np.concatenate(all_lengths) if all_lengths else np.empty(0, dtype=np.int64)
+    keys = None
+    if sign != "none":
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        sigs = signatures(hashes, offsets, config.signature)
+        keys = band_keys(sigs, config.candidates) if sign == "keys" else sigs
+    return _Chunk(rows, hashes, lengths, keys)
+
+
+def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
+    first, texts, size = 0, [], 0
+    for n, doc in enumerate(documents):
+        texts.append(doc.text)
+        size += len(doc.text)
+        if size >= CHUNK_CHARS or len(texts) >= CHUNK_DOCS:
+            yield first, texts
+            first, texts, size = n + 1, [], 0
+    if texts:
+        yield first, texts
+
+
+def _run_chunks(
+    documents: Sequence[Document], config: ScanConfig, sign: str, jobs: int, progress: Progress | None
+) -> Iterator[_Chunk]:
+    """Chunk results in document order; at most ``2 * jobs`` chunks are in flight."""
+    done = 0
+    if progress:
+        progress("prepare", 0, len(documents))
+    if jobs == 1 or sum(len(d.text) for d in documents) < 2 * CHUNK_CHARS:
+        for first, texts in _chunks(documents):
+            yield _prepare_chunk(texts, first, config, sign)
+            done += len(texts)
+            if progress:
+                progress("prepare", done, len(documents))
+        return
+    context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending: deque[tuple[int, Future[_Chunk]]] = deque()
+        for first, texts in _chunks(documents):
+            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign)))
+            while len(pending) > 2 * jobs or (pending and pending[0][1].done()):
+                count, future = pending.popleft()
+                yield future.result()
+                done += count
+                if progress:
+                    progress("prepare", done, len(documents))
+        while pending:
+            count, future = pending.popleft()
+            yield future.result()
+            done += count
+            if progress:
+                progress("prepare", done, len(documents))
+
+
+def _assemble(chunks: Iterable[_Chunk]) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
+    """Concatenate chunk results; each chunk's hashes are dropped as soon as they are copied."""
+    parts = list(chunks)
+    rows = np.concatenate([c.rows for c in parts]) if parts else np.empty(0, dtype=PASSAGE_DTYPE)
+    lengths = np.concatenate([c.lengths for c in parts]) if parts else np.empty(0, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    keys = None
+    if parts and parts[0].keys is not None:
+        keys = np.concatenate([c.keys for c in parts])  # type: ignore[misc]
+    hashes = np.empty(int(offsets[-1]), dtype=np.uint64)
+    pos = 0
+    for chunk in parts:
+        hashes[pos : pos + len(chunk.hashes)] = chunk.hashes
+        pos += len(chunk.hashes)
+        chunk.hashes = chunk.keys = None  # type: ignore[assignment]
+    return PassageTable(PassageArray(rows), hashes, offsets), keys
+
+
+def _check_jobs(jobs: int | None) -> int:
+    if jobs is None or jobs == 0:
+        return os.cpu_count() or 1
+    if jobs < 0:
+        raise InputError(f"jobs must be >= 1 (or 0 for one per CPU), got {jobs}")
+    return jobs
 
 
 def prepare(
     documents: Sequence[Document],
     config: ScanConfig,
     progress: Progress | None = None,
-    first_doc: int = 0,
+    *,
+    jobs: int | None = 1,
 ) -> PassageTable:
     """Normalise, split and shingle documents into a :class:`PassageTable`."""
-    passages: list[Passage] = []
-    chunks: list[npt.NDArray[np.uint64]] = []
-    for n, doc in enumerate(documents):
-        norm = normalize(doc.text, config.normalize)
-        doc_passages = split_passages(first_doc + n, doc.text, norm, config.passages)
-        chunks.extend(_passage_hashes(norm.text, doc_passages, config))
-        passages.extend(doc_passages)
-        if progress:
-            progress("read", n + 1, len(documents))
-    lengths = np.fromiter((len(c) for c in chunks), dtype=np.int64, count=len(chunks))
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    hashes = np.concatenate(chunks) if chunks else np.empty(0, dtype=np.uint64)
-    return PassageTable(tuple(passages), hashes, offsets)
-
-
-def _overlapping(pa: Passage, pb: Passage) -> bool:
-    return pa.doc == pb.doc and pa.start < pb.end and pb.start < pa.end
+    table, _ = _assemble(_run_chunks(documents, config, "none", _check_jobs(jobs), progress))
+    return table
 
 
 def scan(
@@ -96,12 +206,14 @@ def scan(
     *,
     config: ScanConfig | None = None,
     threshold: float | None = None,
+    jobs: int | None = 1,
     progress: Progress | None = None,
     warnings: Sequence[str] = (),
 ) -> ScanResult:
     """Find clusters of near-duplicate passages across (and within) documents.
 
-    Documents are processed in id order, so the result does not depend on input order.
+    Documents are processed in id order, so the result does not depend on input order,
+    nor on ``jobs`` (worker processes; ``0`` or ``None`` for one per CPU).
 
     >>> a = "鄂州市创建全国文明城市工作推进会议在2018年召开，全市上下凝心聚力攻坚克难。"
     >>> b = a.replace("鄂州", "xx").replace("2018", "20xx")
@@ -113,29 +225,30 @@ def scan(
         config = ScanConfig.from_options(threshold=threshold)
     elif threshold is not None:
         raise InputError("give either config or threshold, not both")
+    jobs = _check_jobs(jobs)
     docs = sorted(documents, key=lambda d: d.id)
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
-    table = prepare(docs, config, progress)
-    offsets = table.offsets
-    sigs = signatures(table.hashes, offsets, config.signature)
+    sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
+    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress))
     if progress:
-        progress("signatures", 1, 1)
-    pairs = find_candidates(sigs, config.candidates, config.signature)
-    keep = [not _overlapping(table.passages[i], table.passages[j]) for i, j in pairs.tolist()]
-    pairs = pairs[np.array(keep, dtype=bool)] if len(pairs) else pairs
-    cache: dict[int, npt.NDArray[np.uint64]] = {}
-
-    class _Sets:
-        def __getitem__(self, i: int) -> npt.NDArray[np.uint64]:
-            if i not in cache:
-                cache[i] = table.shingles(i)
-            return cache[i]
-
-    matches: list[Match] = verify_pairs(pairs, _Sets(), config.verify)  # type: ignore[arg-type]
+        progress("candidates", 0, 1)
+    if keys is None:
+        pairs = np.empty((0, 2), dtype=np.int64)
+    elif sign == "sigs":
+        pairs = find_candidates(keys, config.candidates, config.signature)  # type: ignore[arg-type]
+    else:
+        pairs = bucket_pairs(keys, config.candidates)  # type: ignore[arg-type]
+    del keys
+    pairs = pairs[~_overlapping(table.passages.rows, pairs)]
+    if progress:
+        progress("candidates", 1, 1)
+        progress("verify", 0, 1)
+    matches = verify_segments(pairs, table.hashes, table.offsets, config.verify)
     if progress:
         progress("verify", 1, 1)
+        progress("cluster", 0, 1)
     clusters = cluster_matches(
         table.passages,
         matches,
@@ -144,6 +257,8 @@ def scan(
         table.union,
         config.cluster,
     )
+    if progress:
+        progress("cluster", 1, 1)
     stats = ScanStats(
         documents=len(docs),
         passages=len(table.passages),
@@ -161,6 +276,13 @@ def scan(
         config=config.to_dict(),
         warnings=tuple(sorted(warnings)),
     )
+
+
+def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Pairs of passages that overlap in one document (a window and its neighbour)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    doc, start, end = rows["doc"], rows["start"], rows["end"]
+    return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
 
 
 def _covered_chars(clusters: Sequence) -> int:  # type: ignore[type-arg]

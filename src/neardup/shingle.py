@@ -35,7 +35,7 @@ def _mix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 def _codes(text: str) -> npt.NDArray[np.uint64]:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
 
 
 def _rolling(tokens: npt.NDArray[np.uint64], ngram: int) -> npt.NDArray[np.uint64]:

@@ -4,11 +4,18 @@ LSH is a sieve: it lets through pairs below the threshold and (rarely) misses pa
 above it. Every candidate is re-checked on the real 64-bit shingle sets, so no false
 positive survives into a report. Containment (shared / smaller set) is reported too: a
 short passage quoted inside a longer one has low Jaccard but full containment.
+
+:func:`verify_segments` works on the scan's flat shingle table: the passages that occur
+in some pair are sorted and de-duplicated once, then each pair is one merge of two
+sorted runs (a numba kernel when numba is installed, ``np.intersect1d`` otherwise).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +23,10 @@ import numpy.typing as npt
 from neardup.config import VerifyConfig
 from neardup.model import Match
 
-__all__ = ["similarity", "verify_pairs"]
+__all__ = ["similarity", "verify_pairs", "verify_segments"]
+
+#: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
+NUMBA_MIN_PAIRS = 5_000
 
 
 def similarity(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> tuple[float, float]:
@@ -45,3 +55,106 @@ def verify_pairs(
         if jac >= config.threshold:
             matches.append(Match(int(i), int(j), round(jac, 6), round(cont, 6)))
     return matches
+
+
+def verify_segments(
+    pairs: npt.NDArray[np.int64],
+    hashes: npt.NDArray[np.uint64],
+    offsets: npt.NDArray[np.int64],
+    config: VerifyConfig | None = None,
+    *,
+    use_numba: bool | None = None,
+) -> list[Match]:
+    """:func:`verify_pairs` where passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i+1]]``.
+
+    The segments need not be sorted or unique. ``use_numba=None`` picks the kernel for
+    large batches when numba is available; both paths return the same matches.
+
+    >>> h = np.array([1, 2, 3, 4, 4, 3, 2, 9, 7, 8], dtype=np.uint64)
+    >>> verify_segments(np.array([[0, 1], [0, 2]]), h, np.array([0, 4, 8, 10]))
+    [Match(a=0, b=1, jaccard=0.6, containment=0.75)]
+    """
+    config = config or VerifyConfig()
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if len(pairs) == 0:
+        return []
+    if use_numba is None:
+        use_numba = None if len(pairs) >= NUMBA_MIN_PAIRS else False
+    kernels = _kernels() if use_numba is not False else None
+    if use_numba and kernels is None:
+        raise ImportError("numba is not installed: pip install numba")
+    involved, local = np.unique(pairs, return_inverse=True)
+    local = local.reshape(-1, 2)
+    lo, hi = offsets[involved], offsets[involved + 1]
+    if kernels is not None:
+        sorted_unique, counts = kernels[0](hashes, lo, hi)
+        starts = np.concatenate(([0], np.cumsum(counts)))
+        shared = kernels[1](sorted_unique, starts, local)
+    else:
+        sets = [np.unique(hashes[a:b]) for a, b in zip(lo.tolist(), hi.tolist())]
+        counts = np.array([len(s) for s in sets], dtype=np.int64)
+        shared = np.array(
+            [len(np.intersect1d(sets[a], sets[b], assume_unique=True)) for a, b in local.tolist()], dtype=np.int64
+        )
+    size_a, size_b = counts[local[:, 0]], counts[local[:, 1]]
+    union = size_a + size_b - shared
+    nonempty = (size_a > 0) & (size_b > 0)
+    jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
+    containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
+    keep = np.flatnonzero(jaccard >= config.threshold)
+    return [
+        Match(int(i), int(j), round(jac, 6), round(cont, 6))
+        for i, j, jac, cont in zip(
+            pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), jaccard[keep].tolist(), containment[keep].tolist()
+        )
+    ]
+
+
+def _sorted_sets(hashes, lo, hi):  # type: ignore[no-untyped-def]
+    """Each segment ``hashes[lo[k]:hi[k]]`` sorted and de-duplicated, packed end to end."""
+    out = np.empty(int((hi - lo).sum()), dtype=np.uint64)
+    counts = np.zeros(len(lo), dtype=np.int64)
+    pos = 0
+    for k in range(len(lo)):
+        seg = np.sort(hashes[lo[k] : hi[k]])
+        n = 0
+        for t in range(len(seg)):
+            if t == 0 or seg[t] != seg[t - 1]:
+                out[pos + n] = seg[t]
+                n += 1
+        counts[k] = n
+        pos += n
+    return out[:pos], counts
+
+
+def _shared_counts(values, starts, pairs):  # type: ignore[no-untyped-def]
+    """Size of the intersection of sorted runs ``pairs[k, 0]`` and ``pairs[k, 1]``."""
+    shared = np.zeros(len(pairs), dtype=np.int64)
+    for k in range(len(pairs)):
+        i, j = starts[pairs[k, 0]], starts[pairs[k, 1]]
+        i_end, j_end = starts[pairs[k, 0] + 1], starts[pairs[k, 1] + 1]
+        n = 0
+        while i < i_end and j < j_end:
+            x, y = values[i], values[j]
+            if x == y:
+                n += 1
+                i += 1
+                j += 1
+            elif x < y:
+                i += 1
+            else:
+                j += 1
+        shared[k] = n
+    return shared
+
+
+@lru_cache(maxsize=1)
+def _kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    if os.environ.get("NEARDUP_NUMBA", "1") == "0":
+        return None
+    try:
+        import numba
+    except ImportError:
+        return None
+    jit = numba.njit(nogil=True, cache=True)
+    return jit(_sorted_sets), jit(_shared_counts)
