@@ -56,3 +56,31 @@ def test_offset_map_is_exact(text: str) -> None:
         # like "X" is only a slot away from Latin letters, so allow either reading).
         alone = normalize(text[s:e]).text + normalize(text[s:e], UNFOLDED).text
         assert ch in alone or ch == SLOT
+
+
+@given(st.text(alphabet="创建年月x×*某○□Xxab9201z（(chuàng)", max_size=60))
+@settings(max_examples=300)
+def test_targeted_regex_searches_equal_a_full_scan(text: str) -> None:
+    import numpy as np
+
+    from neardup.normalize import _PLACEHOLDER, _RUBY, _placeholder_spans, _ruby_spans
+
+    assert _ruby_spans(text) == [m.span() for m in _RUBY.finditer(text)]
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    assert _placeholder_spans(text, codes) == [m.span() for m in _PLACEHOLDER.finditer(text)]
+
+
+@given(texts)
+@settings(max_examples=300)
+def test_lookup_table_equals_translate(text: str) -> None:
+    """The numpy lookup-table path gives what str.translate and np.repeat give."""
+    import numpy as np
+
+    from neardup.normalize import _table
+
+    cfg = NormalizeConfig(strip_ruby=False, fold_placeholders=False)
+    norm = normalize(text, cfg)
+    table = _table(cfg).table
+    assert norm.text == text.translate(table)
+    expected = np.repeat(np.arange(len(text)), [len(table[ord(c)]) for c in text])
+    assert norm.start.tolist() == expected.tolist()

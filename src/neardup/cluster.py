@@ -40,6 +40,7 @@ def cluster_matches(
     passages together; it scores each member against the others.
     """
     config = config or ClusterConfig()
+    passages = _Memo(passages)
     graph = nx.Graph()
     graph.add_edges_from((m.a, m.b) for m in matches)
     graph.add_edges_from(_chain_edges(passages, matches, config.gap))
@@ -51,6 +52,24 @@ def cluster_matches(
         clusters.append(_members(regions, passages, doc_ids, texts, shingle_set))
     clusters.sort(key=lambda ms: (-len(ms), -sum(m.length for m in ms), ms[0].doc_id, ms[0].start))
     return [Cluster(id=i + 1, members=tuple(ms)) for i, ms in enumerate(clusters)]
+
+
+class _Memo(Sequence[Passage]):
+    """Each passage looked up once: a scan's passages are records, built on access."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.seen: dict[int, Passage] = {}
+        self.size = len(passages)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> Passage:  # type: ignore[override]
+        p = self.seen.get(i)
+        if p is None:
+            p = self.seen[i] = self.passages[i]
+        return p
 
 
 def _chain_edges(passages: Sequence[Passage], matches: Sequence[Match], gap: int) -> list[tuple[int, int]]:

@@ -68,7 +68,6 @@ def _converter(name: str):  # type: ignore[no-untyped-def]
 _UNKNOWN = np.uint32(0xFFFFFFFD)  # not mapped yet
 _SEVERAL = np.uint32(0xFFFFFFFE)  # maps to two or more characters
 _DROP = np.uint32(0xFFFFFFFF)  # maps to nothing
-_PLACEHOLDER_CODES = np.array(sorted({ord(c) for c in _PLACEHOLDER_CHARS}), dtype=np.uint32)
 
 
 class _CharTable:
@@ -158,8 +157,8 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         out = out_codes.tobytes().decode("utf-32-le", "surrogatepass")
         start = kept_idx[keep]
     end = start + 1
-    if config.fold_placeholders and np.isin(out_codes, _PLACEHOLDER_CODES).any():
-        out, start, end = _fold_placeholders(out, start, end)
+    if config.fold_placeholders:
+        out, start, end = _fold_placeholders(out, out_codes, start, end)
     return Normalized(out, start, end)
 
 
@@ -167,8 +166,21 @@ def _code_points(text: str) -> npt.NDArray[np.uint32]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
+def _ruby_spans(text: str) -> list[tuple[int, int]]:
+    """``_RUBY.finditer`` spans, trying only at ``(`` (where every match starts)."""
+    spans = []
+    pos = text.find("(")
+    while pos >= 0:
+        m = _RUBY.match(text, pos)  # the lookbehind still sees text[pos - 1]
+        if m:
+            spans.append(m.span())
+            pos = m.end()
+        pos = text.find("(", pos + (0 if m else 1))
+    return spans
+
+
 def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
-    spans = [m.span() for m in _RUBY.finditer(text)]
+    spans = _ruby_spans(text)
     if not spans:
         return text, None
     keep = np.ones(len(text), dtype=bool)
@@ -182,10 +194,41 @@ def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
     return "".join(pieces), np.flatnonzero(keep).astype(np.int64)
 
 
+@lru_cache(maxsize=1)
+def _placeholder_tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per code point: is it a placeholder character; can ``_PLACEHOLDER`` see it at all."""
+    blank = np.zeros(0x110000, dtype=bool)
+    blank[[ord(c) for c in _PLACEHOLDER_CHARS]] = True
+    seen = blank.copy()
+    seen[ord("0") : ord("9") + 1] = True
+    seen[ord("a") : ord("z") + 1] = True
+    return blank, seen
+
+
+def _placeholder_spans(text: str, codes: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
+    """``_PLACEHOLDER.finditer`` spans, searching only around placeholder characters.
+
+    A match and its lookarounds only involve digits, Latin letters and placeholder
+    characters; any other character acts as a boundary. So the pattern runs on each
+    maximal run of those characters that holds a placeholder, and finds the same spans.
+    """
+    blank, seen = _placeholder_tables()
+    hits = np.flatnonzero(blank[codes])
+    if len(hits) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], seen[codes].view(np.int8), [0]))))
+    run_starts, run_ends = edges[0::2], edges[1::2]
+    spans = []
+    for r in np.unique(np.searchsorted(run_ends, hits, side="right")).tolist():
+        s = int(run_starts[r])
+        spans.extend((s + a, s + b) for a, b in (m.span() for m in _PLACEHOLDER.finditer(text[s : run_ends[r]])))
+    return spans
+
+
 def _fold_placeholders(
-    text: str, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+    text: str, codes: npt.NDArray[np.uint32], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
 ) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    runs = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    runs = _placeholder_spans(text, codes)
     if not runs:
         return text, start, end
     keep = np.ones(len(text), dtype=bool)

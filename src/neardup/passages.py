@@ -89,9 +89,8 @@ def passage_rows(
 ) -> npt.NDArray[np.void]:
     """:func:`split_passages` as records of :data:`PASSAGE_DTYPE` (no object per passage)."""
     config = config or PassageConfig()
-    rows = np.empty(0, dtype=PASSAGE_DTYPE)
     if not norm.text:
-        return rows
+        return np.empty(0, dtype=PASSAGE_DTYPE)
     starts = line_starts(text)
     # Line (0-based) of every normalised character; paragraphs are runs of equal lines.
     char_line = np.searchsorted(starts, norm.start, side="right") - 1
@@ -100,15 +99,16 @@ def passage_rows(
     windows = [w for ns, ne in _merge_short(para_bounds, config.min_chars) for w in _windows(norm.text, ns, ne, config)]
     bounds = np.array(windows, dtype=np.int64).reshape(-1, 2)
     ws, we = bounds[:, 0], bounds[:, 1]
-    rows = np.empty(len(bounds), dtype=PASSAGE_DTYPE)
-    rows["doc"] = doc
-    rows["index"] = np.arange(len(bounds))
-    rows["start"] = norm.start[ws]
-    rows["end"] = norm.end[we - 1]
-    rows["line_start"] = char_line[ws] + 1
-    rows["line_end"] = char_line[we - 1] + 1
-    rows["norm_start"] = ws
-    rows["norm_end"] = we
+    table = np.empty((len(bounds), len(PASSAGE_DTYPE.names)), dtype=np.int64)  # type: ignore[arg-type]
+    table[:, 0] = doc
+    table[:, 1] = np.arange(len(bounds))
+    table[:, 2] = norm.start[ws]
+    table[:, 3] = norm.end[we - 1]
+    table[:, 4] = char_line[ws] + 1
+    table[:, 5] = char_line[we - 1] + 1
+    table[:, 6] = ws
+    table[:, 7] = we
+    rows = table.view(PASSAGE_DTYPE).ravel()
     return rows
 
 
