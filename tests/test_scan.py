@@ -136,3 +136,43 @@ def test_oracle_brute_force_agrees_with_lsh(simplified_paragraphs) -> None:
             assert jac >= config.verify.threshold
     assert above >= 8  # the corpus really has pairs clearly above the threshold
     assert any(m.jaccard < 0.8 for m in result.matches) or len(result.matches) >= above
+
+
+def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes (spawned) return exactly what one process computes."""
+    from benchmarks.generate import Generator
+
+    import importlib
+
+    from neardup import render_json
+
+    scan_module = importlib.import_module("neardup.scan")  # the module, not the function
+
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=240)]
+    monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)  # many chunks, so the pool is used
+    one = scan(docs, jobs=1)
+    two = scan(docs, jobs=2)
+    assert one.clusters and len(one.clusters) > 20
+    assert render_json(one) == render_json(two)
+    assert one.matches == two.matches and list(one.passages) == list(two.passages)
+
+
+def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs) -> None:
+    """The chunked, vectorised prepare equals normalise -> split -> shingle per passage."""
+    from neardup.passages import split_passages
+    from neardup.shingle import shingle_hashes
+
+    config = ScanConfig()
+    docs = [Document(f"d{i}", "\n".join(simplified_paragraphs[i : i + 3]) + "\n20xx年") for i in range(8)]
+    table = prepare(docs, config)
+    k = 0
+    for n, doc in enumerate(docs):
+        norm = normalize(doc.text)
+        doc_hashes = shingle_hashes(norm.text)
+        for p in split_passages(n, doc.text, norm):
+            assert table.passages[k] == p
+            lo = min(p.norm_start, len(doc_hashes) - 1)
+            expected = doc_hashes[lo : max(lo + 1, p.norm_end - config.shingle.ngram + 1)]
+            assert table.hashes[table.offsets[k] : table.offsets[k + 1]].tolist() == expected.tolist()
+            k += 1
+    assert k == len(table.passages)

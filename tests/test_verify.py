@@ -17,3 +17,20 @@ def test_similarity_symmetric_and_bounded(a: np.ndarray, b: np.ndarray) -> None:
     assert 0.0 <= j1 <= c1 <= 1.0
     if len(a):
         assert similarity(a, a) == (1.0, 1.0)
+
+
+@given(st.lists(st.lists(st.integers(0, 30), max_size=25), min_size=2, max_size=12), st.randoms(use_true_random=False))
+def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> None:
+    """verify_segments (numba and numpy) == verify_pairs on np.unique sets."""
+    from neardup.config import VerifyConfig
+    from neardup.verify import _kernels, verify_pairs, verify_segments
+
+    hashes = np.array([h for g in groups for h in g], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum([len(g) for g in groups]))).astype(np.int64)
+    n = len(groups)
+    pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.7], dtype=np.int64)
+    config = VerifyConfig(threshold=0.2)
+    expected = verify_pairs(pairs.reshape(-1, 2), [np.unique(np.array(g, dtype=np.uint64)) for g in groups], config)
+    assert verify_segments(pairs, hashes, offsets, config, use_numba=False) == expected
+    if _kernels() is not None:
+        assert verify_segments(pairs, hashes, offsets, config, use_numba=True) == expected

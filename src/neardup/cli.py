@@ -138,9 +138,13 @@ def cli(debug: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
+    help="Worker processes (0: one per CPU); the report is the same for any number.",
+)  # fmt: skip
 @scan_options
 @handle_errors
-def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: int | None, **opts: Any) -> None:
+def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: int | None, jobs: int, **opts: Any) -> None:
     """Report clusters of near-duplicate passages in PATHS.
 
     PATHS are files, folders (recursed), globs, '-' for stdin, or .jsonl files whose
@@ -151,7 +155,7 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
     for warning in read.warnings:
         click.echo(f"neardup: warning: {warning}", err=True)
     with progress_bar() as progress:
-        result = scan(read.documents, config=config, progress=progress, warnings=read.warnings)
+        result = scan(read.documents, config=config, jobs=jobs, progress=progress, warnings=read.warnings)
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
     write_output(text, output)
 

@@ -165,17 +165,24 @@ def _expand(paths: Sequence[str]) -> Iterator[Path | None]:
 
 
 def _jsonl(text: str, name: str, text_field: str, id_field: str) -> Iterator[Document]:
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InputError(f"{name}:{lineno}: invalid JSON ({err.msg}); each line must be one JSON object") from None
-        if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-            raise InputError(f"{name}:{lineno}: expected an object with a string {text_field!r} field")
-        doc_id = record.get(id_field, f"{name}:{lineno}")
-        yield Document(id=str(doc_id), text=record[text_field], path=name, encoding=None)
+    for lineno, line in enumerate(text.split("\n"), 1):
+        doc = _record(line, name, lineno, text_field, id_field)
+        if doc is not None:
+            yield doc
+
+
+def _record(line: str, name: str, lineno: int, text_field: str, id_field: str) -> Document | None:
+    """One JSONL line as a Document (``None`` for a blank line)."""
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{name}:{lineno}: invalid JSON ({err.msg}); each line must be one JSON object") from None
+    if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
+        raise InputError(f"{name}:{lineno}: expected an object with a string {text_field!r} field")
+    doc_id = record.get(id_field, f"{name}:{lineno}")
+    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None)
 
 
 def read_paths(
@@ -192,6 +199,15 @@ def read_paths(
     result = ReadResult()
     for path in _expand(paths):
         name = "-" if path is None else path.as_posix()
+        if path is not None and name.endswith(".jsonl"):
+            try:
+                streamed = _jsonl_utf8_stream(path, name, text_field, id_field)
+            except OSError as err:
+                result.warnings.append(f"{name}: cannot read ({err.strerror}), skipped")
+                continue
+            if streamed is not None:
+                result.documents.extend(streamed)
+                continue
         try:
             data = (stdin or sys.stdin.buffer).read() if path is None else path.read_bytes()  # type: ignore[attr-defined]
         except OSError as err:
@@ -202,6 +218,7 @@ def read_paths(
         except BinaryFileError as err:
             result.warnings.append(str(err))
             continue
+        del data
         if name.endswith(".jsonl"):
             result.documents.extend(_jsonl(text, name, text_field, id_field))
             continue
@@ -209,3 +226,32 @@ def read_paths(
             result.warnings.append(f"{name}: empty file")
         result.documents.append(Document(id=name, text=text, path=name, encoding=encoding))
     return result
+
+
+def _jsonl_utf8_stream(path: Path, name: str, text_field: str, id_field: str) -> list[Document] | None:
+    """A UTF-8 JSONL file read line by line, so the file is never in memory twice.
+
+    Returns ``None`` when the file is not UTF-8 after all: the caller then decodes it whole.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF)
+        if head.startswith(codecs.BOM_UTF8):
+            head = head[len(codecs.BOM_UTF8) :]
+        elif any(head.startswith(bom) for bom, _ in _BOMS) or b"\x00" in head:
+            return None
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as err:
+            if err.start < len(head) - 3:  # not just a character cut at the end of the sniff
+                return None
+        fh.seek(0)
+        docs: list[Document] = []
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError:
+                return None
+            doc = _record(line, name, lineno, text_field, id_field)
+            if doc is not None:
+                docs.append(doc)
+    return docs
