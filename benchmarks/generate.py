@@ -119,7 +119,7 @@ class Generator:
         return "".join(clauses)
 
     def _paragraph(self, city: str, year: int) -> str:
-        target = self.rng.randint(60, 150)
+        target = self.rng.randint(45, 100)
         out = ""
         if self.rng.random() < 0.4:
             out = self.rng.choice([f"{year}年以来，{city}", f"{city}在{year}年", f"{year}年，全{city[-1]}"])
@@ -133,7 +133,7 @@ class Generator:
         year = rng.randint(2012, 2024)
         title_clause = rng.choice(self.pool).rstrip(_END)
         title = f"{city}{year}年{title_clause}讲话"
-        paragraphs = [self._paragraph(city, year) for _ in range(rng.randint(6, 12))]
+        paragraphs = [self._paragraph(city, year) for _ in range(rng.randint(8, 14))]
         if rng.random() < 0.5:
             paragraphs.insert(0, "同志们：")
         return Doc(doc_id, title, paragraphs, city, rng.choice(["", "  ", "\u3000\u3000"]))

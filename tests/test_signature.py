@@ -50,4 +50,5 @@ def test_numba_kernel_equals_numpy_on_a_large_batch() -> None:
         fast = signatures_numba(hashes, offsets, config)
         assert (fast == signatures_numpy(hashes, offsets, config)).all()
         assert (fast[0] == EMPTY).all() and (fast[6] == EMPTY).all()
+        assert (signatures_numba(hashes, offsets, config, threads=3) == fast).all()
     assert (signatures(hashes, offsets) == signatures_numpy(hashes, offsets, SignatureConfig())).all()

@@ -59,11 +59,14 @@ def signatures(
     hashes: npt.NDArray[np.uint64],
     offsets: npt.NDArray[np.int64],
     config: SignatureConfig | None = None,
+    *,
+    threads: int = 1,
 ) -> npt.NDArray[np.uint32]:
     """MinHash signature of each segment ``hashes[offsets[i]:offsets[i+1]]``.
 
     Returns a ``(len(offsets) - 1, num_perm)`` uint32 matrix; an empty segment gets the
-    empty signature (all ``0xFFFFFFFF``), as datasketch does.
+    empty signature (all ``0xFFFFFFFF``), as datasketch does. ``threads > 1`` splits a
+    large batch between threads (the kernel releases the GIL); the result is the same.
 
     >>> from datasketch import MinHash
     >>> h = np.array([3, 1, 4, 1, 5, 9, 2, 6], dtype=np.uint64)
@@ -75,7 +78,7 @@ def signatures(
     config = config or SignatureConfig()
     offsets = np.asarray(offsets, dtype=np.int64)
     if len(hashes) >= NUMBA_MIN_TOKENS and numba_kernel() is not None:
-        return signatures_numba(hashes, offsets, config)
+        return signatures_numba(hashes, offsets, config, threads=threads)
     return signatures_numpy(hashes, offsets, config)
 
 
@@ -107,16 +110,27 @@ def signatures_numpy(
 
 
 def signatures_numba(
-    hashes: npt.NDArray[np.uint64], offsets: npt.NDArray[np.int64], config: SignatureConfig
+    hashes: npt.NDArray[np.uint64], offsets: npt.NDArray[np.int64], config: SignatureConfig, *, threads: int = 1
 ) -> npt.NDArray[np.uint32]:
     """:func:`signatures` with the compiled kernel; raises ``ImportError`` without numba."""
     kernel = numba_kernel()
     if kernel is None:
         raise ImportError("numba is not installed: pip install numba, or use signatures_numpy")
     a, b = permutations(config.num_perm, config.seed)
+    hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = max(len(offsets) - 1, 0)
     out = np.empty((n, config.num_perm), dtype=np.uint32)
-    kernel(np.ascontiguousarray(hashes, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64), a, b, out)
+    if threads <= 1 or n < 2 * threads:
+        kernel(hashes, offsets, a, b, out)
+        return out
+    # Contiguous row ranges holding about the same number of tokens each.
+    cuts = np.searchsorted(offsets, np.linspace(offsets[0], offsets[-1], threads + 1)[1:-1])
+    bounds = [0, *sorted(set(np.clip(cuts, 1, n - 1).tolist())), n]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(lambda r: kernel(hashes, offsets[r[0] : r[1] + 1], a, b, out[r[0] : r[1]]), zip(bounds, bounds[1:])))
     return out
 
 
