@@ -157,22 +157,29 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 
 
-def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs) -> None:
+@pytest.mark.parametrize("tokens", ["chars", "words"])
+def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: str) -> None:
     """The chunked, vectorised prepare equals normalise -> split -> shingle per passage."""
-    from neardup.passages import split_passages
-    from neardup.shingle import shingle_hashes
+    import numpy as np
 
-    config = ScanConfig()
+    from neardup.passages import split_passages
+    from neardup.shingle import shingle_hashes, token_starts
+
+    config = ScanConfig.from_options(tokens=tokens)
     docs = [Document(f"d{i}", "\n".join(simplified_paragraphs[i : i + 3]) + "\n20xx年") for i in range(8)]
+    docs.insert(0, Document("empty", "，。\n"))
+    docs.insert(4, Document("short", "文明"))
     table = prepare(docs, config)
     k = 0
     for n, doc in enumerate(docs):
         norm = normalize(doc.text)
-        doc_hashes = shingle_hashes(norm.text)
+        doc_hashes = shingle_hashes(norm.text, config.shingle)
+        starts = token_starts(norm.text, config.shingle)
         for p in split_passages(n, doc.text, norm):
             assert table.passages[k] == p
-            lo = min(p.norm_start, len(doc_hashes) - 1)
-            expected = doc_hashes[lo : max(lo + 1, p.norm_end - config.shingle.ngram + 1)]
+            ns, ne = (p.norm_start, p.norm_end) if starts is None else np.searchsorted(starts, [p.norm_start, p.norm_end])
+            lo = min(ns, len(doc_hashes) - 1)
+            expected = doc_hashes[lo : max(lo + 1, ne - config.shingle.ngram + 1)]
             assert table.hashes[table.offsets[k] : table.offsets[k + 1]].tolist() == expected.tolist()
             k += 1
     assert k == len(table.passages)

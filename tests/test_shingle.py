@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from neardup.config import ShingleConfig
 from neardup.shingle import shingle_hashes
@@ -23,3 +25,14 @@ def test_word_shingles_use_jieba() -> None:
     chars = shingle_hashes("全国文明城市创建工作推进会议", ShingleConfig(ngram=2))
     assert 0 < len(words) < len(chars)
     assert words.dtype == np.uint64
+
+
+@given(st.lists(st.text(alphabet="文明城市创建ab\ue000", max_size=12), max_size=10), st.integers(1, 6))
+def test_many_texts_at_once_equal_one_by_one(texts: list[str], ngram: int) -> None:
+    from neardup.shingle import shingle_hashes_many
+
+    config = ShingleConfig(ngram=ngram)
+    hashes, offsets = shingle_hashes_many(texts, config)
+    assert len(offsets) == len(texts) + 1
+    for i, text in enumerate(texts):
+        assert hashes[offsets[i] : offsets[i + 1]].tolist() == shingle_hashes(text, config).tolist()

@@ -31,7 +31,7 @@ from neardup.errors import InputError
 from neardup.model import Document, ScanResult, ScanStats
 from neardup.normalize import normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, passage_rows
-from neardup.shingle import shingle_hashes, token_starts
+from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.verify import verify_segments
 
@@ -74,22 +74,34 @@ class _Chunk:
     keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
 
 
-def _passage_hashes(
-    text_norm: str, rows: npt.NDArray[np.void], config: ShingleConfig
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """The shingles inside each passage, end to end, and how many each passage has."""
-    doc_hashes = shingle_hashes(text_norm, config)
-    starts = token_starts(text_norm, config)
-    if starts is None:
+def _passage_index(
+    rows: npt.NDArray[np.void],
+    first_doc: int,
+    doc_offsets: npt.NDArray[np.int64],
+    norm_texts: list[str],
+    config: ShingleConfig,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Where each passage's shingles sit in the chunk's hashes, and how many it has.
+
+    Passage ``[norm_start, norm_end)`` holds the shingles that start inside it and end
+    inside it; a passage shorter than one shingle keeps the one starting at its start.
+    """
+    local = rows["doc"] - first_doc
+    first, count = doc_offsets[local], np.diff(doc_offsets)[local]
+    if config.tokens == "chars":
         lo, hi = rows["norm_start"], rows["norm_end"]
     else:
-        lo, hi = np.searchsorted(starts, rows["norm_start"]), np.searchsorted(starts, rows["norm_end"])
-    lo = np.minimum(lo, max(len(doc_hashes) - 1, 0))
-    hi = np.minimum(np.maximum(lo + 1, hi - config.ngram + 1), len(doc_hashes))
+        lo, hi = np.empty(len(rows), np.int64), np.empty(len(rows), np.int64)
+        for d in np.unique(local).tolist():
+            mine = local == d
+            starts = token_starts(norm_texts[d], config)
+            lo[mine] = np.searchsorted(starts, rows["norm_start"][mine])  # type: ignore[arg-type]
+            hi[mine] = np.searchsorted(starts, rows["norm_end"][mine])  # type: ignore[arg-type]
+    lo = np.minimum(lo, np.maximum(count - 1, 0))
+    hi = np.minimum(np.maximum(lo + 1, hi - config.ngram + 1), count)
     lengths = np.maximum(hi - lo, 0).astype(np.int64)
-    first = np.cumsum(lengths) - lengths
-    index = np.repeat(lo - first, lengths) + np.arange(int(lengths.sum()))
-    return doc_hashes[index], lengths
+    index = np.repeat(first + lo - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+    return index, lengths
 
 
 def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: str) -> _Chunk:
@@ -98,18 +110,16 @@ def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: s
     ``sign``: ``"none"``, ``"keys"`` (LSH band keys) or ``"sigs"`` (full signatures).
     Top-level so that worker processes can run it.
     """
-    all_rows, all_hashes, all_lengths = [], [], []
+    all_rows, norm_texts = [], []
     for n, text in enumerate(texts):
         norm = normalize(text, config.normalize)
-        rows = passage_rows(first_doc + n, text, norm, config.passages)
-        if len(rows):
-            hashes, lengths = _passage_hashes(norm.text, rows, config.shingle)
-            all_rows.append(rows)
-            all_hashes.append(hashes)
-            all_lengths.append(lengths)
+        all_rows.append(passage_rows(first_doc + n, text, norm, config.passages))
+        norm_texts.append(norm.text)
     rows = np.concatenate(all_rows) if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
-    hashes = np.concatenate(all_hashes) if all_hashes else np.empty(0, dtype=np.uint64)
-    lengths = np.concatenate(all_lengths) if all_lengths else np.empty(0, dtype=np.int64)
+    doc_hashes, doc_offsets = shingle_hashes_many(norm_texts, config.shingle)
+    index, lengths = _passage_index(rows, first_doc, doc_offsets, norm_texts, config.shingle)
+    hashes = doc_hashes[index]
+    del doc_hashes, index
     keys = None
     if sign != "none":
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)

@@ -14,9 +14,11 @@ import logging
 import numpy as np
 import numpy.typing as npt
 
+from collections.abc import Sequence
+
 from neardup.config import ShingleConfig
 
-__all__ = ["shingle_hashes", "token_starts"]
+__all__ = ["shingle_hashes", "shingle_hashes_many", "token_starts"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,40 @@ def shingle_hashes(text: str, config: ShingleConfig | None = None) -> npt.NDArra
     words = _words(text)
     word_ids = np.fromiter((hash_word(w) for w in words), dtype=np.uint64, count=len(words))
     return _rolling(word_ids, config.ngram)
+
+
+def shingle_hashes_many(
+    texts: Sequence[str], config: ShingleConfig | None = None
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """:func:`shingle_hashes` of every text, end to end, and the offsets of each text's run.
+
+    For character shingles the texts are hashed together: one rolling hash over their
+    concatenation, keeping the windows that lie inside one text. That costs a few numpy
+    passes over all characters instead of a dozen numpy calls per text.
+
+    >>> h, offsets = shingle_hashes_many(["全国文明城市创建", "", "文明"])
+    >>> offsets.tolist(), bool((h[:4] == shingle_hashes("全国文明城市创建")).all())
+    ([0, 4, 4, 5], True)
+    """
+    config = config or ShingleConfig()
+    if config.tokens != "chars" or not texts:
+        parts = [shingle_hashes(t, config) for t in texts]
+        offsets = np.concatenate(([0], np.cumsum([len(p) for p in parts]))).astype(np.int64)
+        return (np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)), offsets
+    k = config.ngram
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths  # where each text begins in the concatenation
+    everything = _rolling(_codes("".join(texts)), k)  # window i starts at character i
+    full = lengths >= k
+    kept = counts[full]
+    index = np.repeat(starts[full] - (np.cumsum(kept) - kept), kept) + np.arange(int(kept.sum()))
+    out = np.empty(int(offsets[-1]), dtype=np.uint64)
+    out[np.repeat(full, counts)] = everything[index] if len(everything) else everything
+    for i in np.flatnonzero(~full & (lengths > 0)).tolist():  # shorter than one shingle
+        out[offsets[i]] = shingle_hashes(texts[i], config)[0]
+    return out, offsets
 
 
 def hash_word(word: str) -> int:
