@@ -94,7 +94,7 @@ def bucket_pairs(keys: npt.NDArray[np.uint64], config: CandidateConfig | None = 
     out: list[npt.NDArray[np.int64]] = []
     for band in range(keys.shape[1]):
         column = keys[:, band]
-        order = np.argsort(column, kind="stable")
+        order = np.argsort(column)  # members are sorted below: no need for a stable sort
         sorted_keys = column[order]
         starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
         sizes = np.diff(np.concatenate((starts, [len(column)])))

@@ -150,15 +150,13 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     if (mapped == _SEVERAL).any():
         out = kept_text.translate(table.table)
         start = np.repeat(kept_idx, table.lengths[codes])
-        out_codes = _code_points(out)
     else:
         keep = mapped != _DROP
-        out_codes = mapped[keep]
-        out = out_codes.tobytes().decode("utf-32-le", "surrogatepass")
+        out = mapped[keep].tobytes().decode("utf-32-le", "surrogatepass")
         start = kept_idx[keep]
     end = start + 1
     if config.fold_placeholders:
-        out, start, end = _fold_placeholders(out, out_codes, start, end)
+        out, start, end = _fold_placeholders(out, start, end)
     return Normalized(out, start, end)
 
 
@@ -194,41 +192,31 @@ def _strip_ruby(text: str) -> tuple[str, npt.NDArray[np.int64] | None]:
     return "".join(pieces), np.flatnonzero(keep).astype(np.int64)
 
 
-@lru_cache(maxsize=1)
-def _placeholder_tables() -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Per code point: is it a placeholder character; can ``_PLACEHOLDER`` see it at all."""
-    blank = np.zeros(0x110000, dtype=bool)
-    blank[[ord(c) for c in _PLACEHOLDER_CHARS]] = True
-    seen = blank.copy()
-    seen[ord("0") : ord("9") + 1] = True
-    seen[ord("a") : ord("z") + 1] = True
-    return blank, seen
+# Runs of the only characters ``_PLACEHOLDER`` and its lookarounds can see; a leading
+# character class lets the regex engine skip everything else at C speed.
+_SEEN_RUN = re.compile(r"[0-9a-z×*某○□]+")
+_BLANK = re.compile(r"[x×*某○□]")
 
 
-def _placeholder_spans(text: str, codes: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
+def _placeholder_spans(text: str) -> list[tuple[int, int]]:
     """``_PLACEHOLDER.finditer`` spans, searching only around placeholder characters.
 
     A match and its lookarounds only involve digits, Latin letters and placeholder
     characters; any other character acts as a boundary. So the pattern runs on each
     maximal run of those characters that holds a placeholder, and finds the same spans.
     """
-    blank, seen = _placeholder_tables()
-    hits = np.flatnonzero(blank[codes])
-    if len(hits) == 0:
-        return []
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], seen[codes].view(np.int8), [0]))))
-    run_starts, run_ends = edges[0::2], edges[1::2]
     spans = []
-    for r in np.unique(np.searchsorted(run_ends, hits, side="right")).tolist():
-        s = int(run_starts[r])
-        spans.extend((s + a, s + b) for a, b in (m.span() for m in _PLACEHOLDER.finditer(text[s : run_ends[r]])))
+    for run in _SEEN_RUN.finditer(text):
+        s, chunk = run.start(), run.group()
+        if _BLANK.search(chunk):
+            spans.extend((s + m.start(), s + m.end()) for m in _PLACEHOLDER.finditer(chunk))
     return spans
 
 
 def _fold_placeholders(
-    text: str, codes: npt.NDArray[np.uint32], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+    text: str, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
 ) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    runs = _placeholder_spans(text, codes)
+    runs = _placeholder_spans(text)
     if not runs:
         return text, start, end
     keep = np.ones(len(text), dtype=bool)

@@ -30,7 +30,7 @@ from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.model import Document, ScanResult, ScanStats
 from neardup.normalize import normalize
-from neardup.passages import PASSAGE_DTYPE, PassageArray, passage_rows
+from neardup.passages import PASSAGE_DTYPE, PassageArray, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.verify import verify_segments
@@ -113,9 +113,9 @@ def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: s
     all_rows, norm_texts = [], []
     for n, text in enumerate(texts):
         norm = normalize(text, config.normalize)
-        all_rows.append(passage_rows(first_doc + n, text, norm, config.passages))
+        all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
-    rows = np.concatenate(all_rows) if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
+    rows = np.concatenate(all_rows).view(PASSAGE_DTYPE).ravel() if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
     doc_hashes, doc_offsets = shingle_hashes_many(norm_texts, config.shingle)
     index, lengths = _passage_index(rows, first_doc, doc_offsets, norm_texts, config.shingle)
     hashes = doc_hashes[index]
