@@ -2,7 +2,8 @@
 
 Text comes from the seed pages in ``examples/seeds``: their lines are converted to
 simplified characters, stripped of pinyin ruby glosses, cut into clauses (at ，。；：！？、),
-and clauses are recombined into sentences, paragraphs and speeches. Recombining clauses
+and clauses of 4-20 characters are recombined into sentences, paragraphs and speeches
+(longer clauses would make unrelated short paragraphs share half their shingles). Recombining clauses
 gives realistic vocabulary and rhythm while two generated documents share no more than
 unrelated speeches on the same topic do. Each original names one city and one year.
 
@@ -86,7 +87,7 @@ def clause_pool(seeds: Path = SEEDS) -> tuple[str, ...]:
             for clause in _CLAUSE.findall(line):
                 clause = clause.strip()
                 body = clause.rstrip(_END)
-                if 4 <= len(body) <= 40 and _cjk_ratio(body) >= 0.8 and not _YEAR.search(body):
+                if 4 <= len(body) <= 20 and _cjk_ratio(body) >= 0.8 and not _YEAR.search(body):
                     clauses.add(clause if clause[-1] in _END else clause + "，")
     return tuple(sorted(clauses))
 
