@@ -37,3 +37,21 @@ def test_band_params_follow_threshold() -> None:
     b_high, r_high = band_params(0.9, 128)
     assert b_low * r_low <= 128 and b_high * r_high <= 128
     assert r_high > r_low
+
+
+def test_bucket_pairs_equal_all_pairs_sharing_a_key() -> None:
+    """Keys whose high bits collide are still grouped exactly (brute force reference)."""
+    import itertools
+
+    from neardup.candidates import bucket_pairs
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 6, (300, 3), dtype=np.uint64)  # equal high bits, few distinct keys
+    keys[:, 1] |= np.uint64(1) << np.uint64(63)
+    keys[:, 2] = rng.integers(0, 2**64 - 1, 300, dtype=np.uint64)
+    keys[10, 2] = keys[20, 2] = keys[299, 2]
+    expected = sorted(
+        (i, j) for i, j in itertools.combinations(range(300), 2) if (keys[i] == keys[j]).any()
+    )
+    got = bucket_pairs(keys, CandidateConfig(max_bucket=1000))
+    assert [tuple(p) for p in got.tolist()] == expected

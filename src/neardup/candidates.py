@@ -91,22 +91,62 @@ def band_keys(sigs: npt.NDArray[np.uint32], config: CandidateConfig | None = Non
 def bucket_pairs(keys: npt.NDArray[np.uint64], config: CandidateConfig | None = None) -> npt.NDArray[np.int64]:
     """Pairs ``(i, j)``, ``i < j``, of rows with an equal key in some band; sorted, unique."""
     config = config or CandidateConfig()
-    out: list[npt.NDArray[np.int64]] = []
-    for band in range(keys.shape[1]):
-        column = keys[:, band]
-        order = np.argsort(column)  # members are sorted below: no need for a stable sort
-        sorted_keys = column[order]
-        starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
-        sizes = np.diff(np.concatenate((starts, [len(column)])))
-        for size in np.unique(sizes[sizes > 1]).tolist():
-            firsts = starts[sizes == size]
+    n = len(keys)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    codes: list[npt.NDArray[np.int64]] = []  # pair (i, j) as i * n + j
+    rows = np.arange(n, dtype=np.uint64)
+    for column in np.ascontiguousarray(keys.T):
+        members, starts = _equal_key_groups(column, rows)
+        sizes = np.diff(starts)
+        for size in np.flatnonzero(np.bincount(sizes)).tolist():
+            firsts = starts[:-1][sizes == size]
             if size > config.max_bucket:
-                out.extend(_big_bucket_pairs(np.sort(order[s : s + size])) for s in firsts.tolist())
+                for s in firsts.tolist():
+                    pairs = _big_bucket_pairs(np.sort(members[s : s + size]))
+                    codes.append(pairs[:, 0] * n + pairs[:, 1])
                 continue
-            members = np.sort(order[firsts[:, None] + np.arange(size)], axis=1)
+            group = np.sort(members[firsts[:, None] + np.arange(size)], axis=1)
             i, j = np.triu_indices(size, k=1)
-            out.append(np.stack((members[:, i].ravel(), members[:, j].ravel()), axis=1))
-    return _unique_pairs(np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64))
+            codes.append((group[:, i] * n + group[:, j]).ravel())
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64)
+    unique = np.concatenate(codes)
+    unique.sort()
+    unique = unique[np.concatenate(([True], unique[1:] != unique[:-1]))]
+    return np.stack((unique // n, unique % n), axis=1)
+
+
+def _equal_key_groups(
+    column: npt.NDArray[np.uint64], rows: npt.NDArray[np.uint64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows whose key occurs more than once, grouped: ``members[starts[g]:starts[g+1]]``.
+
+    Most keys are unique. So instead of an argsort of every key, each key's high bits
+    and its row number are packed into one integer and sorted (a plain sort is several
+    times faster than an argsort); rows whose high bits repeat are then grouped exactly.
+    """
+    n = len(column)
+    bits = max(1, (n - 1).bit_length())
+    low = np.uint64((1 << bits) - 1)
+    packed = (column & ~low) | rows
+    packed.sort()
+    high = packed >> np.uint64(bits)
+    repeat = high[1:] == high[:-1]
+    near = np.zeros(n, dtype=bool)
+    near[1:] |= repeat
+    near[:-1] |= repeat
+    found = (packed[near] & low).astype(np.int64)
+    if len(found) == 0:
+        return found, np.zeros(1, dtype=np.int64)
+    order = np.argsort(column[found], kind="stable")
+    found = found[order]
+    sorted_keys = column[found]
+    edges = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1], [True])))
+    sizes = np.diff(edges)
+    keep = np.repeat(sizes > 1, sizes)
+    starts = np.concatenate(([0], np.cumsum(sizes[sizes > 1])))
+    return found[keep], starts
 
 
 def _big_bucket_pairs(members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from neardup.config import ClusterConfig
 from neardup.model import Cluster, Match, Member, Passage
+from neardup.passages import PassageArray
 from neardup.verify import similarity
 
 __all__ = ["cluster_matches"]
@@ -40,13 +41,15 @@ def cluster_matches(
     passages together; it scores each member against the others.
     """
     config = config or ClusterConfig()
+    docs = _doc_numbers(passages)
     passages = _Memo(passages)
+    pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
     graph = nx.Graph()
-    graph.add_edges_from((m.a, m.b) for m in matches)
-    graph.add_edges_from(_chain_edges(passages, matches, config.gap))
+    graph.add_edges_from(pairs.tolist())
+    graph.add_edges_from(_chain_edges(pairs, docs, config.gap).tolist())
     clusters = []
     for component in nx.connected_components(graph):
-        regions = _regions(sorted(component), passages, config.gap)
+        regions = _regions(sorted(component), docs, config.gap)
         if len(regions) < 2:
             continue
         clusters.append(_members(regions, passages, doc_ids, texts, shingle_set))
@@ -72,34 +75,47 @@ class _Memo(Sequence[Passage]):
         return p
 
 
-def _chain_edges(passages: Sequence[Passage], matches: Sequence[Match], gap: int) -> list[tuple[int, int]]:
-    by_docs: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
-    for m in matches:
-        pa, pb = passages[m.a], passages[m.b]
-        by_docs[(pa.doc, pb.doc)].add((m.a, m.b))
+def _doc_numbers(passages: Sequence[Passage]) -> npt.NDArray[np.int64]:
+    """The document number of every passage, as an array."""
+    if isinstance(passages, PassageArray):
+        return passages.rows["doc"]  # type: ignore[no-any-return]
+    return np.fromiter((p.doc for p in passages), dtype=np.int64, count=len(passages))
+
+
+def _chain_edges(pairs: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], gap: int) -> npt.NDArray[np.int64]:
+    """Edges ``(a, a+da)`` and ``(b, b+db)`` wherever ``(a+da, b+db)`` is a match too.
+
+    ``da, db`` in ``1..gap``, each step staying inside its document: a copied region
+    shows up as a run of such matches, and its passages become one component.
+    """
+    n = len(docs)
+    if len(pairs) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    a, b = pairs[:, 0], pairs[:, 1]
+    known = np.unique(a * n + b)
     edges = []
-    for pairs in by_docs.values():
-        for a, b in pairs:
-            for da in range(1, gap + 1):
-                for db in range(1, gap + 1):
-                    if (a + da, b + db) in pairs and _same_doc(passages, a, a + da) and _same_doc(passages, b, b + db):
-                        edges.append((a, a + da))
-                        edges.append((b, b + db))
-    return edges
+    for da in range(1, gap + 1):
+        for db in range(1, gap + 1):
+            a2, b2 = a + da, b + db
+            ok = (a2 < n) & (b2 < n)
+            ok[ok] &= (docs[a2[ok]] == docs[a[ok]]) & (docs[b2[ok]] == docs[b[ok]])
+            code = a2 * n + b2
+            hit = ok & (known[np.minimum(np.searchsorted(known, code), len(known) - 1)] == code)
+            edges.append(np.stack((a[hit], a2[hit]), axis=1))
+            edges.append(np.stack((b[hit], b2[hit]), axis=1))
+    return np.concatenate(edges)
 
 
-def _same_doc(passages: Sequence[Passage], i: int, j: int) -> bool:
-    return j < len(passages) and passages[i].doc == passages[j].doc
-
-
-def _regions(nodes: list[int], passages: Sequence[Passage], gap: int) -> list[list[int]]:
+def _regions(nodes: list[int], docs: npt.NDArray[np.int64], gap: int) -> list[list[int]]:
     """Split sorted passage numbers into runs inside one document with gaps <= ``gap``."""
     regions: list[list[int]] = []
-    for n in nodes:
-        if regions and passages[regions[-1][-1]].doc == passages[n].doc and n - regions[-1][-1] <= gap:
+    doc_of = docs[nodes].tolist()
+    for n, doc in zip(nodes, doc_of):
+        if regions and last_doc == doc and n - regions[-1][-1] <= gap:
             regions[-1].append(n)
         else:
             regions.append([n])
+        last_doc = doc
     return regions
 
 
@@ -111,11 +127,19 @@ def _members(
     shingle_set: SetOf,
 ) -> list[Member]:
     sets = [shingle_set(r) for r in regions]
+    scores: dict[tuple[int, int], float] = {}
+
+    def score(k: int, o: int) -> float:
+        key = (min(k, o), max(k, o))
+        if key not in scores:
+            scores[key] = similarity(sets[key[0]], sets[key[1]])[0]
+        return scores[key]
+
     members = []
     for k, region in enumerate(regions):
-        first, last = passages[region[0]], passages[region[-1]]
+        first = passages[region[0]]
         start, end = first.start, max(passages[p].end for p in region)
-        best = max(similarity(sets[k], sets[o])[0] for o in _peers(k, len(regions)))
+        best = max(score(k, o) for o in _peers(k, len(regions)))
         members.append(
             Member(
                 doc_id=doc_ids[first.doc],
