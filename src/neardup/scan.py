@@ -44,8 +44,8 @@ Progress = Callable[[str, int, int], None]
 
 #: A chunk holds at most this many characters (or documents): big enough that a worker
 #: spends its time computing, small enough that a few chunks in flight stay cheap.
-CHUNK_CHARS = 2_000_000
-CHUNK_DOCS = 2_000
+CHUNK_CHARS = 1_000_000
+CHUNK_DOCS = 1_000
 
 
 @dataclass(frozen=True)
