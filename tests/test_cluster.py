@@ -31,3 +31,18 @@ def test_clusters_partition_members_and_order_does_not_matter(simplified_paragra
     shuffled = docs[:]
     rng.shuffle(shuffled)
     assert scan(shuffled).clusters == result.clusters
+
+
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60))
+def test_connected_components_equal_networkx(edge_list: list[tuple[int, int]]) -> None:
+    import networkx as nx
+    import numpy as np
+
+    from neardup.cluster import connected_components
+
+    graph = nx.Graph()
+    graph.add_edges_from(edge_list)
+    expected = sorted(sorted(c) for c in nx.connected_components(graph))
+    got = connected_components(np.array(edge_list, dtype=np.int64).reshape(-1, 2))
+    assert sorted(got) == expected
+    assert all(c == sorted(c) for c in got)

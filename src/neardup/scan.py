@@ -58,10 +58,17 @@ class PassageTable:
 
     def shingles(self, i: int) -> npt.NDArray[np.uint64]:
         """Sorted unique shingle hashes of passage ``i``."""
-        return np.unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
+        return _sorted_unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
 
     def union(self, numbers: Sequence[int]) -> npt.NDArray[np.uint64]:
-        return np.unique(np.concatenate([self.hashes[self.offsets[i] : self.offsets[i + 1]] for i in numbers]))
+        """Sorted unique shingle hashes of these passages together."""
+        return _sorted_unique(np.concatenate([self.hashes[self.offsets[i] : self.offsets[i + 1]] for i in numbers]))
+
+
+def _sorted_unique(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """``np.unique`` for small arrays, without its overhead."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 @dataclass

@@ -7,11 +7,14 @@ and clusters in a canonical order (the scan already sorts them by id).
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring as _encode_str  # the C version when available
 from typing import Any
+
+import numpy as np
 
 from neardup.model import Cluster, Member, ScanResult
 
-__all__ = ["SCHEMA_ID", "render_json", "to_dict"]
+__all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict"]
 
 SCHEMA_ID = "neardup.scan/1"
 
@@ -43,9 +46,13 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     """The JSON document as Python data (what :func:`render_json` serialises)."""
     from neardup import __version__
 
-    per_doc: dict[int, int] = {}
-    for p in result.passages:
-        per_doc[p.doc] = per_doc.get(p.doc, 0) + 1
+    rows = getattr(result.passages, "rows", None)  # a scan's PassageArray: count without objects
+    if rows is not None:
+        per_doc = dict(enumerate(np.bincount(rows["doc"], minlength=len(result.documents)).tolist()))
+    else:
+        per_doc = {}
+        for p in result.passages:
+            per_doc[p.doc] = per_doc.get(p.doc, 0) + 1
     s = result.stats
     return {
         "schema": SCHEMA_ID,
@@ -77,4 +84,71 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 
 def render_json(result: ScanResult) -> str:
     """Serialise deterministically (sorted keys, UTF-8 text kept readable)."""
-    return json.dumps(to_dict(result), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    return dumps(to_dict(result)) + "\n"
+
+
+def dumps(obj: Any) -> str:
+    """Exactly ``json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)``, faster.
+
+    With ``indent``, the standard library falls back to its pure-Python encoder, whose
+    generators cost about 10 s on the report of a 300 MB corpus; this writes the same
+    bytes with one recursive function and C-level string escaping.
+
+    >>> dumps({"b": [1, 2.5, None], "a": "文明", "c": {}}) == json.dumps(
+    ...     {"b": [1, 2.5, None], "a": "文明", "c": {}}, ensure_ascii=False, sort_keys=True, indent=2)
+    True
+    """
+    parts: list[str] = []
+    append = parts.append
+
+    def encode(o: Any, level: int) -> None:
+        if isinstance(o, str):
+            append(_encode_str(o))
+        elif o is None:
+            append("null")
+        elif o is True:
+            append("true")
+        elif o is False:
+            append("false")
+        elif isinstance(o, int):
+            append(int.__repr__(o))
+        elif isinstance(o, float):
+            append(_encode_float(o))
+        elif isinstance(o, dict):
+            if not o:
+                append("{}")
+                return
+            if not all(isinstance(k, str) for k in o):
+                append(json.dumps(o, ensure_ascii=False, sort_keys=True, indent=2).replace("\n", "\n" + "  " * level))
+                return
+            inner = ",\n" + "  " * (level + 1)
+            sep = "{\n" + "  " * (level + 1)
+            for key, value in sorted(o.items()):
+                append(sep + _encode_str(key) + ": ")
+                sep = inner
+                encode(value, level + 1)
+            append("\n" + "  " * level + "}")
+        elif isinstance(o, (list, tuple)):
+            if not o:
+                append("[]")
+                return
+            inner = ",\n" + "  " * (level + 1)
+            sep = "[\n" + "  " * (level + 1)
+            for value in o:
+                append(sep)
+                sep = inner
+                encode(value, level + 1)
+            append("\n" + "  " * level + "]")
+        else:
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+    encode(obj, 0)
+    return "".join(parts)
+
+
+def _encode_float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o in (float("inf"), float("-inf")):
+        return "Infinity" if o > 0 else "-Infinity"
+    return float.__repr__(o)
