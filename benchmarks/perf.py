@@ -419,7 +419,6 @@ def run_cli_scan(corpus_file: Path, jobs: int, out: Path) -> dict[str, Any]:
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
     return {"command": " ".join(cmd[1:]), "jobs": jobs, "seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30,
-            "max_single_process_rss_GiB": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20,
             "report_sha256": hashlib.sha256(out.read_bytes()).hexdigest()[:16]}  # fmt: skip
 
 
@@ -531,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         head = f"{data['documents']} documents, {data['text_MB']:.1f} MB"
     elif args.command == "scan":
         data = bench_scan(args.corpus, args.jobs)
-        cols = ["jobs", "seconds", "cpu_seconds", "peak_rss_GiB", "max_single_process_rss_GiB", "passages", "clusters", "recall", "precision", "report_sha256"]
+        cols = ["jobs", "seconds", "cpu_seconds", "peak_rss_GiB", "passages", "clusters", "recall", "precision", "report_sha256"]
         head = f"{data['documents']} documents, {data['text_MB']:.0f} MB; reports identical across jobs: {data['reports_identical']}"
     else:
         data = bench_growth(args.corpus, args.passages, args.jobs)
