@@ -169,6 +169,9 @@ def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: st
     docs = [Document(f"d{i}", "\n".join(simplified_paragraphs[i : i + 3]) + "\n20xx年") for i in range(8)]
     docs.insert(0, Document("empty", "，。\n"))
     docs.insert(4, Document("short", "文明"))
+    docs.append(Document("ligatures", "ﬁ" * 400))  # NFKC doubles it: more shingles than characters
+    if tokens == "chars":
+        assert len(prepare(docs[-1:], config).hashes) > len(docs[-1].text)  # the buffer grew
     table = prepare(docs, config)
     k = 0
     for n, doc in enumerate(docs):

@@ -180,22 +180,34 @@ def _run_chunks(
                 progress("prepare", done, len(documents))
 
 
-def _assemble(chunks: Iterable[_Chunk]) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
-    """Concatenate chunk results; each chunk's hashes are dropped as soon as they are copied."""
-    parts = list(chunks)
-    rows = np.concatenate([c.rows for c in parts]) if parts else np.empty(0, dtype=PASSAGE_DTYPE)
-    lengths = np.concatenate([c.lengths for c in parts]) if parts else np.empty(0, dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    keys = None
-    if parts and parts[0].keys is not None:
-        keys = np.concatenate([c.keys for c in parts])  # type: ignore[misc]
-    hashes = np.empty(int(offsets[-1]), dtype=np.uint64)
+def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
+    """Put chunk results together as they arrive, copying each chunk's hashes once.
+
+    The hashes go straight into one buffer of ``capacity`` (the documents' length in
+    characters: a passage has at most one shingle per character, so it rarely grows);
+    pages never written cost no memory. Holding all chunks and concatenating them at
+    the end would need the hashes twice.
+    """
+    hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    for chunk in parts:
-        hashes[pos : pos + len(chunk.hashes)] = chunk.hashes
-        pos += len(chunk.hashes)
-        chunk.hashes = chunk.keys = None  # type: ignore[assignment]
-    return PassageTable(PassageArray(rows), hashes, offsets), keys
+    rows, lengths, keys = [], [], []
+    for chunk in chunks:
+        end = pos + len(chunk.hashes)
+        if end > len(hashes):  # normalisation made text longer (e.g. NFKC of ㈱)
+            grown = np.empty(max(end, len(hashes) * 3 // 2), dtype=np.uint64)
+            grown[:pos] = hashes[:pos]
+            hashes = grown
+        hashes[pos:end] = chunk.hashes
+        pos = end
+        rows.append(chunk.rows)
+        lengths.append(chunk.lengths)
+        if chunk.keys is not None:
+            keys.append(chunk.keys)
+    all_rows = np.concatenate(rows) if rows else np.empty(0, dtype=PASSAGE_DTYPE)
+    all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
+    all_keys = np.concatenate(keys) if keys else None
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -214,7 +226,8 @@ def prepare(
     jobs: int | None = 1,
 ) -> PassageTable:
     """Normalise, split and shingle documents into a :class:`PassageTable`."""
-    table, _ = _assemble(_run_chunks(documents, config, "none", _check_jobs(jobs), progress))
+    capacity = sum(len(d.text) for d in documents)
+    table, _ = _assemble(_run_chunks(documents, config, "none", _check_jobs(jobs), progress), capacity)
     return table
 
 
@@ -248,7 +261,8 @@ def scan(
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
     sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
-    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress))
+    capacity = sum(len(d.text) for d in docs)
+    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress), capacity)
     if progress:
         progress("candidates", 0, 1)
     if keys is None:
