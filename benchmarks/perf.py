@@ -538,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
                 "us_per_passage", "peak_rss_GiB", "scan_bytes_per_passage"]  # fmt: skip
         head = f"jobs={args.jobs}"
     data["machine"] = info
-    path = save(args.command if args.command != "scan" else f"scan_{Path(args.corpus).name}", data)
+    name = {"scan": f"scan_{Path(args.corpus).name}", "growth": f"growth_jobs{getattr(args, 'jobs', 1)}"}.get(args.command, args.command)
+    path = save(name, data)
     print(f"{args.command}: {head}\n")
     print(table(data["rows"], cols))
     if "rows" in data and data["rows"] and "recall_by_kind" in data["rows"][0]:
