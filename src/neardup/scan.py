@@ -150,34 +150,50 @@ def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
 def _run_chunks(
     documents: Sequence[Document], config: ScanConfig, sign: str, jobs: int, progress: Progress | None
 ) -> Iterator[_Chunk]:
-    """Chunk results in document order; at most ``2 * jobs`` chunks are in flight."""
-    done = 0
+    """Chunk results in document order.
+
+    With ``jobs > 1``, ``jobs - 1`` worker processes take chunks, and this process takes
+    a chunk itself whenever each worker already has two queued: it would otherwise sit
+    waiting, and it pays no start-up cost. At most ``4 * jobs`` results wait for an
+    earlier chunk.
+    """
+    total, done = len(documents), 0
     if progress:
-        progress("prepare", 0, len(documents))
+        progress("prepare", 0, total)
+    chunks = _chunks(documents)
     if jobs == 1 or sum(len(d.text) for d in documents) < 2 * CHUNK_CHARS:
-        for first, texts in _chunks(documents):
+        for first, texts in chunks:
             yield _prepare_chunk(texts, first, config, sign)
             done += len(texts)
             if progress:
-                progress("prepare", done, len(documents))
+                progress("prepare", done, total)
         return
     context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending: deque[tuple[int, Future[_Chunk]]] = deque()
-        for first, texts in _chunks(documents):
-            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign)))
-            while len(pending) > 2 * jobs or (pending and pending[0][1].done()):
-                count, future = pending.popleft()
-                yield future.result()
+    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
+        pending: deque[tuple[int, Future[_Chunk] | _Chunk]] = deque()
+
+        def ready() -> bool:
+            head = pending[0][1]
+            return len(pending) > 4 * jobs or not isinstance(head, Future) or head.done()
+
+        for first, texts in chunks:
+            queued = sum(1 for _, item in pending if isinstance(item, Future) and not item.done())
+            if queued >= 2 * (jobs - 1):
+                pending.append((len(texts), _prepare_chunk(texts, first, config, sign)))
+            else:
+                pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign)))
+            while pending and ready():
+                count, item = pending.popleft()
+                yield item.result() if isinstance(item, Future) else item
                 done += count
                 if progress:
-                    progress("prepare", done, len(documents))
+                    progress("prepare", done, total)
         while pending:
-            count, future = pending.popleft()
-            yield future.result()
+            count, item = pending.popleft()
+            yield item.result() if isinstance(item, Future) else item
             done += count
             if progress:
-                progress("prepare", done, len(documents))
+                progress("prepare", done, total)
 
 
 def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
