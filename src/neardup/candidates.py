@@ -64,8 +64,13 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-def band_keys(sigs: npt.NDArray[np.uint32], config: CandidateConfig | None = None) -> npt.NDArray[np.uint64]:
+def band_keys(
+    sigs: npt.NDArray[np.uint32], config: CandidateConfig | None = None, *, params: tuple[int, int] | None = None
+) -> npt.NDArray[np.uint64]:
     """One 64-bit key per row and band: ``(len(sigs), bands)``; equal bands, equal keys.
+
+    ``params`` is :func:`band_params` for the config, when already known (worker
+    processes get it from the scan, so they need not import datasketch to work it out).
 
     >>> sigs = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4]], dtype=np.uint32)
     >>> k = band_keys(sigs, CandidateConfig(threshold=0.5))
@@ -73,7 +78,7 @@ def band_keys(sigs: npt.NDArray[np.uint32], config: CandidateConfig | None = Non
     ((3, 2), True, True, False)
     """
     config = config or CandidateConfig()
-    bands, rows = band_params(config.threshold, sigs.shape[1])
+    bands, rows = params or band_params(config.threshold, sigs.shape[1])
     keys = np.empty((len(sigs), bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for band in range(bands):

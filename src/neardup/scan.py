@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.candidates import band_keys, bucket_pairs, find_candidates
+from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
@@ -111,11 +111,13 @@ def _passage_index(
     return index, lengths
 
 
-def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: str) -> _Chunk:
+def _prepare_chunk(
+    texts: list[str], first_doc: int, config: ScanConfig, sign: str, params: tuple[int, int] | None = None
+) -> _Chunk:
     """Normalise, split and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
 
-    ``sign``: ``"none"``, ``"keys"`` (LSH band keys) or ``"sigs"`` (full signatures).
-    Top-level so that worker processes can run it.
+    ``sign``: ``"none"``, ``"keys"`` (LSH band keys, with ``params`` = (bands, rows)) or
+    ``"sigs"`` (full signatures). Top-level so that worker processes can run it.
     """
     all_rows, norm_texts = [], []
     for n, text in enumerate(texts):
@@ -131,7 +133,7 @@ def _prepare_chunk(texts: list[str], first_doc: int, config: ScanConfig, sign: s
     if sign != "none":
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         sigs = signatures(hashes, offsets, config.signature)
-        keys = band_keys(sigs, config.candidates) if sign == "keys" else sigs
+        keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
     return _Chunk(rows, hashes, lengths, keys)
 
 
@@ -161,9 +163,10 @@ def _run_chunks(
     if progress:
         progress("prepare", 0, total)
     chunks = _chunks(documents)
+    params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
     if jobs == 1 or sum(len(d.text) for d in documents) < 2 * CHUNK_CHARS:
         for first, texts in chunks:
-            yield _prepare_chunk(texts, first, config, sign)
+            yield _prepare_chunk(texts, first, config, sign, params)
             done += len(texts)
             if progress:
                 progress("prepare", done, total)
@@ -179,9 +182,9 @@ def _run_chunks(
         for first, texts in chunks:
             queued = sum(1 for _, item in pending if isinstance(item, Future) and not item.done())
             if queued >= 2 * (jobs - 1):
-                pending.append((len(texts), _prepare_chunk(texts, first, config, sign)))
+                pending.append((len(texts), _prepare_chunk(texts, first, config, sign, params)))
             else:
-                pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign)))
+                pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params)))
             while pending and ready():
                 count, item = pending.popleft()
                 yield item.result() if isinstance(item, Future) else item
