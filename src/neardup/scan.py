@@ -152,12 +152,11 @@ def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
 def _run_chunks(
     documents: Sequence[Document], config: ScanConfig, sign: str, jobs: int, progress: Progress | None
 ) -> Iterator[_Chunk]:
-    """Chunk results in document order.
+    """Chunk results in document order; with ``jobs > 1``, from ``jobs`` worker processes.
 
-    With ``jobs > 1``, ``jobs - 1`` worker processes take chunks, and this process takes
-    a chunk itself whenever each worker already has two queued: it would otherwise sit
-    waiting, and it pays no start-up cost. At most ``4 * jobs`` results wait for an
-    earlier chunk.
+    This process only hands out chunks and collects results (at most ``2 * jobs`` in
+    flight). It does not take chunks itself: while it computes, holding the GIL, its
+    thread that reads results from the workers' pipes stalls, and so do the workers.
     """
     total, done = len(documents), 0
     if progress:
@@ -172,28 +171,19 @@ def _run_chunks(
                 progress("prepare", done, total)
         return
     context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
-    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
-        pending: deque[tuple[int, Future[_Chunk] | _Chunk]] = deque()
-
-        def ready() -> bool:
-            head = pending[0][1]
-            return len(pending) > 4 * jobs or not isinstance(head, Future) or head.done()
-
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending: deque[tuple[int, Future[_Chunk]]] = deque()
         for first, texts in chunks:
-            queued = sum(1 for _, item in pending if isinstance(item, Future) and not item.done())
-            if queued >= 2 * (jobs - 1):
-                pending.append((len(texts), _prepare_chunk(texts, first, config, sign, params)))
-            else:
-                pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params)))
-            while pending and ready():
-                count, item = pending.popleft()
-                yield item.result() if isinstance(item, Future) else item
+            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params)))
+            while pending and (len(pending) > 2 * jobs or pending[0][1].done()):
+                count, future = pending.popleft()
+                yield future.result()
                 done += count
                 if progress:
                     progress("prepare", done, total)
         while pending:
-            count, item = pending.popleft()
-            yield item.result() if isinstance(item, Future) else item
+            count, future = pending.popleft()
+            yield future.result()
             done += count
             if progress:
                 progress("prepare", done, total)
