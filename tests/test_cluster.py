@@ -34,6 +34,7 @@ def test_clusters_partition_members_and_order_does_not_matter(simplified_paragra
 
 
 @given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60))
+@settings(deadline=None)
 def test_connected_components_equal_networkx(edge_list: list[tuple[int, int]]) -> None:
     import networkx as nx
     import numpy as np

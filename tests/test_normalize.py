@@ -59,7 +59,7 @@ def test_offset_map_is_exact(text: str) -> None:
 
 
 @given(st.text(alphabet="创建年月x×*某○□Xxab9201z（(chuàng)", max_size=60))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_targeted_regex_searches_equal_a_full_scan(text: str) -> None:
     from neardup.normalize import _PLACEHOLDER, _RUBY, _placeholder_spans, _ruby_spans
 
@@ -68,7 +68,7 @@ def test_targeted_regex_searches_equal_a_full_scan(text: str) -> None:
 
 
 @given(texts)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_lookup_table_equals_translate(text: str) -> None:
     """The numpy lookup-table path gives what str.translate and np.repeat give."""
     import numpy as np

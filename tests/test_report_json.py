@@ -18,6 +18,6 @@ values = st.recursive(
 
 
 @given(values)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_dumps_equals_json_dumps(value: object) -> None:
     assert dumps(value) == json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)

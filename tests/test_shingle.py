@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neardup.config import ShingleConfig
@@ -28,6 +28,7 @@ def test_word_shingles_use_jieba() -> None:
 
 
 @given(st.lists(st.text(alphabet="文明城市创建ab\ue000", max_size=12), max_size=10), st.integers(1, 6))
+@settings(deadline=None)
 def test_many_texts_at_once_equal_one_by_one(texts: list[str], ngram: int) -> None:
     from neardup.shingle import shingle_hashes_many
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neardup.verify import similarity
@@ -20,6 +20,7 @@ def test_similarity_symmetric_and_bounded(a: np.ndarray, b: np.ndarray) -> None:
 
 
 @given(st.lists(st.lists(st.integers(0, 30), max_size=25), min_size=2, max_size=12), st.randoms(use_true_random=False))
+@settings(deadline=None)
 def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> None:
     """verify_segments (numba and numpy) == verify_pairs on np.unique sets."""
     from neardup.config import VerifyConfig
