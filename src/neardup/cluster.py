@@ -145,6 +145,7 @@ def _regions(nodes: list[int], docs: npt.NDArray[np.int64], gap: int) -> list[li
     """Split sorted passage numbers into runs inside one document with gaps <= ``gap``."""
     regions: list[list[int]] = []
     doc_of = docs[nodes].tolist()
+    last_doc = -1
     for n, doc in zip(nodes, doc_of):
         if regions and last_doc == doc and n - regions[-1][-1] <= gap:
             regions[-1].append(n)

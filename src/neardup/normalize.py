@@ -205,7 +205,7 @@ def _placeholder_spans(text: str) -> list[tuple[int, int]]:
     characters; any other character acts as a boundary. So the pattern runs on each
     maximal run of those characters that holds a placeholder, and finds the same spans.
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     for run in _SEEN_RUN.finditer(text):
         s, chunk = run.start(), run.group()
         if _BLANK.search(chunk):
