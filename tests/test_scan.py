@@ -149,7 +149,8 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     scan_module = importlib.import_module("neardup.scan")  # the module, not the function
 
     docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=240)]
-    monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)  # many chunks, so the pool is used
+    monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)  # many chunks,
+    monkeypatch.setattr(scan_module, "PARALLEL_MIN_CHARS", 0)  # and the pool is used
     one = scan(docs, jobs=1)
     two = scan(docs, jobs=2)
     assert one.clusters and len(one.clusters) > 20

@@ -140,7 +140,7 @@ def cli(debug: bool) -> None:
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @click.option(
     "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
-    help="Worker processes (0: one per CPU); the report is the same for any number.",
+    help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",
 )  # fmt: skip
 @scan_options
 @handle_errors

@@ -46,6 +46,10 @@ Progress = Callable[[str, int, int], None]
 #: spends its time computing, small enough that a few chunks in flight stay cheap.
 CHUNK_CHARS = 1_000_000
 CHUNK_DOCS = 1_000
+#: Below this many characters (about 90 MB of Chinese UTF-8) a scan stays in this
+#: process whatever ``jobs`` says: starting a worker (interpreter, numpy, numba, OpenCC)
+#: costs more than a share of the work saves.
+PARALLEL_MIN_CHARS = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -163,7 +167,7 @@ def _run_chunks(
         progress("prepare", 0, total)
     chunks = _chunks(documents)
     params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
-    if jobs == 1 or sum(len(d.text) for d in documents) < 2 * CHUNK_CHARS:
+    if jobs == 1 or sum(len(d.text) for d in documents) < max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS):
         for first, texts in chunks:
             yield _prepare_chunk(texts, first, config, sign, params)
             done += len(texts)
@@ -252,7 +256,10 @@ def scan(
     """Find clusters of near-duplicate passages across (and within) documents.
 
     Documents are processed in id order, so the result does not depend on input order,
-    nor on ``jobs`` (worker processes; ``0`` or ``None`` for one per CPU).
+    nor on ``jobs``: up to that many worker processes (``0`` or ``None``: one per CPU)
+    normalise, split, shingle and sign the documents of a large corpus (from
+    :data:`PARALLEL_MIN_CHARS` characters). As with any multiprocessing, a script that
+    calls ``scan(..., jobs=2)`` needs an ``if __name__ == "__main__":`` guard.
 
     >>> a = "鄂州市创建全国文明城市工作推进会议在2018年召开，全市上下凝心聚力攻坚克难。"
     >>> b = a.replace("鄂州", "xx").replace("2018", "20xx")
