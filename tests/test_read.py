@@ -94,3 +94,18 @@ def test_50mb_file_without_line_breaks(tmp_path: Path, simplified_paragraphs: li
     result = scan(read_paths([str(path)]).documents)
     assert result.stats.documents == 1
     assert any(copied[:50] in m.text for c in result.clusters for m in c.members)
+
+
+def test_jsonl_is_streamed_with_bom_crlf_blank_lines_and_line_separators(tmp_path: Path) -> None:
+    import json
+
+    texts = ["第一段\u2028仍是第一段", "第二段，\r\n内含换行"]
+    lines = [json.dumps({"id": f"r{i}", "text": t}, ensure_ascii=False) for i, t in enumerate(texts)]
+    data = "\ufeff" + lines[0] + "\r\n\r\n" + lines[1] + "\r\n"
+    (tmp_path / "a.jsonl").write_bytes(data.encode("utf-8"))
+    docs = read_paths([str(tmp_path / "a.jsonl")]).documents
+    assert [(d.id, d.text) for d in docs] == [("r0", texts[0]), ("r1", texts[1])]
+    bad = tmp_path / "b.jsonl"
+    bad.write_bytes((lines[0] + "\n{oops\n").encode("utf-8"))
+    with pytest.raises(InputError, match="b.jsonl:2: invalid JSON"):
+        read_paths([str(bad)])
