@@ -187,3 +187,18 @@ def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: st
             assert table.hashes[table.offsets[k] : table.offsets[k + 1]].tolist() == expected.tolist()
             k += 1
     assert k == len(table.passages)
+
+
+def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without numba (or with NEARDUP_NUMBA=0) every stage falls back to numpy, same bytes."""
+    from benchmarks.generate import Generator
+
+    from neardup import render_json, signature, verify
+
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=9, dup_rate=0.3).documents(count=150)]
+    monkeypatch.setattr(signature, "NUMBA_MIN_TOKENS", 0)  # kernels for every batch
+    monkeypatch.setattr(verify, "NUMBA_MIN_PAIRS", 0)
+    fast = render_json(scan(docs))
+    monkeypatch.setattr(signature, "numba_kernel", lambda: None)
+    monkeypatch.setattr(verify, "_kernels", lambda: None)
+    assert render_json(scan(docs)) == fast
