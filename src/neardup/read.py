@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from neardup.errors import InputError
 from neardup.model import Document
@@ -183,7 +184,7 @@ def read_paths(
     *,
     text_field: str = "text",
     id_field: str = "id",
-    stdin: object = None,
+    stdin: BinaryIO | None = None,
 ) -> ReadResult:
     """Read every document under ``paths``; unreadable files become warnings, not errors.
 
@@ -193,7 +194,7 @@ def read_paths(
     for path in _expand(paths):
         name = "-" if path is None else path.as_posix()
         try:
-            data = (stdin or sys.stdin.buffer).read() if path is None else path.read_bytes()  # type: ignore[attr-defined]
+            data = (stdin or sys.stdin.buffer).read() if path is None else path.read_bytes()
         except OSError as err:
             result.warnings.append(f"{name}: cannot read ({err.strerror}), skipped")
             continue
