@@ -19,7 +19,7 @@ import click
 
 from neardup.config import ScanConfig
 from neardup.errors import NeardupError
-from neardup.read import read_paths
+from neardup.read import load_settings, read_paths
 from neardup.report import render_json, render_text
 from neardup.scan import Progress, scan
 
@@ -128,9 +128,33 @@ def config_from(opts: dict[str, Any]) -> ScanConfig:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="neardup")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-def cli(debug: bool) -> None:
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default: nearest neardup.toml, or [tool.neardup] in pyproject.toml).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_file: str | None) -> None:
     """Find near-duplicate passages and template reuse in text (Chinese first)."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings, source = load_settings(config_file)
+        ctx.default_map = _default_map(ctx.command, settings, source)  # type: ignore[arg-type]
+    except NeardupError as err:
+        _fail(str(err), EXIT_USAGE)
+
+
+def _default_map(group: click.Group, settings: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """Turn settings (flag names, kebab or snake case) into click defaults per command."""
+    shared = {k: v for k, v in settings.items() if not isinstance(v, dict)}
+    out: dict[str, Any] = {}
+    known: set[str] = set()
+    for name, cmd in group.commands.items():
+        params = {p.name: p for p in cmd.params if isinstance(p, click.Option) and p.name}
+        known |= set(params)
+        merged = {**shared, **settings.get(name, {})} if isinstance(settings.get(name, {}), dict) else shared
+        out[name] = {k.replace("-", "_"): v for k, v in merged.items() if k.replace("-", "_") in params}
+    unknown = sorted(k for k in shared if k.replace("-", "_") not in known)
+    if unknown:
+        raise NeardupError(f"{source}: unknown setting {unknown[0]!r}; use the name of a command-line flag, e.g. max-copied")
+    return out
 
 
 @cli.command("scan")
@@ -154,6 +178,74 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
         result = scan(read.documents, config=config, progress=progress, warnings=read.warnings)
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
     write_output(text, output)
+
+
+@cli.command("gate")
+@click.argument("submissions", nargs=-1, required=True)
+@click.option("--against", "against", multiple=True, required=True, help="Reference corpus: files, folders, globs (repeatable).")
+@click.option("--base", "base", multiple=True, help="Template/boilerplate files whose text never counts as copied (repeatable).")
+@click.option("--cross", is_flag=True, default=False, help="Also compare the submissions with each other.")
+@click.option("--max-copied", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Fail above this share of copied text (all sources together).")
+@click.option("--max-span", type=click.IntRange(0), default=200, show_default=True, help="Fail when a copied span is longer than this many characters.")
+@click.option("--boilerplate-docs", type=click.IntRange(2), default=3, show_default=True, help="Text in at least this many reference documents is boilerplate.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, help="Accepted findings (from --write-baseline) that do not fail.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None, help="Record today's findings as accepted, then exit 0.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@scan_options
+@handle_errors
+def gate_command(
+    submissions: tuple[str, ...],
+    against: tuple[str, ...],
+    base: tuple[str, ...],
+    cross: bool,
+    max_copied: float,
+    max_span: int,
+    boilerplate_docs: int,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    fmt: str,
+    output: str | None,
+    **opts: Any,
+) -> None:
+    """Fail (exit 1) when SUBMISSIONS copy from the reference corpus.
+
+    Exit codes: 0 every submission passes, 1 at least one copies, 2 usage or input error.
+    """
+    from neardup.gate import Baseline, GateConfig, find_copies, judge
+    from neardup.report.gate import render_gate
+
+    config = GateConfig(max_copied=max_copied, max_span=max_span, boilerplate_docs=boilerplate_docs, cross=cross)
+    read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
+    subs = read_paths(submissions, **read_opts)
+    refs = read_paths(against, **read_opts)
+    bases = read_paths(base, **read_opts) if base else None
+    for warning in subs.warnings + refs.warnings + (bases.warnings if bases else []):
+        click.echo(f"neardup: warning: {warning}", err=True)
+    if not subs.documents:
+        raise NeardupError("no readable submission: give text files to check")
+    baseline = Baseline.from_json(_read_text(baseline_file), baseline_file) if baseline_file else None
+    findings = find_copies(subs.documents, refs.documents, base=bases.documents if bases else (),
+                           config=config, scan_config=config_from(opts))
+    if write_baseline:
+        write_output(Baseline.from_findings(findings).to_json(), write_baseline)
+        click.echo(f"neardup: wrote {len(findings)} accepted findings to {write_baseline}", err=True)
+        return
+    by_sub: dict[str, list[Any]] = {}
+    for f in findings:
+        by_sub.setdefault(f.submission, []).append(f)
+    verdicts = [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(subs.documents, key=lambda d: d.id)]
+    write_output(render_gate(verdicts, config, fmt), output)
+    if not all(v.passed for v in verdicts):
+        sys.exit(EXIT_FOUND)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise NeardupError(f"{path}: cannot read ({err})") from None
 
 
 def main() -> None:
