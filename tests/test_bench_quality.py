@@ -337,6 +337,7 @@ def test_baselines_find_copies_and_ignore_strangers() -> None:
         result = fn(docs)
         assert result.predicted == {("a", "b")}, name
         assert result.predicted <= result.candidates
+        assert fn([(d.id, d.text) for d in docs]).predicted == {("a", "b")}  # plain tuples work too
 
 
 def test_neardup_adapter_from_clusters() -> None:

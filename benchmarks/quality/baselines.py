@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from benchmarks.quality.common import Doc, Pair, char_ngrams, pair_key
+from benchmarks.quality.common import Doc, Pair, as_docs, char_ngrams, pair_key
 
 NON_WORD = re.compile(r"\W+")
 
@@ -46,7 +46,7 @@ def word_ngrams(text: str, n: int = 5, min_length: int = 5) -> set[str]:
 
 
 def _minhash_lsh(
-    docs: Sequence[Doc], shingle: Callable[[str], set[str]], threshold: float, num_perm: int, seed: int
+    docs: Sequence[Doc | tuple[str, str]], shingle: Callable[[str], set[str]], threshold: float, num_perm: int, seed: int
 ) -> BaselineResult:
     """MinHash per document (``update_batch``), LSH query, then the estimated-Jaccard test.
 
@@ -57,7 +57,7 @@ def _minhash_lsh(
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     sketches: dict[str, MinHash] = {}
-    for doc in docs:
+    for doc in as_docs(docs):
         grams = shingle(doc.text)
         if not grams:
             continue
@@ -75,13 +75,13 @@ def _minhash_lsh(
 
 
 def minhash_char(
-    docs: Sequence[Doc], threshold: float = 0.5, ngram: int = 5, num_perm: int = 128, seed: int = 1
+    docs: Sequence[Doc | tuple[str, str]], threshold: float = 0.5, ngram: int = 5, num_perm: int = 128, seed: int = 1
 ) -> BaselineResult:
     return _minhash_lsh(docs, lambda t: char_ngrams(t, ngram), threshold, num_perm, seed)
 
 
 def minhash_words(
-    docs: Sequence[Doc],
+    docs: Sequence[Doc | tuple[str, str]],
     threshold: float = 0.5,
     ngram: int = 5,
     min_length: int = 5,
@@ -91,14 +91,14 @@ def minhash_words(
     return _minhash_lsh(docs, lambda t: word_ngrams(t, ngram, min_length), threshold, num_perm, seed)
 
 
-def simhash(docs: Sequence[Doc], k: int = 3, ngram: int = 5) -> BaselineResult:
+def simhash(docs: Sequence[Doc | tuple[str, str]], k: int = 3, ngram: int = 5) -> BaselineResult:
     """SimhashIndex finds fingerprints within ``k`` bits; those pairs are the prediction."""
     from simhash import Simhash, SimhashIndex
 
     quiet = logging.getLogger("benchmarks.quality.simhash")
     quiet.setLevel(logging.ERROR)
     hashes: dict[str, Simhash] = {}
-    for doc in docs:
+    for doc in as_docs(docs):
         grams = sorted(char_ngrams(doc.text, ngram))
         if grams:
             hashes[doc.id] = Simhash(grams)

@@ -76,6 +76,11 @@ class Detection:
         return Detection(self.b_id, self.b_start, self.b_end, self.a_id, self.a_start, self.a_end)
 
 
+def as_docs(items: Iterable[Doc | tuple[str, str]]) -> list[Doc]:
+    """Accept ``Doc`` objects or plain ``(id, text)`` tuples, so callers need not import Doc."""
+    return [item if isinstance(item, Doc) else Doc(*item) for item in items]
+
+
 def pair_key(x: str, y: str) -> Pair:
     """Order-free pair identity; detectors report pairs in arbitrary orientation."""
     return (x, y) if x <= y else (y, x)

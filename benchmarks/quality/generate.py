@@ -484,14 +484,24 @@ def generate(material: Material, seed: int = 0, per_kind: int = 20, kinds: Seque
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Write generated cases as JSON lines (for inspection; run.py regenerates them)."""
+    """Write generated cases as JSON lines, the same ones run.py builds for this seed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--per-kind", type=int, default=20)
     parser.add_argument("--seeds-dir", type=Path)
     parser.add_argument("--out", type=Path, help="JSON lines file (default: stdout)")
+    parser.add_argument("--no-poems", action="store_true", help="seed pages only, even if the Tang data is there")
     args = parser.parse_args(argv)
-    cases = generate(load_material(args.seeds_dir), args.seed, args.per_kind)
+    poems: list[str] = []
+    if not args.no_poems:
+        from benchmarks.quality import tang
+
+        try:
+            editions = tang.load_editions()
+            poems = [w.pt_text for w in tang.match_editions(editions.poet_tang, editions.yuding)]
+        except FileNotFoundError:
+            pass
+    cases = generate(load_material(args.seeds_dir, poems), args.seed, args.per_kind)
     lines = [json.dumps(c.to_dict(), ensure_ascii=False) for c in cases]
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from itertools import combinations
 from typing import Any
 
-from benchmarks.quality.common import Detection, Doc, Pair, pair_key
+from benchmarks.quality.common import Detection, Doc, Pair, as_docs, pair_key
 
 DEFAULT_OPTIONS: dict[str, Any] = {"threshold": 0.5, "ngram": 5}
 
@@ -25,12 +25,36 @@ def neardup_import_error() -> str | None:
     return None
 
 
-def scan_docs(docs: Sequence[Doc], **options: Any) -> Any:
+def neardup_origin() -> dict[str, str | None]:
+    """Which neardup produced the figures: module path, version, and git commit if any.
+
+    The benchmark may run against an editable install of another checkout, so the
+    report must say which code it measured.
+    """
+    import subprocess
+    from pathlib import Path
+
+    import neardup
+
+    path = Path(neardup.__file__).resolve().parent
+    commit = dirty = None
+    try:
+        commit = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=True, timeout=10).stdout.strip()
+        status = subprocess.run(["git", "-C", str(path), "status", "--porcelain", "--", "."], capture_output=True,
+                                text=True, check=True, timeout=10).stdout
+        dirty = "yes" if status.strip() else "no"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"path": str(path), "version": getattr(neardup, "__version__", None), "commit": commit, "dirty": dirty}
+
+
+def scan_docs(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> Any:
     """Run ``neardup.scan`` on the documents with ``ScanConfig.from_options(**options)``."""
     from neardup import Document, ScanConfig, scan
 
     config = ScanConfig.from_options(**{**DEFAULT_OPTIONS, **options})
-    return scan([Document(id=d.id, text=d.text) for d in docs], config=config)
+    return scan([Document(id=d.id, text=d.text) for d in as_docs(docs)], config=config)
 
 
 def pairs_from_clusters(clusters: Iterable[Any]) -> set[Pair]:
@@ -53,12 +77,12 @@ def detections_from_clusters(clusters: Iterable[Any]) -> list[Detection]:
     return detections
 
 
-def run_neardup(docs: Sequence[Doc], **options: Any) -> set[Pair]:
+def run_neardup(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> set[Pair]:
     """Predicted duplicate document pairs."""
     return pairs_from_clusters(scan_docs(docs, **options).clusters)
 
 
-def run_neardup_spans(docs: Sequence[Doc], **options: Any) -> tuple[set[Pair], list[Detection]]:
+def run_neardup_spans(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> tuple[set[Pair], list[Detection]]:
     """Predicted pairs and span detections from a single scan."""
     clusters = scan_docs(docs, **options).clusters
     return pairs_from_clusters(clusters), detections_from_clusters(clusters)

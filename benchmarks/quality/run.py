@@ -86,17 +86,20 @@ def evaluate(dataset: Dataset, method: Method) -> dict[str, Any]:
     candidates: set[Pair] = set()
     detections: list[Detection] = []
     seconds = 0.0
+    has_candidates = False
     for group in dataset.groups:
         docs = unique_docs(group)
         start = time.perf_counter()
         out = method(docs)
         seconds += time.perf_counter() - start
         pairs |= out.pairs
-        candidates |= out.candidates or set()
+        if out.candidates is not None:
+            has_candidates = True
+            candidates |= out.candidates
         detections += out.detections or []
     cases = dataset.cases
     result: dict[str, Any] = {"seconds": seconds, "pairs": metrics.pair_scores(pairs, cases).to_dict()}
-    if candidates:
+    if has_candidates:
         result["candidate_recall"] = metrics.pair_scores(candidates, cases).recall
     if dataset.spans:
         truth = metrics.case_annotations(cases)
@@ -187,13 +190,16 @@ def _configured(name: str, fn: Callable[..., baselines.BaselineResult], args: ar
 
 
 def markdown_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """One row per dataset and method. Precision is ``–`` when the method flagged no
+    labelled pair at all (undefined, not zero)."""
     rows = ["| dataset | method | precision | recall | F1 | plagdet | seconds |", "|---|---|---:|---:|---:|---:|---:|"]
     for dataset, by_method in results.items():
         for method, r in by_method.items():
             p = r["pairs"]
+            prec = f"{p['precision']:.3f}" if p["tp"] + p["fp"] else "–"
             plag = f"{r['spans']['plagdet']:.3f}" if "spans" in r else "–"
             rows.append(
-                f"| {dataset} | {method} | {p['precision']:.3f} | {p['recall']:.3f} | {p['f1']:.3f} | {plag} | {r['seconds']:.2f} |"
+                f"| {dataset} | {method} | {prec} | {p['recall']:.3f} | {p['f1']:.3f} | {plag} | {r['seconds']:.2f} |"
             )
     return "\n".join(rows)
 
@@ -241,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "python": sys.version.split()[0],
         "machine": platform.machine(),
+        "neardup": ours.neardup_origin() if "neardup" in chosen else None,
         "datasets": {d.name: d.stats for d in datasets},
         "results": results,
         "notes": notes,
