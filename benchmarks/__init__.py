@@ -1,0 +1,1 @@
+"""Benchmarks for neardup; run them from the repository root (``python -m benchmarks.quality.run``)."""
