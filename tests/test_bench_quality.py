@@ -14,14 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 
-# benchmarks/ is a top-level package of the repository, not of the installed wheel;
-# plain ``pytest`` (unlike ``python -m pytest``) does not put the root on sys.path.
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.quality import baselines, generate, metrics, ours, run, tang  # noqa: E402
-from benchmarks.quality.common import Case, Detection, Doc, char_ngrams, find_archive, jaccard, pair_key  # noqa: E402
+# benchmarks/ is a top-level package of the repository (on sys.path through pytest's
+# ``pythonpath`` setting in pyproject.toml), not of the installed wheel.
+from benchmarks.quality import baselines, generate, metrics, ours, run, tang
+from benchmarks.quality.common import Case, Detection, Doc, char_ngrams, find_archive, jaccard, pair_key
 
 # --- pair metrics ---------------------------------------------------------------------
 
