@@ -300,8 +300,8 @@ def _edits(text_a: str, na: Normalized, text_b: str, nb: Normalized, ops: Sequen
 
 
 #: A match shorter than a seed still extends a span when it is at least this long and
-#: lies within one seed length of the span's end on both sides (``…确保{2018}年底前完成``).
-MIN_EXTEND = 4
+#: lies within one seed length of the span's end on both sides (``…确保{2018}年底前完成任务``).
+MIN_EXTEND = 6
 
 
 def _reach(a: str, b: str, k: int) -> tuple[int, int]:
@@ -401,7 +401,7 @@ def align_pair(text_a: str, text_b: str, *, config: AlignConfig | None = None) -
     spans are sorted by their start in A. Pass the result of both orders and you get the
     same spans with sides swapped.
 
-    >>> copied = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保2018年底前完成。"
+    >>> copied = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保2018年底前完成任务。"
     >>> a = "今年的农业技术推广工作安排如下。" + copied + "种子站要做好春耕准备。"
     >>> b = "會議強調：" + copied.replace("2018", "20xx") + "散会。"
     >>> (span,) = align_pair(a, b)
