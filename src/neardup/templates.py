@@ -200,8 +200,10 @@ def find_boilerplate(
     """
     config = config or BoilerplateConfig()
     k = config.min_chars
-    grams = [_windows(n, k) for n in norms]
-    uniq_per_doc = [np.unique(g) for g in grams]
+    # Fewer documents than min_docs: no run can be corpus boilerplate, skip the counting.
+    counting = len(norms) >= config.min_docs
+    grams = [_windows(n, k) for n in norms] if counting or base else [np.empty(0, np.uint64)] * len(norms)
+    uniq_per_doc = [np.unique(g) for g in grams] if counting else []
     if uniq_per_doc:
         uniq, counts = np.unique(np.concatenate(uniq_per_doc), return_counts=True)
     else:
