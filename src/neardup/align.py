@@ -134,7 +134,7 @@ def _chain(blocks: Sequence[Block], max_gap: int, same: bool) -> list[_Chain]:
     active: list[_Chain] = []
     done: list[_Chain] = []
     for i, j, n in blocks:
-        still = []
+        still: list[_Chain] = []
         for c in active:
             (done if c.a_end + max_gap < i else still).append(c)
         active = still

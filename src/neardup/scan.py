@@ -23,15 +23,12 @@ from neardup.errors import InputError
 from neardup.model import (
     Alignment,
     Boilerplate,
-    Cluster,
     DocLink,
     Document,
-    Family,
     Match,
     Passage,
     ScanResult,
     ScanStats,
-    Template,
 )
 from neardup.normalize import Normalized, normalize
 from neardup.passages import line_starts, split_passages
