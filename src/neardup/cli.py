@@ -20,7 +20,7 @@ import click
 from neardup.config import ScanConfig
 from neardup.errors import NeardupError
 from neardup.read import load_settings, read_paths
-from neardup.report import render_json, render_text
+from neardup.report import render_html, render_json, render_text
 from neardup.scan import Progress, scan
 
 __all__ = ["main"]
@@ -107,6 +107,9 @@ def scan_options(func: F) -> F:
         click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400]."),
         click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text."),
         click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id."),
+        click.option("--ignore-boilerplate", is_flag=True, default=None, help="Leave boilerplate (stock phrases, page menus and footers) out of similarity."),
+        click.option("--boilerplate-docs", type=click.IntRange(2), default=None, help="Text carried by this many distinct documents is boilerplate [default: 3]."),
+        click.option("--base", "base_paths", multiple=True, metavar="FILE", help="Known template/boilerplate file whose text never counts as copied (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -122,6 +125,8 @@ def config_from(opts: dict[str, Any]) -> ScanConfig:
         tokens=opts.get("tokens"),
         min_chars=opts.get("min_chars"),
         max_chars=opts.get("max_chars"),
+        ignore_boilerplate=opts.get("ignore_boilerplate"),
+        boilerplate_docs=opts.get("boilerplate_docs"),
     )
 
 
@@ -159,7 +164,7 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
 
 @cli.command("scan")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Report format (html: one self-contained page).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @scan_options
@@ -172,11 +177,19 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
     """
     config = config_from(opts)
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
-    for warning in read.warnings:
+    base = read_paths(opts["base_paths"], text_field=opts["text_field"], id_field=opts["id_field"]) if opts["base_paths"] else None
+    for warning in [*read.warnings, *(base.warnings if base else [])]:
         click.echo(f"neardup: warning: {warning}", err=True)
     with progress_bar() as progress:
-        result = scan(read.documents, config=config, progress=progress, warnings=read.warnings)
-    text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
+        result = scan(
+            read.documents, config=config, progress=progress, warnings=read.warnings, base=base.documents if base else ()
+        )
+    if fmt == "json":
+        text = render_json(result)
+    elif fmt == "html":
+        text = render_html(result)
+    else:
+        text = render_text(result, limit=limit)
     write_output(text, output)
 
 

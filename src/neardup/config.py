@@ -12,8 +12,11 @@ from typing import Any, Literal
 from neardup.errors import ConfigError
 
 __all__ = [
+    "AlignConfig",
+    "BoilerplateConfig",
     "CandidateConfig",
     "ClusterConfig",
+    "FamilyConfig",
     "NormalizeConfig",
     "PassageConfig",
     "ScanConfig",
@@ -118,6 +121,69 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class AlignConfig:
+    """Reused-span alignment (passim-like): seed, chain, then diff inside.
+
+    ``ngram``: seed length in normalised characters (8: long enough that chance seeds
+    between two texts on one topic are rare, short enough that a blanked year every
+    sentence still leaves seeds); ``max_gap``: normalised characters allowed between two
+    seeds of one span on either side; ``min_chars``: the shortest span reported
+    (normalised characters matched); ``max_repeat``: seeds occurring more often than this
+    in either text are ignored (runs of ``20xx年``, tables), which keeps seeding linear.
+    """
+
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    ngram: int = 8
+    max_gap: int = 60
+    min_chars: int = 30
+    max_repeat: int = 8
+
+    def __post_init__(self) -> None:
+        _check(2 <= self.ngram <= 32, f"align ngram must be in [2, 32], got {self.ngram}")
+        _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
+        _check(self.min_chars >= self.ngram, f"min_chars ({self.min_chars}) must be >= the seed ngram ({self.ngram})")
+        _check(self.max_repeat >= 1, f"max_repeat must be >= 1, got {self.max_repeat}")
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """What counts as boilerplate rather than copying.
+
+    ``corpus``: a run of at least ``min_chars`` normalised characters every window of
+    which occurs in at least ``min_docs`` distinct documents (on the seeds, 3 documents
+    and 12 characters keep exactly the stock phrases; 2 documents would take in real
+    copied sentences). ``page``: with ``page_edges``, the short lines before a page's
+    first line of prose and after its last (``prose_chars`` content units: a CJK
+    character or a Latin/digit word each count one). ``ignore``: leave all of it out of
+    similarity (``--ignore-boilerplate``); base-file text is always left out.
+    """
+
+    min_docs: int = 3
+    min_chars: int = 12
+    page_edges: bool = True
+    prose_chars: int = 50
+    ignore: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.min_docs >= 2, f"boilerplate min_docs must be >= 2, got {self.min_docs}")
+        _check(4 <= self.min_chars <= 32, f"boilerplate min_chars must be in [4, 32], got {self.min_chars}")
+        _check(self.prose_chars >= 1, f"prose_chars must be >= 1, got {self.prose_chars}")
+
+
+@dataclass(frozen=True)
+class FamilyConfig:
+    """Template families: Louvain communities of the document graph (fixed ``seed``)."""
+
+    seed: int = 1
+    resolution: float = 1.0
+    keywords: int = 6
+
+    def __post_init__(self) -> None:
+        _check(self.resolution > 0, f"resolution must be > 0, got {self.resolution}")
+        _check(self.keywords >= 0, f"keywords must be >= 0, got {self.keywords}")
+
+
+@dataclass(frozen=True)
 class ScanConfig:
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     passages: PassageConfig = field(default_factory=PassageConfig)
@@ -126,6 +192,9 @@ class ScanConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    families: FamilyConfig = field(default_factory=FamilyConfig)
 
     @classmethod
     def from_options(
@@ -139,6 +208,8 @@ class ScanConfig:
         min_chars: int | None = None,
         max_chars: int | None = None,
         backend: str | None = None,
+        ignore_boilerplate: bool | None = None,
+        boilerplate_docs: int | None = None,
     ) -> ScanConfig:
         """Build a config from the flat option names the CLI and API share (None = default)."""
 
@@ -157,6 +228,10 @@ class ScanConfig:
             signature=SignatureConfig(num_perm=pick(num_perm, base.signature.num_perm), seed=pick(seed, base.signature.seed)),
             candidates=CandidateConfig(threshold=t, backend=pick(backend, base.candidates.backend)),
             verify=VerifyConfig(threshold=t),
+            boilerplate=BoilerplateConfig(
+                min_docs=pick(boilerplate_docs, base.boilerplate.min_docs),
+                ignore=pick(ignore_boilerplate, base.boilerplate.ignore),
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
