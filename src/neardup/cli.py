@@ -196,11 +196,9 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
 @cli.command("gate")
 @click.argument("submissions", nargs=-1, required=True)
 @click.option("--against", "against", multiple=True, required=True, help="Reference corpus: files, folders, globs (repeatable).")
-@click.option("--base", "base", multiple=True, help="Template/boilerplate files whose text never counts as copied (repeatable).")
 @click.option("--cross", is_flag=True, default=False, help="Also compare the submissions with each other.")
 @click.option("--max-copied", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Fail above this share of copied text (all sources together).")
 @click.option("--max-span", type=click.IntRange(0), default=200, show_default=True, help="Fail when a copied span is longer than this many characters.")
-@click.option("--boilerplate-docs", type=click.IntRange(2), default=3, show_default=True, help="Text in at least this many reference documents is boilerplate.")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, help="Accepted findings (from --write-baseline) that do not fail.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), default=None, help="Record today's findings as accepted, then exit 0.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github", "sarif"]), default="text", show_default=True)
@@ -210,11 +208,9 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
 def gate_command(
     submissions: tuple[str, ...],
     against: tuple[str, ...],
-    base: tuple[str, ...],
     cross: bool,
     max_copied: float,
     max_span: int,
-    boilerplate_docs: int,
     baseline_file: str | None,
     write_baseline: str | None,
     fmt: str,
@@ -228,7 +224,8 @@ def gate_command(
     from neardup.gate import Baseline, GateConfig, find_copies, judge
     from neardup.report.gate import render_gate
 
-    config = GateConfig(max_copied=max_copied, max_span=max_span, boilerplate_docs=boilerplate_docs, cross=cross)
+    config = GateConfig(max_copied=max_copied, max_span=max_span, cross=cross)
+    base = opts["base_paths"]
     read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
     subs = read_paths(submissions, **read_opts)
     refs = read_paths(against, **read_opts)

@@ -16,11 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from neardup.config import ScanConfig
 from neardup.errors import ConfigError, InputError
-from neardup.model import Document, Member, ScanResult
-from neardup.normalize import normalize
+from neardup.model import Document, ReuseSpan, ScanResult
+from neardup.normalize import Normalized, normalize
 from neardup.scan import scan
+from neardup.templates import boilerplate_mask, find_boilerplate
 
 __all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "gate", "judge"]
 
@@ -32,14 +36,12 @@ class GateConfig:
     """Limits of a passing submission.
 
     ``max_copied``: share of the submission's characters inside copied spans (all
-    sources together); ``max_span``: characters of the longest copied span;
-    ``boilerplate_docs``: text found in at least this many reference documents is
-    boilerplate, not copying.
+    sources together); ``max_span``: characters of the longest copied span. What counts
+    as boilerplate is the scan's ``BoilerplateConfig``, applied to the references.
     """
 
     max_copied: float = 0.3
     max_span: int = 200
-    boilerplate_docs: int = 3
     cross: bool = False
 
     def __post_init__(self) -> None:
@@ -47,8 +49,6 @@ class GateConfig:
             raise ConfigError(f"max-copied must be in [0, 1], got {self.max_copied}")
         if self.max_span < 0:
             raise ConfigError(f"max-span must be >= 0 characters, got {self.max_span}")
-        if self.boilerplate_docs < 2:
-            raise ConfigError(f"boilerplate-docs must be >= 2, got {self.boilerplate_docs}")
 
 
 @dataclass(frozen=True)
@@ -163,32 +163,27 @@ class Baseline:
         return cls(entries)
 
 
-def _finding(sub: Member, src: Member, parts: tuple[Part, ...]) -> Finding:
-    return Finding(
-        submission=sub.doc_id,
-        source=src.doc_id,
-        start=sub.start,
-        end=sub.end,
-        line_start=sub.line_start,
-        line_end=sub.line_end,
-        source_start=src.start,
-        source_end=src.end,
-        source_line_start=src.line_start,
-        source_line_end=src.line_end,
-        similarity=min(sub.similarity, src.similarity),
-        fingerprint=fingerprint(sub.text),
-        parts=parts,
-    )
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
-def _parts(result: ScanResult, member: Member) -> tuple[Part, ...]:
-    doc = next(i for i, d in enumerate(result.documents) if d.id == member.doc_id)
+def _boilerplate_share(norm: Normalized, mask: npt.NDArray[np.bool_], start: int, end: int) -> float:
+    """Share of the normalised characters of original ``[start, end)`` inside ``mask``."""
+    lo, hi = np.searchsorted(norm.start, [start, end])
+    return float(mask[lo:hi].mean()) if hi > lo else 0.0
+
+
+def _parts(result: ScanResult, doc: int, start: int, end: int) -> tuple[Part, ...]:
+    """The submission's passages inside a copied span, clipped to it: the baseline's units."""
     text = result.documents[doc].text
-    by_index = {p.index: p for p in result.passages if p.doc == doc and p.index in set(member.passages)}
-    return tuple(
-        Part(p.start, p.end, p.line_start, p.line_end, fingerprint(text[p.start : p.end]))
-        for p in (by_index[i] for i in member.passages)
-    )
+    parts = []
+    for p in result.passages:
+        if p.doc == doc and p.start < end and start < p.end:
+            s, e = max(p.start, start), min(p.end, end)
+            parts.append(Part(s, e, _line(text, s), _line(text, max(s, e - 1)), fingerprint(text[s:e])))
+    if not parts:
+        parts.append(Part(start, end, _line(text, start), _line(text, max(start, end - 1)), fingerprint(text[start:end])))
+    return tuple(parts)
 
 
 def find_copies(
@@ -199,29 +194,74 @@ def find_copies(
     config: GateConfig | None = None,
     scan_config: ScanConfig | None = None,
 ) -> list[Finding]:
-    """Copied spans of each submission, from references (and other submissions with ``cross``)."""
+    """Copied spans of each submission, from references (and other submissions with ``cross``).
+
+    Spans are the exact reused spans of the scan's alignment. A span does not count when
+    most of its source side is boilerplate of the reference corpus (text carried by at
+    least ``boilerplate.min_docs`` reference documents, or a page's menus and footers),
+    or most of its submission side is page chrome; text shared with ``base`` files is
+    left out of matching altogether. Boilerplate is counted over the references only, so
+    students who all copy one source do not turn that source into boilerplate.
+    """
     config = config or GateConfig()
+    scan_config = scan_config or ScanConfig()
     sub_ids = {d.id for d in submissions}
     ref_ids = {d.id for d in references}
-    base_ids = {d.id for d in base}
-    overlap = (sub_ids & ref_ids) | (sub_ids & base_ids)
-    if overlap:
-        raise InputError(f"{sorted(overlap)[0]}: given both as a submission and as a reference or base file")
-    unique_refs = [d for d in references if d.id not in base_ids]
-    result = scan([*submissions, *unique_refs, *base], config=scan_config)
+    clash = sub_ids & ref_ids
+    if clash:
+        raise InputError(f"{sorted(clash)[0]}: given both as a submission and as a reference")
+    result = scan([*submissions, *references], config=scan_config, base=base)
+    index = {d.id: i for i, d in enumerate(result.documents)}
+    norms = {d.id: normalize(d.text, scan_config.normalize) for d in result.documents}
+    ref_docs = sorted(ref_ids)
+    ref_runs = find_boilerplate(
+        [result.documents[index[r]].text for r in ref_docs],
+        [norms[r] for r in ref_docs],
+        scan_config.boilerplate,
+        base=[normalize(b.text, scan_config.normalize) for b in base],
+    )
+    masks = {r: boilerplate_mask(len(norms[r].text), runs, ("corpus", "page", "base")) for r, runs in zip(ref_docs, ref_runs)}
+    chrome: dict[str, list[tuple[int, int]]] = {}
+    for bp in result.boilerplate:
+        if bp.doc_id in sub_ids and bp.kind in ("page", "base"):
+            chrome.setdefault(bp.doc_id, []).append((bp.start, bp.end))
     findings: list[Finding] = []
-    for cluster in result.clusters:
-        docs = {m.doc_id for m in cluster.members}
-        if docs & base_ids or len(docs & ref_ids) >= config.boilerplate_docs:
-            continue  # template text or boilerplate: never copying
-        subs = [m for m in cluster.members if m.doc_id in sub_ids]
-        sources = [m for m in cluster.members if m.doc_id in ref_ids]
-        for sub in subs:
-            peers = sources + ([m for m in subs if m.doc_id != sub.doc_id] if config.cross else [])
-            parts = _parts(result, sub)
-            findings.extend(_finding(sub, src, parts) for src in peers)
+    for al in result.alignments:
+        for sub_id, src_id, swap in ((al.a, al.b, False), (al.b, al.a, True)):
+            if sub_id not in sub_ids or sub_id == src_id:
+                continue
+            if src_id not in ref_ids and not (config.cross and src_id in sub_ids):
+                continue
+            for span in al.spans:
+                sp = span.swapped() if swap else span
+                if src_id in masks and _boilerplate_share(norms[src_id], masks[src_id], sp.b_start, sp.b_end) > 0.5:
+                    continue
+                sub_chrome = _covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
+                if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
+                    continue
+                findings.append(_finding(result, index, sub_id, src_id, sp))
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     return findings
+
+
+def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str, sp: ReuseSpan) -> Finding:
+    sub_text = result.documents[index[sub_id]].text
+    src_text = result.documents[index[src_id]].text
+    return Finding(
+        submission=sub_id,
+        source=src_id,
+        start=sp.a_start,
+        end=sp.a_end,
+        line_start=_line(sub_text, sp.a_start),
+        line_end=_line(sub_text, max(sp.a_start, sp.a_end - 1)),
+        source_start=sp.b_start,
+        source_end=sp.b_end,
+        source_line_start=_line(src_text, sp.b_start),
+        source_line_end=_line(src_text, max(sp.b_start, sp.b_end - 1)),
+        similarity=sp.similarity,
+        fingerprint=fingerprint(sub_text[sp.a_start : sp.a_end]),
+        parts=_parts(result, index[sub_id], sp.a_start, sp.a_end),
+    )
 
 
 def _covered(spans: Sequence[tuple[int, int]]) -> int:
