@@ -701,8 +701,16 @@ class _RedisStore:
 
     def create(self, params: dict[str, Any]) -> None:
         meta = self.k("meta")
-        if self.r.hsetnx(meta, "params", json.dumps(params, sort_keys=True)):
-            self.r.hset(meta, "format", _FORMAT)
+        with self.r.pipeline() as pipe:
+            try:
+                pipe.watch(meta)
+                if pipe.exists(meta):  # another worker created it meanwhile; the caller re-reads
+                    return
+                pipe.multi()
+                pipe.hset(meta, mapping={"format": _FORMAT, "params": json.dumps(params, sort_keys=True)})
+                pipe.execute()
+            except self._redis_mod.WatchError:
+                return
 
     def configure(self, config: ScanConfig) -> None:
         from datasketch import MinHashLSH
