@@ -248,7 +248,7 @@ class _Stored(NamedTuple):
 
     pid: int
     doc: int
-    index: int
+    idx: int
     start: int
     end: int
     line_start: int
@@ -257,7 +257,7 @@ class _Stored(NamedTuple):
     shingles: npt.NDArray[np.uint64]
 
     def as_passage(self) -> Passage:
-        return Passage(self.doc, self.index, self.start, self.end, self.line_start, self.line_end, 0, 0)
+        return Passage(self.doc, self.idx, self.start, self.end, self.line_start, self.line_end, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,7 @@ class _DocRow(NamedTuple):
 class _PassageRow(NamedTuple):
     pid: int
     doc: int
-    index: int
+    idx: int
     start: int
     end: int
     line_start: int
@@ -540,8 +540,8 @@ class _SQLiteStore:
                 'SELECT id, doc, idx, start, "end", line_start, line_end, cluster, shingles'
                 f" FROM passages WHERE id IN ({_qmarks(len(chunk))})"
             )
-            for row in self.db.execute(sql, tuple(chunk)):
-                out[row[0]] = _Stored(*row[:8], _u8(row[8]))
+            for pid, doc, idx, start, end, line_start, line_end, cluster, blob in self.db.execute(sql, tuple(chunk)):
+                out[pid] = _Stored(pid, doc, idx, start, end, line_start, line_end, cluster, _u8(blob))
         return out
 
     def doc_info(self, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
@@ -574,15 +574,16 @@ class _SQLiteStore:
         """Nothing to do: a cluster exists while some passage carries its id."""
 
     def cluster_members(self, cid: int) -> list[tuple[int, int, int]]:
-        return [tuple(r) for r in self.db.execute("SELECT id, doc, idx FROM passages WHERE cluster = ?", (cid,))]  # type: ignore[misc]
+        rows = self.db.execute("SELECT id, doc, idx FROM passages WHERE cluster = ?", (cid,))
+        return [(pid, doc, idx) for pid, doc, idx in rows]
 
     def edges_among(self, pids: Sequence[int]) -> list[Edge]:
         members = set(pids)
-        out = []
+        out: list[Edge] = []
         for chunk in _chunks(sorted(members)):
             sql = f"SELECT a, b, jaccard, containment FROM edges WHERE a IN ({_qmarks(len(chunk))})"
-            out.extend(tuple(r) for r in self.db.execute(sql, tuple(chunk)) if r[1] in members)
-        return out  # type: ignore[return-value]
+            out.extend((a, b, jac, cont) for a, b, jac, cont in self.db.execute(sql, tuple(chunk)) if b in members)
+        return out
 
     def remove_document(self, key: int) -> list[tuple[int, int | None]]:
         rows = self.db.execute("SELECT id, cluster, signature FROM passages WHERE doc = ? ORDER BY idx", (key,)).fetchall()
@@ -611,7 +612,7 @@ class _SQLiteStore:
         return [_PassageRow(*r) for r in self.db.execute(sql)]
 
     def all_edges(self) -> list[Edge]:
-        return [tuple(r) for r in self.db.execute("SELECT a, b, jaccard, containment FROM edges")]  # type: ignore[misc]
+        return [(a, b, jac, cont) for a, b, jac, cont in self.db.execute("SELECT a, b, jaccard, containment FROM edges")]
 
     def shingles(self, pids: Sequence[int]) -> dict[int, npt.NDArray[np.uint64]]:
         out = {}
@@ -674,7 +675,7 @@ class _RedisStore:
         self.location = f"{parsed.scheme}://{self.params['host']}:{self.params['port']}/{db}?basename={basename}"
         self.base = basename.encode("utf-8") + b":"
         self._redis_mod = redis
-        self.r = redis.Redis(**self.params)
+        self.r: Any = redis.Redis(**self.params)
         try:
             self.r.ping()
         except redis.RedisError as err:
@@ -838,8 +839,9 @@ class _RedisStore:
         for pid, row in zip(pids, pipe.execute()):
             if row[0] is None:  # a bucket entry left by a killed writer, or a removal in progress
                 continue
-            nums = [int(v) for v in row[:6]]
-            out[pid] = _Stored(pid, *nums, None if row[6] is None else int(row[6]), _u8(row[7]))
+            doc, idx, start, end, line_start, line_end = (int(v) for v in row[:6])
+            cluster = None if row[6] is None else int(row[6])
+            out[pid] = _Stored(pid, doc, idx, start, end, line_start, line_end, cluster, _u8(row[7]))
         return out
 
     def doc_info(self, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
@@ -947,7 +949,7 @@ class _RedisStore:
         pipe = self.r.pipeline(transaction=False)
         for key in keys:
             pipe.hmget(self.k("d", key), ["id", "text", "chars", "lines"])
-        out = []
+        out: list[_DocRow] = []
         for key, (doc_id, text, chars, lines) in zip(keys, pipe.execute()):
             if doc_id is not None:
                 out.append(_DocRow(key, doc_id.decode(), None if text is None else text.decode(), int(chars), int(lines)))
@@ -969,7 +971,9 @@ class _RedisStore:
         out = []
         for pid, row in zip(pids, pipe.execute()):
             if row[0] is not None:
-                out.append(_PassageRow(pid, *(int(v) for v in row[:8]), None if row[8] is None else int(row[8])))
+                doc, idx, start, end, line_start, line_end, norm_start, norm_end = (int(v) for v in row[:8])
+                cluster = None if row[8] is None else int(row[8])
+                out.append(_PassageRow(pid, doc, idx, start, end, line_start, line_end, norm_start, norm_end, cluster))
         return out
 
     def all_edges(self) -> list[Edge]:
@@ -1192,7 +1196,7 @@ class Index:
             "min_chars": min_chars,
             "max_chars": max_chars,
         }
-        given = {k: v for k, v in options.items() if v is not None}
+        given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
         if config is not None and given:
             raise ConfigError(f"give either config or options ({', '.join(sorted(given))}), not both")
         if config is None:
@@ -1336,7 +1340,7 @@ class Index:
         spans = []
         for group in groups:
             q = sorted({pairs[g][0] for g in group})
-            d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.index)
+            d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.idx)
             q_set = np.unique(np.concatenate([prepared.sets[i] for i in q]))
             d_set = np.unique(np.concatenate([s.shingles for s in d]))
             spans.append(
@@ -1480,7 +1484,7 @@ class Index:
         backend = self._backend
         if not edges:
             return (), (), ()
-        position = {pid: (s.doc, s.index) for pid, s in stored.items()}
+        position = {pid: (s.doc, s.idx) for pid, s in stored.items()}
         at = {pos: pid for pid, pos in position.items()}
 
         def node(pid: int) -> tuple[str, int]:
@@ -1568,7 +1572,7 @@ class Index:
         by_cluster: dict[int, list[Position]] = defaultdict(list)
         for r in rows:
             if r.cluster is not None:
-                by_cluster[r.cluster].append((r.doc, r.index))
+                by_cluster[r.cluster].append((r.doc, r.idx))
         gap = self.config.cluster.gap
         clusters = sum(1 for positions in by_cluster.values() if _region_count(positions, gap) >= 2)
         return IndexStats(
@@ -1594,10 +1598,10 @@ class Index:
             passage_rows = self._backend.all_passages()
             edges = self._backend.all_edges()
         order = {d.key: n for n, d in enumerate(doc_rows)}
-        passage_rows = sorted((r for r in passage_rows if r.doc in order), key=lambda r: (order[r.doc], r.index))
+        passage_rows = sorted((r for r in passage_rows if r.doc in order), key=lambda r: (order[r.doc], r.idx))
         number = {r.pid: n for n, r in enumerate(passage_rows)}
         passages = tuple(
-            Passage(order[r.doc], r.index, r.start, r.end, r.line_start, r.line_end, r.norm_start, r.norm_end)
+            Passage(order[r.doc], r.idx, r.start, r.end, r.line_start, r.line_end, r.norm_start, r.norm_end)
             for r in passage_rows
         )
         matches = sorted(
@@ -1622,9 +1626,10 @@ class Index:
         clusters = []
         for c in found:
             ids = {at[(doc_number[m.doc_id], i)] for m in c.members for i in m.passages}
-            if len(ids) != 1 or None in ids:
+            cid = ids.pop() if len(ids) == 1 else None
+            if cid is None:  # a bug, never an input: the stored ids must follow the matches
                 raise RuntimeError(f"{self.location}: stored cluster ids {sorted(ids, key=str)} disagree with the matches")
-            clusters.append(Cluster(id=ids.pop(), members=c.members))  # type: ignore[arg-type]
+            clusters.append(Cluster(id=cid, members=c.members))
         clusters.sort(key=lambda c: c.id)
         if len({c.id for c in clusters}) != len(clusters):
             raise RuntimeError(f"{self.location}: one stored cluster id covers several clusters")
