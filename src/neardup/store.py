@@ -87,6 +87,8 @@ SCHEMA_VERSION = 1
 _FORMAT = "neardup.index"
 _BUSY_TIMEOUT = 60.0  # seconds a writer waits for another writer
 _SQL_CHUNK = 500  # host parameters per IN (...) list
+_PAGE_SIZE = int(os.environ.get("NEARDUP_PAGE_SIZE", 16384))  # 4 KB pages would hold one passage row each
+_MMAP_SIZE = 1 << 30  # read through a memory map: no copy into SQLite's page cache
 
 Addable = Union[Document, tuple[str, str], tuple[str, str, Any]]
 
@@ -325,7 +327,7 @@ class _Backend(Protocol):
 
     def load_params(self) -> dict[str, Any] | None: ...
     def create(self, params: dict[str, Any]) -> None: ...
-    def configure(self, config: ScanConfig) -> None: ...
+    def configure(self, config: ScanConfig, bands: int, rows: int) -> None: ...
     def close(self) -> None: ...
     def write(self) -> Any: ...
     def read(self) -> Any: ...
@@ -400,9 +402,13 @@ class _SQLiteStore:
             if not path.parent.is_dir():
                 raise InputError(f"{path.parent}: no such folder for the index")
         try:
+            fresh = not path.exists() or path.stat().st_size == 0
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=_BUSY_TIMEOUT, check_same_thread=False)
+            if fresh:  # only before the first table, and before WAL: a passage row is ~2.5 KB
+                self.db.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             self.db.execute("PRAGMA journal_mode=WAL").fetchone()
             self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
         except sqlite3.DatabaseError as err:
             raise InputError(f"{path}: not a neardup index ({err})") from None
         self.bands = self.rows = 0
@@ -435,8 +441,8 @@ class _SQLiteStore:
                 [("format", _FORMAT), ("params", json.dumps(params, sort_keys=True)), ("next_cluster", "1")],
             )
 
-    def configure(self, config: ScanConfig) -> None:
-        self.bands, self.rows = band_params(config.candidates.threshold, config.signature.num_perm)
+    def configure(self, config: ScanConfig, bands: int, rows: int) -> None:
+        self.bands, self.rows = bands, rows
 
     def close(self) -> None:
         self.db.close()
@@ -713,11 +719,10 @@ class _RedisStore:
             except self._redis_mod.WatchError:
                 return
 
-    def configure(self, config: ScanConfig) -> None:
+    def configure(self, config: ScanConfig, bands: int, rows: int) -> None:
         from datasketch import MinHashLSH
 
         storage = {"type": "redis", "basename": self.k("lsh"), "redis": dict(self.params)}
-        bands, rows = band_params(config.candidates.threshold, config.signature.num_perm)
         self.lsh = MinHashLSH(
             threshold=config.candidates.threshold,
             num_perm=config.signature.num_perm,
@@ -1007,13 +1012,11 @@ def _loads_params(raw: str, location: str) -> dict[str, Any]:
 
 
 def _params_of(config: ScanConfig, keep_text: bool) -> dict[str, Any]:
+    """What an index stores about itself, except the LSH layout (see :func:`_layout`)."""
     params = config.signature_params()
-    bands, rows = band_params(config.candidates.threshold, config.signature.num_perm)
     params.update(
         schema_version=SCHEMA_VERSION,
         threshold=config.candidates.threshold,
-        bands=bands,
-        rows=rows,
         min_chars=config.passages.min_chars,
         max_chars=config.passages.max_chars,
         gap=config.cluster.gap,
@@ -1021,6 +1024,13 @@ def _params_of(config: ScanConfig, keep_text: bool) -> dict[str, Any]:
         keep_text=keep_text,
     )
     return params
+
+
+def _layout(config: ScanConfig) -> dict[str, int]:
+    """Bands and rows for a new index. Stored, never recomputed: finding the optimum
+    takes a second, and a later datasketch could choose differently."""
+    bands, rows = band_params(config.candidates.threshold, config.signature.num_perm)
+    return {"bands": bands, "rows": rows}
 
 
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -1036,6 +1046,9 @@ def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _config_of(params: dict[str, Any], location: str) -> ScanConfig:
     try:
         threshold = float(params["threshold"])
+        bands, rows, num_perm = int(params["bands"]), int(params["rows"]), int(params["num_perm"])
+        if not (bands >= 2 and rows >= 1 and bands * rows <= num_perm):
+            raise ValueError(f"bands={bands} x rows={rows} does not fit num_perm={num_perm}")
         return ScanConfig(
             normalize=NormalizeConfig(**params["normalize"]),
             passages=PassageConfig(min_chars=int(params["min_chars"]), max_chars=int(params["max_chars"])),
@@ -1219,12 +1232,12 @@ class Index:
             if stored is None:
                 if not create:
                     raise InputError(f"{backend.location}: no index there; build one with `neardup index add`")
-                backend.create(asked)
+                backend.create({**asked, **_layout(config)})
                 stored = backend.load_params()
                 assert stored is not None
             _check_params(stored, asked, explicit, backend.location)
             stored_config = _config_of(stored, backend.location)
-            backend.configure(stored_config)
+            backend.configure(stored_config, int(stored["bands"]), int(stored["rows"]))
         except BaseException:
             backend.close()
             raise
