@@ -209,9 +209,13 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
         skipped = len(read.documents) - len(added)
         note = f" ({skipped} already held, skipped)" if skipped else ""
         click.echo(
-            f"neardup: added {len(added):,} documents, {sum(a.passages for a in added):,} passages{note};"
-            f" the index holds {len(idx):,} documents"
+            f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
+            f"{note}; the index holds {_count(len(idx), 'document')}"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
@@ -293,7 +297,7 @@ def index_remove(index: str, ids: tuple[str, ...]) -> None:
         if missing:
             raise NeardupError(f"{missing[0]!r}: no such document in {idx.location}; nothing removed")
         idx.remove_many(ids)
-        click.echo(f"neardup: removed {len(set(ids)):,} documents; the index holds {len(idx):,}")
+        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
 
 
 @index_group.command("stats")

@@ -403,7 +403,7 @@ class _SQLiteStore:
                 raise InputError(f"{path.parent}: no such folder for the index")
         try:
             fresh = not path.exists() or path.stat().st_size == 0
-            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=_BUSY_TIMEOUT, check_same_thread=False)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=_BUSY_TIMEOUT)
             if fresh:  # only before the first table, and before WAL: a passage row is ~2.5 KB
                 self.db.execute(f"PRAGMA page_size={_PAGE_SIZE}")
             self.db.execute("PRAGMA journal_mode=WAL").fetchone()
@@ -722,7 +722,9 @@ class _RedisStore:
     def configure(self, config: ScanConfig, bands: int, rows: int) -> None:
         from datasketch import MinHashLSH
 
-        storage = {"type": "redis", "basename": self.k("lsh"), "redis": dict(self.params)}
+        # datasketch's 26 storages share our connection pool: it re-creates its clients
+        # after every buffered write, and a client on an existing pool is cheap.
+        storage = {"type": "redis", "basename": self.k("lsh"), "redis": {"connection_pool": self.r.connection_pool}}
         self.lsh = MinHashLSH(
             threshold=config.candidates.threshold,
             num_perm=config.signature.num_perm,
@@ -831,7 +833,18 @@ class _RedisStore:
         return pids
 
     def lookup(self, prepared: _Prepared) -> list[set[int]]:
-        return [{int(k) for k in self.lsh.query(to_lean_minhash(sig, self.seed))} for sig in prepared.sigs]
+        """What ``MinHashLSH.query`` does for each passage, one round trip per band for all
+        passages together (``getmany`` of each band's storage) instead of one per band and
+        passage."""
+        if len(prepared.sigs) == 0:
+            return []
+        hashes = [to_lean_minhash(sig, self.seed).hashvalues for sig in prepared.sigs]
+        found: list[set[int]] = [set() for _ in hashes]
+        for (start, end), table in zip(self.lsh.hashranges, self.lsh.hashtables):
+            keys = [self.lsh._H(h[start:end]) for h in hashes]
+            for row, members in enumerate(table.getmany(*keys)):
+                found[row].update(int(k) for k in members)
+        return found
 
     _FIELDS = ["doc", "idx", "start", "end", "line_start", "line_end", "cluster", "shingles"]
 
@@ -1155,16 +1168,19 @@ def _region_count(positions: Iterable[Position], gap: int) -> int:
 class Index:
     """A persistent near-duplicate index; open it with :meth:`Index.open`.
 
+    An ``Index`` object belongs to the thread that opened it: open one per thread or
+    process (many may read one index while one writes).
+
     >>> import tempfile, os
     >>> speech = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保创建工作取得实效。"
     >>> path = os.path.join(tempfile.mkdtemp(), "corpus.ndx")
     >>> with Index.open(path) as index:
     ...     index.add("a", "同志们：\\n" + speech, meta={"url": "https://example.org/a"}).started
-    ...     index.add("b", speech.replace("各地", "xx市")).joined
-    ...     [(m.doc_id, m.meta["url"] if m.meta else None) for m in index.query("会上强调：" + speech)]
+    ...     index.add("b", speech.replace("各地", "xx市")).started
+    ...     [(m.doc_id, m.meta, len(m.spans)) for m in index.query("会上强调：" + speech)]
     ()
-    ()
-    [('a', 'https://example.org/a'), ('b', None)]
+    (1,)
+    [('a', {'url': 'https://example.org/a'}, 1), ('b', None, 1)]
     """
 
     def __init__(self, backend: _Backend, config: ScanConfig, params: dict[str, Any]) -> None:
