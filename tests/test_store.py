@@ -476,3 +476,55 @@ def test_stats(tmp_path: Path, planted_corpus: list[Document]) -> None:
     assert s.passages == sum(len(scan([d]).passages) for d in planted_corpus)
     assert s.bytes and s.bytes_per_passage and s.bytes_per_passage > 1000
     assert s.params["ngram"] == 5 and s.params["bands"] * s.params["rows"] <= 128
+
+
+def test_boilerplate_beyond_max_bucket(tmp_path: Path, simplified_paragraphs: list[str], filler_paragraphs) -> None:
+    """A paragraph pasted everywhere: stored matches are capped, clusters stay consistent."""
+    from neardup.config import CandidateConfig
+
+    config = ScanConfig(candidates=CandidateConfig(max_bucket=3))
+    p, f = simplified_paragraphs, filler_paragraphs
+    boiler = p[0]
+    docs = [Document(f"d{i:02d}", f"{f[i % 14][:80]}{i}\n{boiler}\n{p[1 + i % 3]}\n") for i in range(12)]
+    rng = random.Random(3)
+    with Index.open(tmp_path / "i.ndx", config=config) as index:
+        index.add_many(docs)
+        db = sqlite3.connect(tmp_path / "i.ndx")
+        per_passage = "SELECT max(n) FROM (SELECT b, count(*) AS n FROM edges GROUP BY b)"
+        assert db.execute(per_passage).fetchone()[0] == 3
+        db.close()
+        held = {d.id: d for d in docs}
+        for _ in range(4):
+            assert len(index.query(boiler)) == len(held)  # queries are not capped
+            # Which pairs are kept differs from a scan's capped buckets (so clusters may
+            # chain differently); what must hold: every copy is in one cluster, ids agree.
+            report = index.report()
+            with_boiler = [(c.id, m.doc_id) for c in report.clusters for m in c.members if boiler[:40] in m.text]
+            assert sorted(d for _, d in with_boiler) == sorted(held)
+            assert len({cid for cid, _ in with_boiler}) == 1
+            assert index.stats().clusters == len(report.clusters)
+            gone = rng.sample(sorted(held), k=2)
+            index.remove_many(gone)
+            for doc_id in gone:
+                del held[doc_id]
+
+
+def test_capped_matches_never_split_a_stored_cluster(tmp_path: Path, simplified_paragraphs, filler_paragraphs) -> None:
+    """A passage matching more than max_bucket passages in two clusters joins only what its
+    stored matches reach, so listing agrees with the stored ids (no cluster covers two)."""
+    from neardup.config import CandidateConfig
+
+    a, b, c = (x[:100] for x in simplified_paragraphs[:3])
+    f = filler_paragraphs
+    with Index.open(tmp_path / "i.ndx", config=ScanConfig(candidates=CandidateConfig(max_bucket=2))) as index:
+        index.add_many([("x1", a + b + "\n" + f[0]), ("x2", a + b + "\n" + f[1])])
+        index.add_many([("y1", b + c + "\n" + f[2]), ("y2", b + c + "\n" + f[3])])
+        assert [c.id for c in index.report().clusters] == [1, 2]
+        added = index.add("n", a + b + c)  # Jaccard 2/3 with all four; only two matches are kept
+        assert {m.doc_id for m in added.matches} == {"x1", "x2", "y1", "y2"}
+        assert added.joined in ((1,), (2,)) and added.merged == ()
+        listed = [(c.id, list(c.doc_ids)) for c in index.report().clusters]
+        if added.joined == (1,):
+            assert listed == [(1, ["n", "x1", "x2"]), (2, ["y1", "y2"])]
+        else:
+            assert listed == [(1, ["x1", "x2"]), (2, ["n", "y1", "y2"])]
