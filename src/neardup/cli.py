@@ -293,9 +293,6 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
 def index_remove(index: str, ids: tuple[str, ...]) -> None:
     """Remove the documents IDS from INDEX (all or none: an unknown id removes nothing)."""
     with Index.open(index, create=False) as idx:
-        missing = [i for i in ids if i not in idx]
-        if missing:
-            raise NeardupError(f"{missing[0]!r}: no such document in {idx.location}; nothing removed")
         idx.remove_many(ids)
         click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
 

@@ -1424,13 +1424,15 @@ class Index:
         Documents are committed in batches of ``batch_size`` (one transaction each): a
         crash or an error loses at most the batch in progress. With ``skip_existing`` ids
         already held are skipped instead of raising. ``progress("index", done, total)``
-        is called after each document (total 0 when the iterable has no length).
+        is called after each committed batch with the documents handled so far (``total``
+        is 0 when the iterable has no length).
         """
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         total = len(documents) if isinstance(documents, Sequence) else 0
         results: list[Added] = []
         batch: list[_Prepared] = []
+        handled = 0
 
         def add_one(prepared: _Prepared) -> None:
             if skip_existing and self._backend.doc_key(prepared.doc_id) is not None:
@@ -1446,10 +1448,11 @@ class Index:
                 for prepared in batch:
                     with self._backend.write():
                         add_one(prepared)
-            done = len(results)
+            nonlocal handled
+            handled += len(batch)
             batch.clear()
             if progress:
-                progress("index", done, max(total, done))
+                progress("index", handled, total)
 
         seen: set[str] = set()
         for item in documents:
@@ -1557,8 +1560,11 @@ class Index:
             self._remove_locked(doc_id)
 
     def remove_many(self, doc_ids: Iterable[str]) -> None:
-        """Remove several documents; on SQLite in one transaction (an unknown id removes none)."""
+        """Remove several documents (on SQLite in one transaction); an unknown id removes none."""
         ids = list(dict.fromkeys(doc_ids))
+        missing = [doc_id for doc_id in ids if doc_id not in self]
+        if missing:
+            raise InputError(f"{missing[0]!r}: no such document in {self.location}; nothing removed")
         if self._backend.batch_writes:
             with self._backend.write():
                 for doc_id in ids:
