@@ -1,1 +1,1 @@
-"""Benchmarks for neardup; run them from the repository root (``python -m benchmarks.quality.run``)."""
+"""Benchmarks for neardup, run from the repository root: ``python -m benchmarks.quality.run``, ``python -m benchmarks.index_latency``."""

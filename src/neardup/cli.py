@@ -6,7 +6,9 @@ only), 2 usage or input error, 3 internal error (a bug: rerun with ``--debug``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import logging
 import os
 import sys
@@ -22,6 +24,7 @@ from neardup.errors import NeardupError
 from neardup.read import load_settings, read_paths
 from neardup.report import render_html, render_json, render_text
 from neardup.scan import Progress, scan
+from neardup.store import Index, IndexMatch
 
 __all__ = ["main"]
 
@@ -256,6 +259,181 @@ def _read_text(path: str) -> str:
             return fh.read()
     except (OSError, UnicodeDecodeError) as err:
         raise NeardupError(f"{path}: cannot read ({err})") from None
+
+
+# --------------------------------------------------------------------------- neardup index
+
+
+def index_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The scan options given on the command line (None = the index's own value)."""
+    names = ("threshold", "ngram", "num_perm", "seed", "tokens", "min_chars", "max_chars")
+    return {name: opts.get(name) for name in names}
+
+
+@cli.group("index")
+def index_group() -> None:
+    """Keep a corpus in a persistent index and check new texts against it.
+
+    INDEX is a file (SQLite, created by `index add`) or redis://HOST:PORT/DB?basename=NAME.
+    """
+
+
+@index_group.command("add")
+@click.argument("index")
+@click.argument("paths", nargs=-1, required=True)
+@scan_options
+@click.option("--no-text", is_flag=True, help="Store offsets only, not the original texts (new index only).")
+@click.option("--skip-existing", is_flag=True, help="Skip documents whose id is already in the index.")
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Documents per transaction.")
+@handle_errors
+def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, **opts: Any) -> None:
+    """Add the documents in PATHS to INDEX (created on first use) and report their clusters.
+
+    Options such as --ngram set the parameters of a new index; given for an existing
+    one, they must equal its own (exit 2 otherwise).
+    """
+    read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
+    for warning in read.warnings:
+        click.echo(f"neardup: warning: {warning}", err=True)
+    with Index.open(index, keep_text=False if no_text else None, **index_options(opts)) as idx:
+        with progress_bar() as progress:
+            added = idx.add_many(read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing)
+        for a in added:
+            parts = []
+            if a.joined:
+                parts.append("joins cluster " + ", ".join(map(str, a.joined)))
+            if a.started:
+                parts.append("starts cluster " + ", ".join(map(str, a.started)))
+            if a.merged:
+                parts.append("merges cluster " + ", ".join(map(str, a.merged)) + f" into {a.joined[0]}")
+            if parts:
+                click.echo(f"{a.doc_id}: " + "; ".join(parts))
+        skipped = len(read.documents) - len(added)
+        note = f" ({skipped} already held, skipped)" if skipped else ""
+        click.echo(
+            f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
+            f"{note}; the index holds {_count(len(idx), 'document')}"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
+    if not matches:
+        return [f"{doc_id}: no match"]
+    lines = [f"{doc_id}: {len(matches)} match{'es' if len(matches) > 1 else ''}"]
+    for m in matches:
+        lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
+        for s in m.spans:
+            lines.append(
+                f"    [{s.query_start}, {s.query_end}) lines {s.query_line_start}-{s.query_line_end}"
+                f"  ~  [{s.doc_start}, {s.doc_end}) lines {s.doc_line_start}-{s.doc_line_end}"
+                f"  sim {s.similarity:.2f}"
+            )
+    return lines
+
+
+def _match_dict(m: IndexMatch) -> dict[str, Any]:
+    return {
+        "doc_id": m.doc_id,
+        "similarity": m.similarity,
+        "coverage": m.coverage,
+        "meta": m.meta,
+        "spans": [
+            {
+                "query_start": s.query_start,
+                "query_end": s.query_end,
+                "query_line_start": s.query_line_start,
+                "query_line_end": s.query_line_end,
+                "doc_start": s.doc_start,
+                "doc_end": s.doc_end,
+                "doc_line_start": s.doc_line_start,
+                "doc_line_end": s.doc_line_end,
+                "similarity": s.similarity,
+            }
+            for s in m.spans
+        ],
+    }
+
+
+@index_group.command("query")
+@click.argument("index")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Passage Jaccard to report (at least the index's) [default: the index's].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
+@click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id.")
+@handle_errors
+def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt: str, text_field: str, id_field: str) -> None:
+    """Check FILES against INDEX: exit 1 when some file reuses a stored document, 0 when none does."""
+    read = read_paths(files, text_field=text_field, id_field=id_field)
+    skipped = [w for w in read.warnings if not w.endswith(": empty file")]
+    if skipped:
+        raise NeardupError(skipped[0])
+    found = False
+    results = []
+    with Index.open(index, create=False) as idx:
+        for doc in read.documents:
+            matches = idx.query(doc.text, threshold=threshold)
+            found = found or bool(matches)
+            results.append((doc.id, matches))
+    if fmt == "json":
+        payload = {"index": idx.location, "results": [{"id": d, "matches": [_match_dict(m) for m in ms]} for d, ms in results]}
+        click.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2))
+    else:
+        for doc_id, matches in results:
+            click.echo("\n".join(_match_lines(doc_id, matches)))
+    sys.exit(EXIT_FOUND if found else 0)
+
+
+@index_group.command("remove")
+@click.argument("index")
+@click.argument("ids", nargs=-1, required=True)
+@handle_errors
+def index_remove(index: str, ids: tuple[str, ...]) -> None:
+    """Remove the documents IDS from INDEX (all or none: an unknown id removes nothing)."""
+    with Index.open(index, create=False) as idx:
+        idx.remove_many(ids)
+        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
+
+
+@index_group.command("stats")
+@click.argument("index")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@handle_errors
+def index_stats(index: str, fmt: str) -> None:
+    """Show the size and parameters of INDEX."""
+    with Index.open(index, create=False) as idx:
+        s = idx.stats()
+    if fmt == "json":
+        data = dataclasses.asdict(s)
+        data["bytes_per_passage"] = s.bytes_per_passage
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
+        return
+    size = "" if s.bytes is None else f", {s.bytes:,} bytes ({s.bytes_per_passage or 0:,.0f} per passage)"
+    click.echo(f"{s.location} ({s.backend}): {s.documents:,} documents, {s.passages:,} passages, {s.clusters:,} clusters, {s.matches:,} matches{size}")
+    p = s.params
+    click.echo(
+        f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
+        f" num_perm {p['num_perm']}, seed {p['seed']}, passages {p['min_chars']}-{p['max_chars']} chars,"
+        f" texts {'kept' if p['keep_text'] else 'not kept'}"
+    )
+
+
+@index_group.command("clusters")
+@click.argument("index")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/1).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
+@handle_errors
+def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) -> None:
+    """List the clusters of INDEX with their stable ids, as `neardup scan` reports them."""
+    with Index.open(index, create=False) as idx:
+        result = idx.report()
+    text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
+    write_output(text, output)
 
 
 def main() -> None:
