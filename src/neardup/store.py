@@ -52,6 +52,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import numpy as np
 import numpy.typing as npt
 
+from neardup.align import align_pair
 from neardup.candidates import band_params
 from neardup.cluster import cluster_matches
 from neardup.config import (
@@ -102,7 +103,9 @@ class IndexSpan:
     """One reused stretch: ``[query_start, query_end)`` of the query text is a near-copy of
     ``[doc_start, doc_end)`` of the stored document (original offsets; lines 1-based).
 
-    ``similarity`` is the exact Jaccard of the two stretches' shingle sets.
+    ``similarity`` is the aligned share of normalised characters the two stretches have
+    in common (as :class:`neardup.model.ReuseSpan`); for an index that keeps no texts,
+    the exact Jaccard of the matched passages' shingle sets.
     """
 
     query_start: int
@@ -1352,7 +1355,7 @@ class Index:
         total = sum(p.length for p in prepared.passages) or 1
         out = []
         for doc, doc_pairs in by_doc.items():
-            spans = self._spans(prepared, doc_pairs)
+            spans = self._spans(prepared, doc_pairs, docs[doc][0])
             covered = sum(prepared.passages[i].length for i in {i for i, _ in doc_pairs})
             doc_id, meta = docs[doc]
             out.append(
@@ -1367,30 +1370,67 @@ class Index:
         out.sort(key=lambda m: (-m.coverage, -m.similarity, m.doc_id))
         return out
 
-    def _spans(self, prepared: _Prepared, pairs: Sequence[tuple[int, _Stored]]) -> list[IndexSpan]:
-        """Matched passages -> contiguous spans on both sides (to become ``align_pair``)."""
+    def _spans(self, prepared: _Prepared, pairs: Sequence[tuple[int, _Stored]], doc_id: str) -> list[IndexSpan]:
+        """Matched passages -> reused spans on both sides.
+
+        Where the stored text is kept, each run of matched passages is aligned exactly
+        (:func:`neardup.align.align_pair`) so the spans start and end where the copying
+        does; without stored text, the runs' passage boundaries are the spans.
+        """
         qp = prepared.passages
         groups = merge_passage_pairs([(qp[i], s.as_passage()) for i, s in pairs], gap=self.config.cluster.gap)
+        stored_text = self._backend.document_text(doc_id)[1]
         spans = []
         for group in groups:
             q = sorted({pairs[g][0] for g in group})
             d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.idx)
+            qs, qe = min(qp[i].start for i in q), max(qp[i].end for i in q)
+            ds, de = min(s.start for s in d), max(s.end for s in d)
+            if stored_text:
+                # Edge passages that mix copied and other text may not have matched:
+                # align one passage length beyond the run on each side.
+                m = self.config.passages.max_chars
+                window = (max(0, qs - m), min(len(prepared.text), qe + m), max(0, ds - m), min(len(stored_text), de + m))
+                spans.extend(self._aligned(prepared.text, window[0], window[1], stored_text, window[2], window[3]))
+                continue
             q_set = np.unique(np.concatenate([prepared.sets[i] for i in q]))
             d_set = np.unique(np.concatenate([s.shingles for s in d]))
             spans.append(
                 IndexSpan(
-                    query_start=min(qp[i].start for i in q),
-                    query_end=max(qp[i].end for i in q),
+                    query_start=qs,
+                    query_end=qe,
                     query_line_start=min(qp[i].line_start for i in q),
                     query_line_end=max(qp[i].line_end for i in q),
-                    doc_start=min(s.start for s in d),
-                    doc_end=max(s.end for s in d),
+                    doc_start=ds,
+                    doc_end=de,
                     doc_line_start=min(s.line_start for s in d),
                     doc_line_end=max(s.line_end for s in d),
                     similarity=round(similarity(q_set, d_set)[0], 4),
                 )
             )
         return spans
+
+    def _aligned(self, query: str, qs: int, qe: int, stored: str, ds: int, de: int) -> list[IndexSpan]:
+        def line(text: str, offset: int) -> int:
+            return text.count("\n", 0, offset) + 1
+
+        out = []
+        for r in align_pair(query[qs:qe], stored[ds:de], config=self.config.align):
+            a0, a1, b0, b1 = qs + r.a_start, qs + r.a_end, ds + r.b_start, ds + r.b_end
+            out.append(
+                IndexSpan(
+                    query_start=a0,
+                    query_end=a1,
+                    query_line_start=line(query, a0),
+                    query_line_end=line(query, max(a0, a1 - 1)),
+                    doc_start=b0,
+                    doc_end=b1,
+                    doc_line_start=line(stored, b0),
+                    doc_line_end=line(stored, max(b0, b1 - 1)),
+                    similarity=round(r.similarity, 4),
+                )
+            )
+        return out
 
     def text(self, doc_id: str) -> str | None:
         """The stored original text of ``doc_id`` (``None`` when the index keeps no texts)."""
