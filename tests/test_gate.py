@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -24,18 +25,28 @@ def _paragraphs(name: str, n: int) -> list[str]:
     return [line.strip() for line in text.splitlines() if len(line.strip()) > 200][:n]
 
 
-@pytest.fixture()
-def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(params=["folder", "index"])
+def corpus(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeds as a reference corpus: a folder, or a stored index built from it."""
     ref = tmp_path / "reference"
     ref.mkdir()
     for p in SEEDS.iterdir():
         (ref / p.name).write_bytes(p.read_bytes())
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "AGAINST", "reference")
+    if request.param == "index":
+        assert CliRunner().invoke(cli, ["index", "add", "reference.db", "reference"]).exit_code == 0
+        monkeypatch.setattr(sys.modules[__name__], "AGAINST", "reference.db")
     return tmp_path
 
 
+AGAINST = "reference"
+
+
 def gate(*args: str):
+    """Run the gate; ``--against reference`` means the fixture's corpus (folder or index)."""
+    args = tuple(AGAINST if a == "reference" else a for a in args)
     return CliRunner().invoke(cli, ["gate", *args])
 
 
@@ -157,5 +168,6 @@ def test_errors_are_2_and_crashes_are_never_1(corpus: Path, monkeypatch: pytest.
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(neardup.gate, "find_copies", boom)
+    monkeypatch.setattr(neardup.gate, "find_copies_in_index", boom)
     result = gate(ok, "--against", "reference")
     assert result.exit_code == 3 and "internal error" in result.output

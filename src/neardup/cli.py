@@ -198,7 +198,7 @@ def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: in
 
 @cli.command("gate")
 @click.argument("submissions", nargs=-1, required=True)
-@click.option("--against", "against", multiple=True, required=True, help="Reference corpus: files, folders, globs (repeatable).")
+@click.option("--against", "against", multiple=True, required=True, help="Reference corpus: a stored index (SQLite file or redis:// URL), or files, folders, globs (repeatable).")
 @click.option("--cross", is_flag=True, default=False, help="Also compare the submissions with each other.")
 @click.option("--max-copied", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Fail above this share of copied text (all sources together).")
 @click.option("--max-span", type=click.IntRange(0), default=200, show_default=True, help="Fail when a copied span is longer than this many characters.")
@@ -231,15 +231,24 @@ def gate_command(
     base = opts["base_paths"]
     read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
     subs = read_paths(submissions, **read_opts)
-    refs = read_paths(against, **read_opts)
+    indexes = [a for a in against if _is_index(a)]
+    refs = read_paths([a for a in against if a not in indexes], **read_opts)
     bases = read_paths(base, **read_opts) if base else None
     for warning in subs.warnings + refs.warnings + (bases.warnings if bases else []):
         click.echo(f"neardup: warning: {warning}", err=True)
     if not subs.documents:
         raise NeardupError("no readable submission: give text files to check")
     baseline = Baseline.from_json(_read_text(baseline_file), baseline_file) if baseline_file else None
-    findings = find_copies(subs.documents, refs.documents, base=bases.documents if bases else (),
-                           config=config, scan_config=config_from(opts))
+    base_docs = bases.documents if bases else ()
+    findings = []
+    if refs.documents:
+        findings = find_copies(subs.documents, refs.documents, base=base_docs, config=config, scan_config=config_from(opts))
+    for location in indexes:
+        from neardup.gate import find_copies_in_index
+
+        with Index.open(location, create=False) as idx:
+            findings.extend(find_copies_in_index(subs.documents, idx, base=base_docs, config=config))
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
         click.echo(f"neardup: wrote {len(findings)} accepted findings to {write_baseline}", err=True)
@@ -251,6 +260,17 @@ def gate_command(
     write_output(render_gate(verdicts, config, fmt), output)
     if not all(v.passed for v in verdicts):
         sys.exit(EXIT_FOUND)
+
+
+def _is_index(location: str) -> bool:
+    """A stored index: a redis:// URL or an SQLite file (recognised by its header)."""
+    if location.startswith("redis://"):
+        return True
+    try:
+        with open(location, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _read_text(path: str) -> str:

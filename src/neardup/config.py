@@ -239,7 +239,7 @@ class ScanConfig:
 
     def signature_params(self) -> dict[str, Any]:
         """The parameters a stored signature depends on; an index refuses to mix them."""
-        import datasketch
+        from importlib.metadata import version  # not ``import datasketch``: that loads scipy
 
         return {
             "normalize": asdict(self.normalize),
@@ -248,5 +248,5 @@ class ScanConfig:
             "num_perm": self.signature.num_perm,
             "seed": self.signature.seed,
             "minhash_scheme": MINHASH_SCHEME,
-            "datasketch_major": datasketch.__version__.split(".")[0],
+            "datasketch_major": version("datasketch").split(".")[0],
         }

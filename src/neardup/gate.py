@@ -19,14 +19,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup.align import align_pair
 from neardup.config import ScanConfig
 from neardup.errors import ConfigError, InputError
-from neardup.model import Document, ReuseSpan, ScanResult
+from neardup.model import Document, Passage, ReuseSpan, ScanResult
 from neardup.normalize import Normalized, normalize
+from neardup.passages import split_passages
 from neardup.scan import scan
+from neardup.store import Index
 from neardup.templates import boilerplate_mask, find_boilerplate
 
-__all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "gate", "judge"]
+__all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "find_copies_in_index", "gate", "judge"]
 
 BASELINE_SCHEMA = "neardup.baseline/1"
 
@@ -173,12 +176,11 @@ def _boilerplate_share(norm: Normalized, mask: npt.NDArray[np.bool_], start: int
     return float(mask[lo:hi].mean()) if hi > lo else 0.0
 
 
-def _parts(result: ScanResult, doc: int, start: int, end: int) -> tuple[Part, ...]:
+def _parts(text: str, passages: Sequence[Passage], start: int, end: int) -> tuple[Part, ...]:
     """The submission's passages inside a copied span, clipped to it: the baseline's units."""
-    text = result.documents[doc].text
     parts = []
-    for p in result.passages:
-        if p.doc == doc and p.start < end and start < p.end:
+    for p in passages:
+        if p.start < end and start < p.end:
             s, e = max(p.start, start), min(p.end, end)
             parts.append(Part(s, e, _line(text, s), _line(text, max(s, e - 1)), fingerprint(text[s:e])))
     if not parts:
@@ -247,6 +249,15 @@ def find_copies(
 def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str, sp: ReuseSpan) -> Finding:
     sub_text = result.documents[index[sub_id]].text
     src_text = result.documents[index[src_id]].text
+    return _make_finding(sub_id, sub_text, src_id, src_text, sp, [p for p in result.passages if p.doc == index[sub_id]])
+
+
+def _make_finding(
+    sub_id: str, sub_text: str, src_id: str, src_text: str | None, sp: ReuseSpan, passages: Sequence[Passage]
+) -> Finding:
+    """A finding for ``sp`` (A = submission, B = source); lines of B need its text."""
+    src_line_start = _line(src_text, sp.b_start) if src_text is not None else 0
+    src_line_end = _line(src_text, max(sp.b_start, sp.b_end - 1)) if src_text is not None else 0
     return Finding(
         submission=sub_id,
         source=src_id,
@@ -256,12 +267,67 @@ def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str
         line_end=_line(sub_text, max(sp.a_start, sp.a_end - 1)),
         source_start=sp.b_start,
         source_end=sp.b_end,
-        source_line_start=_line(src_text, sp.b_start),
-        source_line_end=_line(src_text, max(sp.b_start, sp.b_end - 1)),
+        source_line_start=src_line_start,
+        source_line_end=src_line_end,
         similarity=sp.similarity,
         fingerprint=fingerprint(sub_text[sp.a_start : sp.a_end]),
-        parts=_parts(result, index[sub_id], sp.a_start, sp.a_end),
+        parts=_parts(sub_text, passages, sp.a_start, sp.a_end),
     )
+
+
+def find_copies_in_index(
+    submissions: Sequence[Document],
+    index: Index,
+    *,
+    base: Sequence[Document] = (),
+    config: GateConfig | None = None,
+) -> list[Finding]:
+    """Copied spans of each submission from the documents of a stored index.
+
+    The index answers with exactly aligned spans. Boilerplate follows the same rules as
+    for files: a stretch of the submission that at least ``boilerplate.min_docs`` stored
+    documents carry, the submission's own page chrome, and text shared with ``base``
+    files never count.
+    """
+    config = config or GateConfig()
+    scan_config = index.config
+    min_docs = scan_config.boilerplate.min_docs
+    findings: list[Finding] = []
+    for doc in submissions:
+        norm = normalize(doc.text, scan_config.normalize)
+        passages = split_passages(0, doc.text, norm, scan_config.passages)
+        excluded = _excluded_ranges(doc, norm, base, scan_config)
+        candidates = []
+        for match in index.query(doc.text):
+            for s in match.spans:
+                sp = ReuseSpan(s.query_start, s.query_end, s.doc_start, s.doc_end, s.similarity, 0, ())
+                candidates.append((match.doc_id, sp))
+        for src_id, sp in candidates:
+            carriers = {d for d, o in candidates if _overlap(o, sp) > 0.5 * (sp.a_end - sp.a_start)}
+            if len(carriers) >= min_docs:
+                continue  # boilerplate: many stored documents carry this stretch
+            inside = _covered([(max(a, sp.a_start), min(b, sp.a_end)) for a, b in excluded if a < sp.a_end and sp.a_start < b])
+            if inside > 0.5 * (sp.a_end - sp.a_start):
+                continue
+            findings.append(_make_finding(doc.id, doc.text, src_id, index.text(src_id), sp, passages))
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    return findings
+
+
+def _overlap(a: ReuseSpan, b: ReuseSpan) -> int:
+    return max(0, min(a.a_end, b.a_end) - max(a.a_start, b.a_start))
+
+
+def _excluded_ranges(doc: Document, norm: Normalized, base: Sequence[Document], config: ScanConfig) -> list[tuple[int, int]]:
+    """Original ranges of a submission that never count: its page chrome and base-file text."""
+    ranges = []
+    [runs] = find_boilerplate([doc.text], [norm], config.boilerplate)
+    for r in runs:
+        if r.kind == "page" and r.end > r.start:
+            ranges.append(norm.original_span(r.start, r.end))
+    for b in base:
+        ranges.extend((sp.a_start, sp.a_end) for sp in align_pair(doc.text, b.text, config=config.align))
+    return ranges
 
 
 def _covered(spans: Sequence[tuple[int, int]]) -> int:
