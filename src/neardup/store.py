@@ -1391,8 +1391,11 @@ class Index:
                 # align one passage length beyond the run on each side.
                 m = self.config.passages.max_chars
                 window = (max(0, qs - m), min(len(prepared.text), qe + m), max(0, ds - m), min(len(stored_text), de + m))
-                spans.extend(self._aligned(prepared.text, window[0], window[1], stored_text, window[2], window[3]))
-                continue
+                aligned = self._aligned(prepared.text, window[0], window[1], stored_text, window[2], window[3])
+                if aligned:
+                    spans.extend(aligned)
+                    continue
+                # Matched passages the aligner keeps no stretch of: report the passages.
             q_set = np.unique(np.concatenate([prepared.sets[i] for i in q]))
             d_set = np.unique(np.concatenate([s.shingles for s in d]))
             spans.append(
