@@ -36,6 +36,7 @@ class NormalizeConfig:
     """What matching ignores. All on by default: copies differ in exactly these ways."""
 
     t2s: bool = True
+    fold_variants: bool = True
     strip_ruby: bool = True
     fold_placeholders: bool = True
     casefold: bool = True
