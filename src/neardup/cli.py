@@ -98,8 +98,8 @@ def write_output(text: str, output: str | None) -> None:
 def scan_options(func: F) -> F:
     """Options shared by every command that runs the scan pipeline."""
     options = [
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.5]."),
-        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 5]."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.3]."),
+        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 4]."),
         click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128]."),
         click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1]."),
         click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars]."),

@@ -66,7 +66,7 @@ class PassageConfig:
 class ShingleConfig:
     """Character k-grams by default; jieba word k-grams with ``tokens="words"``."""
 
-    ngram: int = 5
+    ngram: int = 4
     tokens: Literal["chars", "words"] = "chars"
 
     def __post_init__(self) -> None:
@@ -88,7 +88,7 @@ class SignatureConfig:
 class CandidateConfig:
     """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
     backend: Literal["numpy", "datasketch"] = "numpy"
     max_bucket: int = 64
 
@@ -102,7 +102,7 @@ class CandidateConfig:
 class VerifyConfig:
     """A candidate pair is a match when its exact Jaccard reaches ``threshold``."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
