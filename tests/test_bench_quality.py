@@ -360,3 +360,43 @@ def test_run_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["datasets"]["tang-editions"]["matched_works"] == 4
     assert set(report["results"]) == {"tang-editions", "tang-script", "tang-passages", "generated"}
+
+
+# --- sweep -----------------------------------------------------------------------------
+
+
+def test_sweep_values_and_grid() -> None:
+    from benchmarks.quality import sweep
+
+    assert sweep.parse_values("0.2:0.4:0.1", float) == [0.2, 0.3, 0.4]
+    assert sweep.parse_values("3,5", int) == [3, 5]
+    args = sweep.parse_args(["--ngram", "3,4", "--threshold", "0.3,0.5", "--lsh", "optimum,oracle"])
+    grid = sweep.settings(args)
+    assert len(grid) == 8 and {g["min_chars"] for g in grid} == {sweep.defaults()["min_chars"]}
+
+
+def test_sweep_oracle_lsh_is_temporary() -> None:
+    import neardup.candidates as candidates
+    from benchmarks.quality import sweep
+
+    before = candidates.band_params
+    with sweep.lsh_mode("oracle"):
+        assert candidates.band_params(0.5, 128) == (128, 1)
+    assert candidates.band_params is before and candidates.band_params(0.5, 128) == (25, 5)
+
+
+def test_sweep_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.quality import sweep
+
+    archive = _fixture_archive(tmp_path / "tiny.tar.xz")
+    out = tmp_path / "s.json"
+    argv = ["--archive", str(archive), "--cache", str(tmp_path / "cache"), "--out", str(out), "--limit", "0",
+            "--per-kind", "1", "--ngram", "4,5", "--threshold", "0.3", "--fold-variants", "1,0"]
+    assert sweep.main(argv) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("| ngram | threshold |") and len(table) == 2 + 4
+    assert "| 4 | 0.30 | 128 | 37×3 | 60 | 400 | on |" in table[2]
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert all(r["seeds_ok"] for r in rows)  # the seed pages give exactly the two known copies
+    low, high = rows[0]["seed_gap"]
+    assert low < 0.3 <= 0.7 <= high  # nothing in the seed pages falls between 0.3 and 0.7

@@ -17,6 +17,7 @@ HOMES = {
     "datasketch": {"signature", "candidates", "store", "config"},
     "redis": {"store"},
     "sqlite3": {"store"},
+    "matplotlib": {"calibrate"},
 }
 
 

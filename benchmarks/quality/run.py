@@ -186,7 +186,7 @@ def methods(args: argparse.Namespace) -> tuple[dict[str, Method], list[str]]:
 def _configured(name: str, fn: Callable[..., baselines.BaselineResult], args: argparse.Namespace) -> Callable[[Sequence[Doc]], baselines.BaselineResult]:
     if name == "simhash":
         return lambda docs: fn(docs, k=args.simhash_k)
-    return lambda docs: fn(docs, threshold=args.threshold)
+    return lambda docs: fn(docs, threshold=args.baseline_threshold)
 
 
 def markdown_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
@@ -223,8 +223,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--volumes", type=int, default=10, help="御定 volumes for the passage test")
     parser.add_argument("--per-kind", type=int, default=20, help="generated cases per kind")
-    parser.add_argument("--threshold", type=float, default=0.5, help="Jaccard threshold for neardup and MinHash baselines")
-    parser.add_argument("--ngram", type=int, default=5, help="neardup shingle size")
+    parser.add_argument("--threshold", type=float, help="neardup's Jaccard threshold (default: neardup's default)")
+    parser.add_argument("--ngram", type=int, help="neardup's shingle size (default: neardup's default)")
+    parser.add_argument("--baseline-threshold", type=float, default=0.5,
+                        help="Jaccard threshold of the MinHash baselines (0.5: how they are usually run)")
     parser.add_argument("--simhash-k", type=int, default=3, help="Hamming distance cutoff for simhash")
     parser.add_argument("--methods", help="comma-separated subset, e.g. neardup,minhash-char5")
     parser.add_argument("--by-kind", action="store_true", help="also print the per-kind table for generated")

@@ -101,8 +101,8 @@ def write_output(text: str, output: str | None) -> None:
 def scan_options(func: F) -> F:
     """Options shared by every command that runs the scan pipeline."""
     options = [
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.5]."),
-        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 5]."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.3]."),
+        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 4]."),
         click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128]."),
         click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1]."),
         click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars]."),
@@ -454,6 +454,74 @@ def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) 
         result = idx.report()
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
     write_output(text, output)
+
+
+@cli.command("calibrate")
+@click.argument("pairs_file", metavar="PAIRS.jsonl")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also write precision and recall against the threshold as a PNG (pip install 'neardup[plot]').")
+@click.option("--ngrams", default="3,4,5,6", show_default=True, help="Shingle sizes to try, comma-separated.")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="The threshold you use now: measured, and preferred on ties [default: 0.3].")
+@click.option("--ngram", type=click.IntRange(1, 32), default=None,
+              help="The shingle size you use now: measured, and preferred on ties [default: 4].")
+@click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128].")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1].")
+@click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars].")
+@click.option("--min-chars", type=click.IntRange(1), default=None, help="Merge paragraphs shorter than this [default: 60].")
+@click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400].")
+@handle_errors
+def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str | None, ngrams: str, **opts: Any) -> None:
+    """Measure precision and recall per threshold on labelled pairs; recommend settings.
+
+    PAIRS.jsonl has one object per line: {"a": ..., "b": ..., "duplicate": true|false};
+    a value naming an existing file (as given, or beside PAIRS.jsonl) is that file's text.
+    """
+    from pathlib import Path
+
+    from neardup.calibrate import calibrate, parse_pairs, plot_png
+    from neardup.errors import InputError
+    from neardup.read import decode
+    from neardup.report.calibrate import render_calibration
+
+    try:
+        sizes = [int(x) for x in ngrams.split(",") if x.strip()]
+    except ValueError:
+        raise NeardupError(f"--ngrams must be comma-separated whole numbers, e.g. 3,4,5, got {ngrams!r}") from None
+    if not sizes or not all(1 <= n <= 32 for n in sizes):
+        raise NeardupError(f"--ngrams must list shingle sizes in [1, 32], got {ngrams!r}")
+    source = Path(pairs_file)
+    try:
+        text, _ = decode(source.read_bytes(), pairs_file)
+    except OSError as err:
+        raise NeardupError(f"{pairs_file}: cannot read ({err.strerror})") from None
+
+    def resolve(value: str) -> str:
+        if "\n" in value or len(value) > 1024:
+            return value
+        for path in (Path(value), source.parent / value):
+            try:
+                is_file = path.is_file()
+            except OSError:  # a long text is no file name (ENAMETOOLONG)
+                is_file = False
+            if is_file:
+                try:
+                    return decode(path.read_bytes(), value)[0]
+                except OSError as err:
+                    raise InputError(f"{value}: cannot read ({err.strerror})") from None
+        return value
+
+    pairs = parse_pairs(text, pairs_file, resolve)
+    result = calibrate(pairs, config=config_from(opts), ngrams=sizes)
+    if plot:
+        png = plot_png(result)
+        try:
+            Path(plot).write_bytes(png)
+        except OSError as err:
+            raise NeardupError(f"{plot}: cannot write the plot ({err.strerror})") from None
+    write_output(render_calibration(result, fmt), output)
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ class NormalizeConfig:
     """What matching ignores. All on by default: copies differ in exactly these ways."""
 
     t2s: bool = True
+    fold_variants: bool = True
     strip_ruby: bool = True
     fold_placeholders: bool = True
     casefold: bool = True
@@ -68,7 +69,7 @@ class PassageConfig:
 class ShingleConfig:
     """Character k-grams by default; jieba word k-grams with ``tokens="words"``."""
 
-    ngram: int = 5
+    ngram: int = 4
     tokens: Literal["chars", "words"] = "chars"
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ class SignatureConfig:
 class CandidateConfig:
     """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
     backend: Literal["numpy", "datasketch"] = "numpy"
     max_bucket: int = 64
 
@@ -104,7 +105,7 @@ class CandidateConfig:
 class VerifyConfig:
     """A candidate pair is a match when its exact Jaccard reaches ``threshold``."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")

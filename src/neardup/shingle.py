@@ -1,7 +1,7 @@
 """Normalised text -> shingle hashes.
 
 A shingle is a run of ``ngram`` consecutive tokens: characters by default (Chinese has
-no spaces, and character 5-grams survive word-segmentation disagreements), or jieba
+no spaces, and character n-grams survive word-segmentation disagreements), or jieba
 words. Each shingle is hashed once to 64 bits with a polynomial hash over code points,
 vectorised with numpy; exact verification compares these 64-bit sets, and signatures
 take their low 32 bits (datasketch's ``affine32`` input width).
@@ -72,10 +72,10 @@ def _words(text: str) -> list[str]:
 def shingle_hashes(text: str, config: ShingleConfig | None = None) -> npt.NDArray[np.uint64]:
     """64-bit hashes of every shingle of ``text``, in order (shingle ``i`` starts at token ``i``).
 
-    >>> h = shingle_hashes("全国文明城市创建")
+    >>> h = shingle_hashes("全国文明城市创建", ShingleConfig(ngram=5))
     >>> len(h), h.dtype.name
     (4, 'uint64')
-    >>> bool(shingle_hashes("文明城市创建")[0] == h[2])
+    >>> bool(shingle_hashes("文明城市创建", ShingleConfig(ngram=5))[0] == h[2])
     True
     """
     config = config or ShingleConfig()
