@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from neardup import ScanConfig
 from neardup.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,9 +56,9 @@ def test_add_stats_clusters(seeds: str) -> None:
     stats = run("index", "stats", "idx.ndx")
     assert stats.exit_code == 0
     assert "5 documents, 399 passages, 2 clusters" in stats.stdout
-    assert "ngram 5 chars, num_perm 128, seed 1" in stats.stdout
+    assert f"ngram {ScanConfig().shingle.ngram} chars, num_perm 128, seed 1" in stats.stdout
     data = json.loads(run("index", "stats", "idx.ndx", "--format", "json").stdout)
-    assert data["documents"] == 5 and data["params"]["threshold"] == 0.5 and data["bytes_per_passage"] > 0
+    assert data["documents"] == 5 and data["params"]["threshold"] == ScanConfig().verify.threshold and data["bytes_per_passage"] > 0
 
     listed = run("index", "clusters", "idx.ndx", "--format", "json")
     assert listed.exit_code == 0
@@ -104,7 +105,7 @@ def test_query_exit_codes(seeds: str, copy_file: Path, seed_texts: dict[str, str
     strict = run("index", "query", "idx.ndx", str(copy_file), "--threshold", "0.99")
     assert strict.exit_code == 1 and coverage(strict.stdout) < coverage(found.stdout)  # edited passages drop out
     low = run("index", "query", "idx.ndx", str(copy_file), "--threshold", "0.2")
-    assert low.exit_code == 2 and "below the index's threshold 0.5" in low.stderr
+    assert low.exit_code == 2 and f"below the index's threshold {ScanConfig().verify.threshold}" in low.stderr
 
 
 def test_missing_index_and_mismatched_parameters(seeds: str, copy_file: Path) -> None:

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 
 from neardup import Document, IndexMismatchError, InputError, ScanConfig, scan
-from neardup.config import NormalizeConfig
+from neardup.config import NormalizeConfig, ShingleConfig
 from neardup.errors import ConfigError
+from neardup.candidates import band_params
 from neardup.store import Index, band_keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,10 +256,10 @@ def test_opening_with_other_parameters_names_the_parameter(tmp_path: Path) -> No
         ({"ngram": 4}, "ngram=5, not ngram=4"),
         ({"num_perm": 64}, "num_perm=128, not num_perm=64"),
         ({"seed": 2}, "seed=1, not seed=2"),
-        ({"threshold": 0.7}, "threshold=0.5, not threshold=0.7"),
+        ({"threshold": 0.7}, f"threshold={ScanConfig().verify.threshold}, not threshold=0.7"),
         ({"tokens": "words"}, "tokens='chars', not tokens='words'"),
         ({"max_chars": 300}, "max_chars=400, not max_chars=300"),
-        ({"config": ScanConfig(normalize=NormalizeConfig(t2s=False))}, "normalize.t2s=True, not normalize.t2s=False"),
+        ({"config": ScanConfig(shingle=ShingleConfig(ngram=5), normalize=NormalizeConfig(t2s=False))}, "normalize.t2s=True, not normalize.t2s=False"),
     ]:
         with pytest.raises(IndexMismatchError, match=name.replace("(", r"\(")):
             Index.open(path, **options)
@@ -316,7 +317,8 @@ def test_storage_is_raw_arrays_and_json_never_pickle(tmp_path: Path, planted_cor
     assert [np.frombuffer(h, "<u8").tolist() for _, h in rows] == [s.tolist() for s in prepared.sets]
     assert json.loads(db.execute("SELECT meta FROM documents").fetchone()[0]) == {"source": "测试"}
     keys = {k for (k,) in db.execute("SELECT key FROM bands")}
-    assert keys == set(band_keys(prepared.sigs, 25, 5).ravel().tolist())
+    bands, rows = band_params(ScanConfig().verify.threshold, 128)
+    assert keys == set(band_keys(prepared.sigs, bands, rows).ravel().tolist())
 
 
 def test_redis_keys_are_ours_not_pickles(redis_url: str, planted_corpus: list[Document]) -> None:
@@ -329,7 +331,7 @@ def test_redis_keys_are_ours_not_pickles(redis_url: str, planted_corpus: list[Do
         keys = client.keys(base + b":*")
         # datasketch keeps, per band, a hash of bucket names and one set per bucket.
         buckets = [k for k in keys if k.startswith(base + b":lsh_bucket_") and client.type(k) == b"set"]
-        assert len(buckets) > 25
+        assert len(buckets) > band_params(ScanConfig().verify.threshold, 128)[0]
         members = {m for k in buckets[:50] for m in client.smembers(k)}
         assert members and all(m.isdigit() for m in members)  # pids as ASCII, not pickle.dumps(...)
         assert not any(v.startswith(b"\x80") for k in buckets[:50] for v in client.smembers(k))
@@ -412,7 +414,7 @@ def test_sigkill_in_the_middle_of_add_many_loses_nothing_committed(tmp_path: Pat
     db.close()
     # Whole batches only: the one being written when killed is either all there or absent.
     assert docs % size == 0 and docs in ((committed + 1) * size, (committed + 2) * size)
-    assert bands == 25 * passages and orphans == 0
+    assert bands == band_params(ScanConfig().verify.threshold, 128)[0] * passages and orphans == 0
     with Index.open(path) as index:
         assert len(index) == docs
         for n in range(0, (committed + 1) * size, 7):
@@ -472,10 +474,10 @@ def test_stats(tmp_path: Path, planted_corpus: list[Document]) -> None:
     with Index.open(tmp_path / "i.ndx") as index:
         index.add_many(planted_corpus)
         s = index.stats()
-    assert (s.backend, s.documents, s.clusters) == ("sqlite", len(planted_corpus), 5)
+    assert (s.backend, s.documents, s.clusters) == ("sqlite", len(planted_corpus), len(scan(planted_corpus).clusters))
     assert s.passages == sum(len(scan([d]).passages) for d in planted_corpus)
     assert s.bytes and s.bytes_per_passage and s.bytes_per_passage > 1000
-    assert s.params["ngram"] == 5 and s.params["bands"] * s.params["rows"] <= 128
+    assert s.params["ngram"] == ScanConfig().shingle.ngram and s.params["bands"] * s.params["rows"] <= 128
 
 
 def test_boilerplate_beyond_max_bucket(tmp_path: Path, simplified_paragraphs: list[str], filler_paragraphs) -> None:
