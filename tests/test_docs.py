@@ -36,3 +36,23 @@ def test_public_api_is_documented() -> None:
     for name in neardup.__all__:
         if not name.startswith("_"):
             assert f"`{name}`" in README, f"README does not document neardup.{name}"
+
+
+def test_readme_sample_output_is_the_real_output(monkeypatch) -> None:
+    """The README's first sample is what `neardup scan examples/seeds` prints today.
+
+    A line holding only ``…`` stands for lines left out; every other line must appear,
+    in order, exactly as printed.
+    """
+    from click.testing import CliRunner
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    block = README.split("pip install . && neardup scan examples/seeds\n```\n\n```\n", 1)[1].split("\n```", 1)[0]
+    real = CliRunner().invoke(cli, ["scan", "examples/seeds"]).output.splitlines()
+    pos = 0
+    for line in block.splitlines():
+        if line.strip() == "…":
+            continue
+        assert line in real[pos:], f"README sample line not in the real output (in order): {line!r}"
+        pos = real.index(line, pos) + 1
