@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def redis_server():
 
     exe = shutil.which("redis-server")
     if exe is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
+        need(False, "redis-server is not installed (.ci/run installs it)")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -105,3 +106,13 @@ def redis_url(redis_server: str) -> str:
     import uuid
 
     return f"{redis_server}?basename=t{uuid.uuid4().hex[:12]}"
+
+
+def need(available: bool, why: str) -> None:
+    """A missing external component skips a test on a developer's machine, but fails in CI
+    (where .ci/run installs everything), so a skip can never hide a broken install."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (required in CI)")
+    pytest.skip(why)

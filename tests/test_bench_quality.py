@@ -16,6 +16,7 @@ import pytest
 
 # benchmarks/ is a top-level package of the repository (on sys.path through pytest's
 # ``pythonpath`` setting in pyproject.toml), not of the installed wheel.
+from tests.conftest import need
 from benchmarks.quality import baselines, generate, metrics, ours, run, tang
 from benchmarks.quality.common import Case, Detection, Doc, char_ngrams, find_archive, jaccard, pair_key
 
@@ -300,9 +301,9 @@ def test_jaccard_profile() -> None:
     assert profile["positive"]["median"] == 1.0 and profile["negative"]["median"] == 0.0
 
 
-@pytest.mark.skipif(find_archive() is None, reason="Tang archive not available")
 def test_real_tang_pair_counts(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Pins the pairing on the real data (figures quoted in benchmarks/quality/README.md)."""
+    need(find_archive() is not None, "Tang archive not found (../shared/data beside the repository)")
     editions = tang.load_editions()
     works = tang.match_editions(editions.poet_tang, editions.yuding)
     assert len(works) == 29505

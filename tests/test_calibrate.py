@@ -118,7 +118,6 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_cli_text_json_and_plot(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     plot = tmp_path / "pr.png"
     result = run("calibrate", str(TANG), "--plot", str(plot))
     assert result.exit_code == 0, result.output
@@ -176,6 +175,5 @@ def test_plot_without_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch
 
 
 def test_plot_png_directly(planted) -> None:
-    pytest.importorskip("matplotlib")
     cal = calibrate(planted, ngrams=[4])
     assert _png_size(plot_png(cal)) == (700, 450)
