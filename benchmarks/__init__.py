@@ -1,1 +1,1 @@
-"""Benchmarks for neardup: a corpus generator and a runner that reports speed and quality."""
+"""Benchmarks for neardup, run from the repository root: ``python -m benchmarks.perf``, ``python -m benchmarks.quality.run``, ``python -m benchmarks.index_latency``, ``python -m benchmarks.gate_latency``."""

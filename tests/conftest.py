@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,92 @@ def simplified_paragraphs(seed_texts: dict[str, str]) -> list[str]:
     for name in sorted(seed_texts)[1:4]:
         out.extend(line.strip() for line in seed_texts[name].splitlines() if len(line.strip()) > 150)
     return out
+
+
+@pytest.fixture(scope="session")
+def filler_paragraphs(seed_texts: dict[str, str]) -> list[str]:
+    """Long paragraphs of seed 000, which nothing else in the seeds copies."""
+    text = seed_texts["000_1005f49524910cf3.txt"]
+    return [line.strip() for line in text.splitlines() if len(line.strip()) > 100]
+
+
+def _edit(text: str, every: int = 45) -> str:
+    """A light copy edit: every ``every``-th character becomes 某 (a blank), as templates do."""
+    return "".join("某" if i % every == every - 1 else c for i, c in enumerate(text))
+
+
+@pytest.fixture(scope="session")
+def planted_corpus(simplified_paragraphs: list[str], filler_paragraphs: list[str]):
+    """Sources, edited copies, a document bridging two sources and one copying itself."""
+    from neardup import Document
+
+    p, f = simplified_paragraphs, filler_paragraphs
+    docs = {
+        "src/a.txt": p[0:6],
+        "src/b.txt": p[6:12],
+        "src/c.txt": p[12:18],
+        "src/d.txt": p[18:24],
+        "copy/a1.txt": ["会议指出：", *map(_edit, p[1:4]), f[0]],
+        "copy/a2.txt": [f[1], p[2], p[3], _edit(p[4], 30)],
+        "copy/b1.txt": [*map(_edit, p[7:10]), f[2]],
+        "copy/bridge.txt": [p[4], p[5], f[3], p[10], p[11]],
+        "copy/self.txt": [p[13], f[4], f[5], _edit(p[13], 60)],
+        "other/x.txt": [f[6], f[7]],
+    }
+    return [Document(doc_id, "\n".join(paras) + "\n") for doc_id, paras in docs.items()]
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on a free loopback port, without persistence; stopped after."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        need(False, "redis-server is not installed (.ci/run installs it)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [exe, "--save", "", "--appendonly", "no", "--port", str(port), "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"redis-server did not start on port {port}") from None
+            time.sleep(0.05)
+    client.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """A fresh index name on the shared test server."""
+    import uuid
+
+    return f"{redis_server}?basename=t{uuid.uuid4().hex[:12]}"
+
+
+def need(available: bool, why: str) -> None:
+    """A missing external component skips a test on a developer's machine, but fails in CI
+    (where .ci/run installs everything), so a skip can never hide a broken install."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (required in CI)")
+    pytest.skip(why)

@@ -91,3 +91,24 @@ def test_progress_is_quiet_in_pipes(seeds_dir: Path) -> None:
     result = CliRunner().invoke(cli, ["scan", str(seeds_dir)])
     assert result.exit_code == 0
     assert "━" not in result.stderr and "\r" not in result.stderr
+
+
+def test_scan_html_report_to_file(seeds_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = run("scan", str(seeds_dir), "--format", "html", "-o", str(out))
+    assert result.exit_code == 0 and result.output == ""
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in page
+    assert "{20xx | 2018}" in page and 'class="sbs"' in page
+
+
+def test_ignore_boilerplate_and_base_flags(seeds_dir: Path, tmp_path: Path) -> None:
+    plain = json.loads(run("scan", str(seeds_dir), "--format", "json").output)
+    ignored = json.loads(run("scan", str(seeds_dir), "--format", "json", "--ignore-boilerplate").output)
+    assert plain["config"]["boilerplate"]["ignore"] is False and ignored["config"]["boilerplate"]["ignore"] is True
+    assert len(ignored["clusters"]) == len(plain["clusters"]) == 2  # the real copies survive
+    base = seeds_dir / "001_dd9de37c9c444b8c.txt"
+    with_base = json.loads(run("scan", str(seeds_dir), "--format", "json", "--base", str(base)).output)
+    assert any(b["kind"] == "base" and b["doc_id"].endswith("001_dd9de37c9c444b8c.txt") for b in with_base["boilerplate"])
+    result = CliRunner().invoke(cli, ["scan", str(seeds_dir), "--base", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 2 and "nope.txt" in result.output

@@ -8,7 +8,17 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src" / "neardup"
 CORE = ["normalize", "passages", "shingle", "signature", "candidates", "verify", "align", "templates", "cluster"]
 BASE = {"model", "config", "errors"}
-HOMES = {"jieba": {"shingle", "templates"}, "click": {"cli"}, "networkx": {"cluster", "templates"}, "opencc": {"normalize"}}
+HOMES = {
+    "jieba": {"shingle", "templates"},
+    "click": {"cli"},
+    "networkx": {"cluster", "templates"},
+    "opencc": {"normalize"},
+    # config reads datasketch's version for the stored signature parameters
+    "datasketch": {"signature", "candidates", "store", "config"},
+    "redis": {"store"},
+    "sqlite3": {"store"},
+    "matplotlib": {"calibrate"},
+}
 
 
 def _imports(path: Path) -> set[str]:

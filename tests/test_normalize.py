@@ -81,3 +81,23 @@ def test_lookup_table_equals_translate(text: str) -> None:
     assert norm.text == text.translate(table)
     expected = np.repeat(np.arange(len(text)), [len(table[ord(c)]) for c in text])
     assert norm.start.tolist() == expected.tolist()
+
+
+def test_variant_characters_fold_to_the_standard_form() -> None:
+    # 全唐诗 and 御定全唐詩 print the same line with different variant characters.
+    assert normalize("劒外忽傳收薊北").text == normalize("劍外忽傳收薊北").text == "剑外忽传收蓟北"
+    assert normalize("疎影橫斜水清淺").text == normalize("疏影横斜水清浅").text
+    assert normalize("歸鴈").text == normalize("归雁").text
+    assert normalize("劒", NormalizeConfig(fold_variants=False)).text == "劒"
+
+
+def test_variant_table_is_closed_under_t2s_and_idempotent() -> None:
+    import opencc
+
+    from neardup.normalize import VARIANTS
+
+    t2s = opencc.OpenCC("t2s")
+    for variant, standard in VARIANTS.items():
+        assert len(variant) == len(standard) == 1
+        assert standard not in VARIANTS, standard  # no chains: folding twice changes nothing
+        assert t2s.convert(variant) == variant and t2s.convert(standard) == standard

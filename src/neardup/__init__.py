@@ -17,6 +17,7 @@ from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
 from neardup.read import read_paths
 from neardup.report import render_json, render_text
 from neardup.scan import scan
+from neardup.store import Added, Index, IndexMatch, IndexSpan, IndexStats
 
 try:
     __version__ = version("neardup")
@@ -24,10 +25,15 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 
 __all__ = [
+    "Added",
     "Cluster",
     "ConfigError",
     "Document",
+    "Index",
+    "IndexMatch",
     "IndexMismatchError",
+    "IndexSpan",
+    "IndexStats",
     "InputError",
     "Match",
     "Member",

@@ -6,22 +6,26 @@ only), 2 usage or input error, 3 internal error (a bug: rerun with ``--debug``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import click
 
 from neardup.config import ScanConfig
 from neardup.errors import NeardupError
-from neardup.read import read_paths
-from neardup.report import render_json, render_text
+from neardup.read import load_settings, read_paths
+from neardup.report import render_html, render_json, render_text
 from neardup.scan import Progress, scan
+from neardup.store import Index, IndexMatch
 
 __all__ = ["main"]
 
@@ -98,8 +102,8 @@ def write_output(text: str, output: str | None) -> None:
 def scan_options(func: F) -> F:
     """Options shared by every command that runs the scan pipeline."""
     options = [
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.5]."),
-        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 5]."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.3]."),
+        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 4]."),
         click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128]."),
         click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1]."),
         click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars]."),
@@ -107,6 +111,9 @@ def scan_options(func: F) -> F:
         click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400]."),
         click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text."),
         click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id."),
+        click.option("--ignore-boilerplate", is_flag=True, default=None, help="Leave boilerplate (stock phrases, page menus and footers) out of similarity."),
+        click.option("--boilerplate-docs", type=click.IntRange(2), default=None, help="Text carried by this many distinct documents is boilerplate [default: 3]."),
+        click.option("--base", "base_paths", multiple=True, metavar="FILE", help="Known template/boilerplate file whose text never counts as copied (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -122,42 +129,408 @@ def config_from(opts: dict[str, Any]) -> ScanConfig:
         tokens=opts.get("tokens"),
         min_chars=opts.get("min_chars"),
         max_chars=opts.get("max_chars"),
+        ignore_boilerplate=opts.get("ignore_boilerplate"),
+        boilerplate_docs=opts.get("boilerplate_docs"),
     )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="neardup")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
-def cli(debug: bool) -> None:
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default: nearest neardup.toml, or [tool.neardup] in pyproject.toml).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, config_file: str | None) -> None:
     """Find near-duplicate passages and template reuse in text (Chinese first)."""
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings, source = load_settings(config_file)
+        ctx.default_map = _default_map(ctx.command, settings, source)  # type: ignore[arg-type]
+    except NeardupError as err:
+        _fail(str(err), EXIT_USAGE)
+
+
+def _default_map(group: click.Group, settings: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """Turn settings (flag names, kebab or snake case) into click defaults per command."""
+    shared = {k: v for k, v in settings.items() if not isinstance(v, dict)}
+    out: dict[str, Any] = {}
+    known: set[str] = set()
+    for name, cmd in group.commands.items():
+        params = {p.name: p for p in cmd.params if isinstance(p, click.Option) and p.name}
+        known |= set(params)
+        merged = {**shared, **settings.get(name, {})} if isinstance(settings.get(name, {}), dict) else shared
+        out[name] = {k.replace("-", "_"): v for k, v in merged.items() if k.replace("-", "_") in params}
+    unknown = sorted(k for k in shared if k.replace("-", "_") not in known)
+    if unknown:
+        raise NeardupError(f"{source}: unknown setting {unknown[0]!r}; use the name of a command-line flag, e.g. max-copied")
+    return out
 
 
 @cli.command("scan")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Report format (html: one self-contained page).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
+@click.option("--detail", type=click.Choice(["full", "clusters"]), default=None,
+              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters only (fastest) [default: full].")
 @click.option(
     "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
     help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",
 )  # fmt: skip
 @scan_options
 @handle_errors
-def scan_command(paths: tuple[str, ...], fmt: str, output: str | None, limit: int | None, jobs: int, **opts: Any) -> None:
+def scan_command(
+    paths: tuple[str, ...], fmt: str, output: str | None, limit: int | None, detail: str | None, jobs: int, **opts: Any
+) -> None:
     """Report clusters of near-duplicate passages in PATHS.
 
     PATHS are files, folders (recursed), globs, '-' for stdin, or .jsonl files whose
     lines are objects with 'id' and 'text'.
     """
-    config = config_from(opts)
+    config = replace(config_from(opts), detail=detail) if detail else config_from(opts)  # type: ignore[arg-type]
+    read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
+    base = read_paths(opts["base_paths"], text_field=opts["text_field"], id_field=opts["id_field"]) if opts["base_paths"] else None
+    for warning in [*read.warnings, *(base.warnings if base else [])]:
+        click.echo(f"neardup: warning: {warning}", err=True)
+    with progress_bar() as progress:
+        result = scan(
+            read.documents, config=config, jobs=jobs, progress=progress, warnings=read.warnings, base=base.documents if base else ()
+        )
+    if fmt == "json":
+        text = render_json(result)
+    elif fmt == "html":
+        text = render_html(result)
+    else:
+        text = render_text(result, limit=limit)
+    write_output(text, output)
+
+
+@cli.command("gate")
+@click.argument("submissions", nargs=-1, required=True)
+@click.option("--against", "against", multiple=True, required=True, help="Reference corpus: a stored index (SQLite file or redis:// URL), or files, folders, globs (repeatable).")
+@click.option("--cross", is_flag=True, default=False, help="Also compare the submissions with each other.")
+@click.option("--max-copied", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Fail above this share of copied text (all sources together).")
+@click.option("--max-span", type=click.IntRange(0), default=200, show_default=True, help="Fail when a copied span is longer than this many characters.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, help="Accepted findings (from --write-baseline) that do not fail.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None, help="Record today's findings as accepted, then exit 0.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "github", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@scan_options
+@handle_errors
+def gate_command(
+    submissions: tuple[str, ...],
+    against: tuple[str, ...],
+    cross: bool,
+    max_copied: float,
+    max_span: int,
+    baseline_file: str | None,
+    write_baseline: str | None,
+    fmt: str,
+    output: str | None,
+    **opts: Any,
+) -> None:
+    """Fail (exit 1) when SUBMISSIONS copy from the reference corpus.
+
+    Exit codes: 0 every submission passes, 1 at least one copies, 2 usage or input error.
+    """
+    from neardup.gate import Baseline, GateConfig, find_copies, judge
+    from neardup.report.gate import render_gate
+
+    config = GateConfig(max_copied=max_copied, max_span=max_span, cross=cross)
+    base = opts["base_paths"]
+    read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
+    subs = read_paths(submissions, **read_opts)
+    indexes = [a for a in against if _is_index(a)]
+    refs = read_paths([a for a in against if a not in indexes], **read_opts)
+    bases = read_paths(base, **read_opts) if base else None
+    for warning in subs.warnings + refs.warnings + (bases.warnings if bases else []):
+        click.echo(f"neardup: warning: {warning}", err=True)
+    if not subs.documents:
+        raise NeardupError("no readable submission: give text files to check")
+    baseline = Baseline.from_json(_read_text(baseline_file), baseline_file) if baseline_file else None
+    base_docs = bases.documents if bases else ()
+    findings = []
+    if refs.documents:
+        findings = find_copies(subs.documents, refs.documents, base=base_docs, config=config, scan_config=config_from(opts))
+    for location in indexes:
+        from neardup.gate import find_copies_in_index
+
+        with Index.open(location, create=False) as idx:
+            findings.extend(find_copies_in_index(subs.documents, idx, base=base_docs, config=config))
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    if write_baseline:
+        write_output(Baseline.from_findings(findings).to_json(), write_baseline)
+        click.echo(f"neardup: wrote {len(findings)} accepted findings to {write_baseline}", err=True)
+        return
+    by_sub: dict[str, list[Any]] = {}
+    for f in findings:
+        by_sub.setdefault(f.submission, []).append(f)
+    verdicts = [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(subs.documents, key=lambda d: d.id)]
+    write_output(render_gate(verdicts, config, fmt), output)
+    if not all(v.passed for v in verdicts):
+        sys.exit(EXIT_FOUND)
+
+
+def _is_index(location: str) -> bool:
+    """A stored index: a redis:// URL or an SQLite file (recognised by its header)."""
+    if location.startswith("redis://"):
+        return True
+    try:
+        with open(location, "rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as err:
+        raise NeardupError(f"{path}: cannot read ({err})") from None
+
+
+# --------------------------------------------------------------------------- neardup index
+
+
+def index_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The scan options given on the command line (None = the index's own value)."""
+    names = ("threshold", "ngram", "num_perm", "seed", "tokens", "min_chars", "max_chars")
+    return {name: opts.get(name) for name in names}
+
+
+@cli.group("index")
+def index_group() -> None:
+    """Keep a corpus in a persistent index and check new texts against it.
+
+    INDEX is a file (SQLite, created by `index add`) or redis://HOST:PORT/DB?basename=NAME.
+    """
+
+
+@index_group.command("add")
+@click.argument("index")
+@click.argument("paths", nargs=-1, required=True)
+@scan_options
+@click.option("--no-text", is_flag=True, help="Store offsets only, not the original texts (new index only).")
+@click.option("--skip-existing", is_flag=True, help="Skip documents whose id is already in the index.")
+@click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Documents per transaction.")
+@handle_errors
+def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, **opts: Any) -> None:
+    """Add the documents in PATHS to INDEX (created on first use) and report their clusters.
+
+    Options such as --ngram set the parameters of a new index; given for an existing
+    one, they must equal its own (exit 2 otherwise).
+    """
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     for warning in read.warnings:
         click.echo(f"neardup: warning: {warning}", err=True)
-    with progress_bar() as progress:
-        result = scan(read.documents, config=config, jobs=jobs, progress=progress, warnings=read.warnings)
+    with Index.open(index, keep_text=False if no_text else None, **index_options(opts)) as idx:
+        with progress_bar() as progress:
+            added = idx.add_many(read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing)
+        for a in added:
+            parts = []
+            if a.joined:
+                parts.append("joins cluster " + ", ".join(map(str, a.joined)))
+            if a.started:
+                parts.append("starts cluster " + ", ".join(map(str, a.started)))
+            if a.merged:
+                parts.append("merges cluster " + ", ".join(map(str, a.merged)) + f" into {a.joined[0]}")
+            if parts:
+                click.echo(f"{a.doc_id}: " + "; ".join(parts))
+        skipped = len(read.documents) - len(added)
+        note = f" ({skipped} already held, skipped)" if skipped else ""
+        click.echo(
+            f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
+            f"{note}; the index holds {_count(len(idx), 'document')}"
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
+    if not matches:
+        return [f"{doc_id}: no match"]
+    lines = [f"{doc_id}: {len(matches)} match{'es' if len(matches) > 1 else ''}"]
+    for m in matches:
+        lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
+        for s in m.spans:
+            lines.append(
+                f"    [{s.query_start}, {s.query_end}) lines {s.query_line_start}-{s.query_line_end}"
+                f"  ~  [{s.doc_start}, {s.doc_end}) lines {s.doc_line_start}-{s.doc_line_end}"
+                f"  sim {s.similarity:.2f}"
+            )
+    return lines
+
+
+def _match_dict(m: IndexMatch) -> dict[str, Any]:
+    return {
+        "doc_id": m.doc_id,
+        "similarity": m.similarity,
+        "coverage": m.coverage,
+        "meta": m.meta,
+        "spans": [
+            {
+                "query_start": s.query_start,
+                "query_end": s.query_end,
+                "query_line_start": s.query_line_start,
+                "query_line_end": s.query_line_end,
+                "doc_start": s.doc_start,
+                "doc_end": s.doc_end,
+                "doc_line_start": s.doc_line_start,
+                "doc_line_end": s.doc_line_end,
+                "similarity": s.similarity,
+            }
+            for s in m.spans
+        ],
+    }
+
+
+@index_group.command("query")
+@click.argument("index")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Passage Jaccard to report (at least the index's) [default: the index's].")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text.")
+@click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id.")
+@handle_errors
+def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt: str, text_field: str, id_field: str) -> None:
+    """Check FILES against INDEX: exit 1 when some file reuses a stored document, 0 when none does."""
+    read = read_paths(files, text_field=text_field, id_field=id_field)
+    skipped = [w for w in read.warnings if not w.endswith(": empty file")]
+    if skipped:
+        raise NeardupError(skipped[0])
+    found = False
+    results = []
+    with Index.open(index, create=False) as idx:
+        for doc in read.documents:
+            matches = idx.query(doc.text, threshold=threshold)
+            found = found or bool(matches)
+            results.append((doc.id, matches))
+    if fmt == "json":
+        payload = {"index": idx.location, "results": [{"id": d, "matches": [_match_dict(m) for m in ms]} for d, ms in results]}
+        click.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2))
+    else:
+        for doc_id, matches in results:
+            click.echo("\n".join(_match_lines(doc_id, matches)))
+    sys.exit(EXIT_FOUND if found else 0)
+
+
+@index_group.command("remove")
+@click.argument("index")
+@click.argument("ids", nargs=-1, required=True)
+@handle_errors
+def index_remove(index: str, ids: tuple[str, ...]) -> None:
+    """Remove the documents IDS from INDEX (all or none: an unknown id removes nothing)."""
+    with Index.open(index, create=False) as idx:
+        idx.remove_many(ids)
+        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
+
+
+@index_group.command("stats")
+@click.argument("index")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@handle_errors
+def index_stats(index: str, fmt: str) -> None:
+    """Show the size and parameters of INDEX."""
+    with Index.open(index, create=False) as idx:
+        s = idx.stats()
+    if fmt == "json":
+        data = dataclasses.asdict(s)
+        data["bytes_per_passage"] = s.bytes_per_passage
+        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
+        return
+    size = "" if s.bytes is None else f", {s.bytes:,} bytes ({s.bytes_per_passage or 0:,.0f} per passage)"
+    click.echo(f"{s.location} ({s.backend}): {s.documents:,} documents, {s.passages:,} passages, {s.clusters:,} clusters, {s.matches:,} matches{size}")
+    p = s.params
+    click.echo(
+        f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
+        f" num_perm {p['num_perm']}, seed {p['seed']}, passages {p['min_chars']}-{p['max_chars']} chars,"
+        f" texts {'kept' if p['keep_text'] else 'not kept'}"
+    )
+
+
+@index_group.command("clusters")
+@click.argument("index")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/1).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
+@handle_errors
+def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) -> None:
+    """List the clusters of INDEX with their stable ids, as `neardup scan` reports them."""
+    with Index.open(index, create=False) as idx:
+        result = idx.report()
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
     write_output(text, output)
+
+
+@cli.command("calibrate")
+@click.argument("pairs_file", metavar="PAIRS.jsonl")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
+@click.option("--plot", type=click.Path(dir_okay=False), default=None,
+              help="Also write precision and recall against the threshold as a PNG (pip install 'neardup[plot]').")
+@click.option("--ngrams", default="3,4,5,6", show_default=True, help="Shingle sizes to try, comma-separated.")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="The threshold you use now: measured, and preferred on ties [default: 0.3].")
+@click.option("--ngram", type=click.IntRange(1, 32), default=None,
+              help="The shingle size you use now: measured, and preferred on ties [default: 4].")
+@click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128].")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1].")
+@click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars].")
+@click.option("--min-chars", type=click.IntRange(1), default=None, help="Merge paragraphs shorter than this [default: 60].")
+@click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400].")
+@handle_errors
+def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str | None, ngrams: str, **opts: Any) -> None:
+    """Measure precision and recall per threshold on labelled pairs; recommend settings.
+
+    PAIRS.jsonl has one object per line: {"a": ..., "b": ..., "duplicate": true|false};
+    a value naming an existing file (as given, or beside PAIRS.jsonl) is that file's text.
+    """
+    from pathlib import Path
+
+    from neardup.calibrate import calibrate, parse_pairs, plot_png
+    from neardup.errors import InputError
+    from neardup.read import decode
+    from neardup.report.calibrate import render_calibration
+
+    try:
+        sizes = [int(x) for x in ngrams.split(",") if x.strip()]
+    except ValueError:
+        raise NeardupError(f"--ngrams must be comma-separated whole numbers, e.g. 3,4,5, got {ngrams!r}") from None
+    if not sizes or not all(1 <= n <= 32 for n in sizes):
+        raise NeardupError(f"--ngrams must list shingle sizes in [1, 32], got {ngrams!r}")
+    source = Path(pairs_file)
+    try:
+        text, _ = decode(source.read_bytes(), pairs_file)
+    except OSError as err:
+        raise NeardupError(f"{pairs_file}: cannot read ({err.strerror})") from None
+
+    def resolve(value: str) -> str:
+        if "\n" in value or len(value) > 1024:
+            return value
+        for path in (Path(value), source.parent / value):
+            try:
+                is_file = path.is_file()
+            except OSError:  # a long text is no file name (ENAMETOOLONG)
+                is_file = False
+            if is_file:
+                try:
+                    return decode(path.read_bytes(), value)[0]
+                except OSError as err:
+                    raise InputError(f"{value}: cannot read ({err.strerror})") from None
+        return value
+
+    pairs = parse_pairs(text, pairs_file, resolve)
+    result = calibrate(pairs, config=config_from(opts), ngrams=sizes)
+    if plot:
+        png = plot_png(result)
+        try:
+            Path(plot).write_bytes(png)
+        except OSError as err:
+            raise NeardupError(f"{plot}: cannot write the plot ({err.strerror})") from None
+    write_output(render_calibration(result, fmt), output)
 
 
 def main() -> None:

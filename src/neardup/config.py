@@ -12,8 +12,11 @@ from typing import Any, Literal
 from neardup.errors import ConfigError
 
 __all__ = [
+    "AlignConfig",
+    "BoilerplateConfig",
     "CandidateConfig",
     "ClusterConfig",
+    "FamilyConfig",
     "NormalizeConfig",
     "PassageConfig",
     "ScanConfig",
@@ -36,6 +39,7 @@ class NormalizeConfig:
     """What matching ignores. All on by default: copies differ in exactly these ways."""
 
     t2s: bool = True
+    fold_variants: bool = True
     strip_ruby: bool = True
     fold_placeholders: bool = True
     casefold: bool = True
@@ -65,7 +69,7 @@ class PassageConfig:
 class ShingleConfig:
     """Character k-grams by default; jieba word k-grams with ``tokens="words"``."""
 
-    ngram: int = 5
+    ngram: int = 4
     tokens: Literal["chars", "words"] = "chars"
 
     def __post_init__(self) -> None:
@@ -87,7 +91,7 @@ class SignatureConfig:
 class CandidateConfig:
     """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
     backend: Literal["numpy", "datasketch"] = "numpy"
     max_bucket: int = 64
 
@@ -101,7 +105,7 @@ class CandidateConfig:
 class VerifyConfig:
     """A candidate pair is a match when its exact Jaccard reaches ``threshold``."""
 
-    threshold: float = 0.5
+    threshold: float = 0.3
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
@@ -118,6 +122,69 @@ class ClusterConfig:
 
 
 @dataclass(frozen=True)
+class AlignConfig:
+    """Reused-span alignment (passim-like): seed, chain, then diff inside.
+
+    ``ngram``: seed length in normalised characters (8: long enough that chance seeds
+    between two texts on one topic are rare, short enough that a blanked year every
+    sentence still leaves seeds); ``max_gap``: normalised characters allowed between two
+    seeds of one span on either side; ``min_chars``: the shortest span reported
+    (normalised characters matched); ``max_repeat``: seeds occurring more often than this
+    in either text are ignored (runs of ``20xx年``, tables), which keeps seeding linear.
+    """
+
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    ngram: int = 8
+    max_gap: int = 60
+    min_chars: int = 30
+    max_repeat: int = 8
+
+    def __post_init__(self) -> None:
+        _check(2 <= self.ngram <= 32, f"align ngram must be in [2, 32], got {self.ngram}")
+        _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
+        _check(self.min_chars >= self.ngram, f"min_chars ({self.min_chars}) must be >= the seed ngram ({self.ngram})")
+        _check(self.max_repeat >= 1, f"max_repeat must be >= 1, got {self.max_repeat}")
+
+
+@dataclass(frozen=True)
+class BoilerplateConfig:
+    """What counts as boilerplate rather than copying.
+
+    ``corpus``: a run of at least ``min_chars`` normalised characters every window of
+    which occurs in at least ``min_docs`` distinct documents (on the seeds, 3 documents
+    and 12 characters keep exactly the stock phrases; 2 documents would take in real
+    copied sentences). ``page``: with ``page_edges``, the short lines before a page's
+    first line of prose and after its last (``prose_chars`` content units: a CJK
+    character or a Latin/digit word each count one). ``ignore``: leave all of it out of
+    similarity (``--ignore-boilerplate``); base-file text is always left out.
+    """
+
+    min_docs: int = 3
+    min_chars: int = 12
+    page_edges: bool = True
+    prose_chars: int = 50
+    ignore: bool = False
+
+    def __post_init__(self) -> None:
+        _check(self.min_docs >= 2, f"boilerplate min_docs must be >= 2, got {self.min_docs}")
+        _check(4 <= self.min_chars <= 32, f"boilerplate min_chars must be in [4, 32], got {self.min_chars}")
+        _check(self.prose_chars >= 1, f"prose_chars must be >= 1, got {self.prose_chars}")
+
+
+@dataclass(frozen=True)
+class FamilyConfig:
+    """Template families: Louvain communities of the document graph (fixed ``seed``)."""
+
+    seed: int = 1
+    resolution: float = 1.0
+    keywords: int = 6
+
+    def __post_init__(self) -> None:
+        _check(self.resolution > 0, f"resolution must be > 0, got {self.resolution}")
+        _check(self.keywords >= 0, f"keywords must be >= 0, got {self.keywords}")
+
+
+@dataclass(frozen=True)
 class ScanConfig:
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     passages: PassageConfig = field(default_factory=PassageConfig)
@@ -126,6 +193,16 @@ class ScanConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
+    families: FamilyConfig = field(default_factory=FamilyConfig)
+    #: ``full``: clusters plus reused spans, templates, boilerplate and families;
+    #: ``clusters``: clusters only (aligning every matched pair is the costly part of a
+    #: very large scan).
+    detail: Literal["full", "clusters"] = "full"
+
+    def __post_init__(self) -> None:
+        _check(self.detail in ("full", "clusters"), f"detail must be 'full' or 'clusters', got {self.detail!r}")
 
     @classmethod
     def from_options(
@@ -139,6 +216,9 @@ class ScanConfig:
         min_chars: int | None = None,
         max_chars: int | None = None,
         backend: str | None = None,
+        ignore_boilerplate: bool | None = None,
+        boilerplate_docs: int | None = None,
+        detail: str | None = None,
     ) -> ScanConfig:
         """Build a config from the flat option names the CLI and API share (None = default)."""
 
@@ -157,6 +237,11 @@ class ScanConfig:
             signature=SignatureConfig(num_perm=pick(num_perm, base.signature.num_perm), seed=pick(seed, base.signature.seed)),
             candidates=CandidateConfig(threshold=t, backend=pick(backend, base.candidates.backend)),
             verify=VerifyConfig(threshold=t),
+            boilerplate=BoilerplateConfig(
+                min_docs=pick(boilerplate_docs, base.boilerplate.min_docs),
+                ignore=pick(ignore_boilerplate, base.boilerplate.ignore),
+            ),
+            detail=pick(detail, base.detail),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,7 +249,7 @@ class ScanConfig:
 
     def signature_params(self) -> dict[str, Any]:
         """The parameters a stored signature depends on; an index refuses to mix them."""
-        import datasketch
+        from importlib.metadata import version  # not ``import datasketch``: that loads scipy
 
         return {
             "normalize": asdict(self.normalize),
@@ -173,5 +258,5 @@ class ScanConfig:
             "num_perm": self.signature.num_perm,
             "seed": self.signature.seed,
             "minhash_scheme": MINHASH_SCHEME,
-            "datasketch_major": datasketch.__version__.split(".")[0],
+            "datasketch_major": version("datasketch").split(".")[0],
         }

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
+    "Alignment",
+    "Boilerplate",
     "Cluster",
+    "DocLink",
     "Document",
+    "Edit",
+    "Family",
+    "Fill",
     "Match",
     "Member",
     "Passage",
+    "ReuseSpan",
     "ScanResult",
     "ScanStats",
+    "Slot",
+    "Template",
 ]
 
 
@@ -103,6 +112,160 @@ class Cluster:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """One difference inside a reused span, in original offsets on both sides.
+
+    ``insert``: text only in B (``a_start == a_end``, the point in A where it goes);
+    ``delete``: text only in A; ``substitute``: A's text replaced by B's. Differences
+    that normalisation ignores (punctuation, 繁/简, ruby glosses) are not edits.
+    """
+
+    kind: Literal["insert", "delete", "substitute"]
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    a_text: str
+    b_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReuseSpan:
+    """A maximal stretch of text reused between two texts: ``A[a_start:a_end]`` ~ ``B[b_start:b_end]``.
+
+    ``similarity`` is the share of normalised characters the two sides have in common
+    (``2 * matched / (len_a + len_b)``, as ``difflib.SequenceMatcher.ratio``);
+    ``matched`` counts them.
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    similarity: float
+    matched: int
+    edits: tuple[Edit, ...]
+
+    def swapped(self) -> ReuseSpan:
+        """The same span seen from B's side (edits flip insert/delete)."""
+        flip = {"insert": "delete", "delete": "insert", "substitute": "substitute"}
+        return ReuseSpan(
+            self.b_start,
+            self.b_end,
+            self.a_start,
+            self.a_end,
+            self.similarity,
+            self.matched,
+            tuple(
+                Edit(flip[e.kind], e.b_start, e.b_end, e.a_start, e.a_end, e.b_text, e.a_text)  # type: ignore[arg-type]
+                for e in self.edits
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The reused spans between two documents (``a <= b`` by id; ``a == b`` for repeats inside one)."""
+
+    a: str
+    b: str
+    spans: tuple[ReuseSpan, ...]
+
+    @property
+    def chars(self) -> int:
+        """Original characters of A inside some span."""
+        return sum(s.a_end - s.a_start for s in self.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """What one cluster member has in one slot: original ``[start, end)`` of its document."""
+
+    member: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A place where a cluster's members differ, with each member's fill (member order)."""
+
+    index: int
+    fills: tuple[Fill, ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """Distinct fills in member order: ``('20xx', '2018')``."""
+        return tuple(dict.fromkeys(f.text for f in self.fills))
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A cluster's shared text with its slots marked (``…總結{20xx | 2017}年…``).
+
+    ``text`` is the first member's original text with every slot replaced by
+    ``{fill | fill …}`` (distinct fills in member order, ``∅`` for an empty fill);
+    ``shared`` counts the normalised characters common to all members.
+    """
+
+    cluster: int
+    text: str
+    slots: tuple[Slot, ...]
+    shared: int
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """Text that is not evidence of copying, in original offsets.
+
+    ``kind``: ``corpus`` (a run carried by at least ``min_docs`` distinct documents),
+    ``page`` (menus, bylines and footers at a page's head or tail) or ``base`` (text of
+    a ``--base`` file). ``documents`` is how many scanned documents carry the text.
+    """
+
+    doc_id: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    kind: Literal["corpus", "page", "base"]
+    documents: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocLink:
+    """An edge of the document graph (``a < b``): what two documents share, kept apart.
+
+    ``content``: original characters of their reused spans that are not boilerplate
+    (mean of both sides); ``boilerplate``: normalised characters of corpus boilerplate
+    runs both carry. Families are made from ``content`` only.
+    """
+
+    a: str
+    b: str
+    content: int
+    boilerplate: int
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Documents that share content text (a community of the document graph).
+
+    ``content``: original characters of reused spans inside the family (boilerplate
+    left out); ``keywords``: jieba TF-IDF keywords of that shared text;
+    ``boilerplate``: corpus boilerplate carried by two or more of its documents.
+    """
+
+    id: int
+    doc_ids: tuple[str, ...]
+    content: int
+    keywords: tuple[str, ...]
+    boilerplate: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ScanStats:
     documents: int
     passages: int
@@ -123,3 +286,8 @@ class ScanResult:
     stats: ScanStats
     config: dict[str, Any]
     warnings: tuple[str, ...] = field(default=())
+    alignments: tuple[Alignment, ...] = field(default=())
+    templates: tuple[Template, ...] = field(default=())
+    boilerplate: tuple[Boilerplate, ...] = field(default=())
+    families: tuple[Family, ...] = field(default=())
+    links: tuple[DocLink, ...] = field(default=())

@@ -17,11 +17,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from neardup.errors import InputError
 from neardup.model import Document
 
-__all__ = ["ReadResult", "decode", "read_paths"]
+__all__ = ["ReadResult", "decode", "load_settings", "read_paths"]
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def read_paths(
     *,
     text_field: str = "text",
     id_field: str = "id",
-    stdin: object = None,
+    stdin: BinaryIO | None = None,
 ) -> ReadResult:
     """Read every document under ``paths``; unreadable files become warnings, not errors.
 
@@ -209,7 +210,7 @@ def read_paths(
                 result.documents.extend(streamed)
                 continue
         try:
-            data = (stdin or sys.stdin.buffer).read() if path is None else path.read_bytes()  # type: ignore[attr-defined]
+            data = (stdin or sys.stdin.buffer).read() if path is None else path.read_bytes()
         except OSError as err:
             result.warnings.append(f"{name}: cannot read ({err.strerror}), skipped")
             continue
@@ -255,3 +256,42 @@ def _jsonl_utf8_stream(path: Path, name: str, text_field: str, id_field: str) ->
             if doc is not None:
                 docs.append(doc)
     return docs
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise InputError(f"{path}: cannot read settings ({err})") from None
+
+
+def load_settings(explicit: str | None = None, start: Path | None = None) -> tuple[dict[str, Any], str | None]:
+    """Settings from ``--config FILE``, else the nearest ``neardup.toml`` or ``pyproject.toml`` ``[tool.neardup]``.
+
+    Returns ``(settings, file)``; keys use the flag names (``max-copied``), and a
+    sub-table per command (``[tool.neardup.gate]``) overrides the shared keys for it.
+    """
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise InputError(f"{explicit}: no such settings file")
+        data = _toml(path)
+        table = data.get("tool", {}).get("neardup", data) if path.name == "pyproject.toml" else data
+        return dict(table), str(path)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        own = folder / "neardup.toml"
+        if own.is_file():
+            return _toml(own), str(own)
+        project = folder / "pyproject.toml"
+        if project.is_file():
+            table = _toml(project).get("tool", {}).get("neardup")
+            if table is not None:
+                return dict(table), str(project)
+        if (folder / ".git").exists():
+            break
+    return {}, None

@@ -13,10 +13,11 @@ A million passages cost about 64 bytes each as records, 8 bytes per shingle, and
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,15 +25,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from neardup.align import align_normalized, align_within
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
-from neardup.cluster import cluster_matches
+from neardup.cluster import cluster_matches, find_families
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.model import Document, ScanResult, ScanStats
-from neardup.normalize import normalize
-from neardup.passages import PASSAGE_DTYPE, PassageArray, passage_table
+from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Match, Passage, ScanResult, ScanStats, Template
+from neardup.normalize import Normalized, normalize
+from neardup.passages import PASSAGE_DTYPE, PassageArray, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
+from neardup.templates import BoilerRun, boilerplate_mask, find_boilerplate, template_of
 from neardup.verify import verify_segments
 
 __all__ = ["Progress", "PassageTable", "prepare", "scan"]
@@ -116,7 +119,12 @@ def _passage_index(
 
 
 def _prepare_chunk(
-    texts: list[str], first_doc: int, config: ScanConfig, sign: str, params: tuple[int, int] | None = None
+    texts: list[str],
+    first_doc: int,
+    config: ScanConfig,
+    sign: str,
+    params: tuple[int, int] | None = None,
+    masks: Sequence[npt.NDArray[np.bool_] | None] | None = None,
 ) -> _Chunk:
     """Normalise, split and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
 
@@ -131,6 +139,8 @@ def _prepare_chunk(
     rows = np.concatenate(all_rows).view(PASSAGE_DTYPE).ravel() if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
     doc_hashes, doc_offsets = shingle_hashes_many(norm_texts, config.shingle)
     index, lengths = _passage_index(rows, first_doc, doc_offsets, norm_texts, config.shingle)
+    if masks is not None and any(m is not None and m.any() for m in masks):
+        index, lengths = _drop_excluded(index, lengths, doc_offsets, norm_texts, masks, config.shingle)
     hashes = doc_hashes[index]
     del doc_hashes, index
     keys = None
@@ -139,6 +149,25 @@ def _prepare_chunk(
         sigs = signatures(hashes, offsets, config.signature)
         keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
     return _Chunk(rows, hashes, lengths, keys)
+
+
+def _drop_excluded(
+    index: npt.NDArray[np.int64],
+    lengths: npt.NDArray[np.int64],
+    doc_offsets: npt.NDArray[np.int64],
+    norm_texts: list[str],
+    masks: Sequence[npt.NDArray[np.bool_] | None],
+    config: ShingleConfig,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Leave out shingles that touch excluded (boilerplate or base) characters."""
+    kept = np.ones(int(doc_offsets[-1]), dtype=bool)
+    for d, (text, mask) in enumerate(zip(norm_texts, masks)):
+        lo, hi = int(doc_offsets[d]), int(doc_offsets[d + 1])
+        if mask is not None and mask.any() and hi > lo:
+            kept[lo:hi] = _kept_shingles(text, token_starts(text, config), hi - lo, config.ngram, mask)
+    keep = kept[index]
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    return index[keep], np.bincount(owner[keep], minlength=len(lengths)).astype(np.int64)
 
 
 def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
@@ -154,7 +183,12 @@ def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
 
 
 def _run_chunks(
-    documents: Sequence[Document], config: ScanConfig, sign: str, jobs: int, progress: Progress | None
+    documents: Sequence[Document],
+    config: ScanConfig,
+    sign: str,
+    jobs: int,
+    progress: Progress | None,
+    exclude: Sequence[npt.NDArray[np.bool_] | None] | None = None,
 ) -> Iterator[_Chunk]:
     """Chunk results in document order; with ``jobs > 1``, from ``jobs`` worker processes.
 
@@ -169,7 +203,7 @@ def _run_chunks(
     params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
     if jobs == 1 or sum(len(d.text) for d in documents) < max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS):
         for first, texts in chunks:
-            yield _prepare_chunk(texts, first, config, sign, params)
+            yield _prepare_chunk(texts, first, config, sign, params, _slice(exclude, first, len(texts)))
             done += len(texts)
             if progress:
                 progress("prepare", done, total)
@@ -178,7 +212,7 @@ def _run_chunks(
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending: deque[tuple[int, Future[_Chunk]]] = deque()
         for first, texts in chunks:
-            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params)))
+            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params, _slice(exclude, first, len(texts)))))
             while pending and (len(pending) > 2 * jobs or pending[0][1].done()):
                 count, future = pending.popleft()
                 yield future.result()
@@ -191,6 +225,10 @@ def _run_chunks(
             done += count
             if progress:
                 progress("prepare", done, total)
+
+
+def _slice(exclude: Sequence[npt.NDArray[np.bool_] | None] | None, first: int, n: int) -> list[npt.NDArray[np.bool_] | None] | None:
+    return None if exclude is None else list(exclude[first : first + n])
 
 
 def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
@@ -231,6 +269,23 @@ def _check_jobs(jobs: int | None) -> int:
     return jobs
 
 
+def _kept_shingles(
+    text_norm: str, starts: npt.NDArray[np.int64] | None, count: int, k: int, exclude: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Which of the document's ``count`` shingles touch no excluded character."""
+    bad = np.concatenate(([0], np.cumsum(exclude, dtype=np.int64)))
+    if starts is None:
+        first = np.arange(count, dtype=np.int64)
+        last = np.minimum(first + k, len(text_norm))
+    else:
+        bounds = np.concatenate((starts, [len(text_norm)]))
+        first = bounds[np.arange(count)]
+        last = bounds[np.minimum(np.arange(count) + k, len(bounds) - 1)]
+    return (bad[last] - bad[first]) == 0
+
+
+
+
 def prepare(
     documents: Sequence[Document],
     config: ScanConfig,
@@ -252,6 +307,7 @@ def scan(
     jobs: int | None = 1,
     progress: Progress | None = None,
     warnings: Sequence[str] = (),
+    base: Sequence[Document] = (),
 ) -> ScanResult:
     """Find clusters of near-duplicate passages across (and within) documents.
 
@@ -260,12 +316,19 @@ def scan(
     normalise, split, shingle and sign the documents of a large corpus (from
     :data:`PARALLEL_MIN_CHARS` characters). As with any multiprocessing, a script that
     calls ``scan(..., jobs=2)`` needs an ``if __name__ == "__main__":`` guard.
+    Besides clusters, the result carries (with ``config.detail == "full"``, the default)
+    the reused spans of every pair of documents that share a verified passage, each
+    cluster's template with its slots, the boilerplate of every document, and template
+    families. ``base`` documents are known templates or boilerplate (``--base``): text
+    shared with them never counts as copied.
 
     >>> a = "鄂州市创建全国文明城市工作推进会议在2018年召开，全市上下凝心聚力攻坚克难。"
     >>> b = a.replace("鄂州", "xx").replace("2018", "20xx")
     >>> result = scan([Document("a", a), Document("b", b), Document("c", "毫不相干的一段文字，讲的是别的事情。")])
     >>> [[m.doc_id for m in c.members] for c in result.clusters]
     [['a', 'b']]
+    >>> [s.values for s in result.templates[0].slots]
+    [('鄂州', 'xx'), ('2018', '20xx')]
     """
     if config is None:
         config = ScanConfig.from_options(threshold=threshold)
@@ -276,9 +339,22 @@ def scan(
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
+    full = config.detail == "full"
+    base_docs = sorted(base, key=lambda d: d.id)
+    masked = bool(base_docs) or config.boilerplate.ignore
+    norms: list[Normalized] | None = None
+    runs: list[list[BoilerRun]] | None = None
+    exclude: list[npt.NDArray[np.bool_] | None] | None = None
+    if full or masked:
+        norms = [normalize(d.text, config.normalize) for d in docs]
+        base_norms = [normalize(d.text, config.normalize) for d in base_docs]
+        runs = find_boilerplate([d.text for d in docs], norms, config.boilerplate, base=base_norms)
+        if masked:
+            kinds = ("base", "corpus", "page") if config.boilerplate.ignore else ("base",)
+            exclude = [boilerplate_mask(len(n.text), r, kinds) if r else None for n, r in zip(norms, runs)]
     sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
     capacity = sum(len(d.text) for d in docs)
-    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress), capacity)
+    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress, exclude), capacity)
     if progress:
         progress("candidates", 0, 1)
     if keys is None:
@@ -288,7 +364,9 @@ def scan(
     else:
         pairs = bucket_pairs(keys, config.candidates)  # type: ignore[arg-type]
     del keys
-    pairs = pairs[~_overlapping(table.passages.rows, pairs)]
+    sizes = np.diff(table.offsets)
+    if len(pairs):
+        pairs = pairs[~_overlapping(table.passages.rows, pairs) & (sizes[pairs[:, 0]] > 0) & (sizes[pairs[:, 1]] > 0)]
     if progress:
         progress("candidates", 1, 1)
         progress("verify", 0, 1)
@@ -306,6 +384,19 @@ def scan(
     )
     if progress:
         progress("cluster", 1, 1)
+    alignments: tuple[Alignment, ...] = ()
+    templates: tuple[Template, ...] = ()
+    boilerplate: tuple[Boilerplate, ...] = ()
+    families: list[Family] = []
+    links: list[DocLink] = []
+    if full and norms is not None and runs is not None:
+        alignments = _alignments(docs, norms, table.passages, matches, config)
+        if progress:
+            progress("align", 1, 1)
+        templates = tuple(template_of(c, config=config.align) for c in clusters)
+        boilerplate = _boilerplate(docs, norms, runs)
+        links, shared_text, carried = _links(docs, norms, runs, alignments, boilerplate)
+        families = find_families(links, shared_text, carried, config.families)
     stats = ScanStats(
         documents=len(docs),
         passages=len(table.passages),
@@ -322,6 +413,11 @@ def scan(
         stats=stats,
         config=config.to_dict(),
         warnings=tuple(sorted(warnings)),
+        alignments=alignments,
+        templates=templates,
+        boilerplate=boilerplate,
+        families=tuple(families),
+        links=tuple(links),
     )
 
 
@@ -330,6 +426,107 @@ def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> np
     a, b = pairs[:, 0], pairs[:, 1]
     doc, start, end = rows["doc"], rows["start"], rows["end"]
     return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
+
+
+def _alignments(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    passages: Sequence[Passage],
+    matches: Sequence[Match],
+    config: ScanConfig,
+) -> tuple[Alignment, ...]:
+    """Reused spans of every pair of documents sharing a verified passage (and repeats in one)."""
+    doc_pairs = sorted({(passages[m.a].doc, passages[m.b].doc) for m in matches})
+    out = []
+    for da, db in doc_pairs:
+        a, b = docs[da], docs[db]
+        if da == db:
+            spans = align_within(a.text, config=config.align, norm=norms[da])
+        else:
+            spans = align_normalized(a.text, norms[da], b.text, norms[db], config.align)
+        if spans:
+            out.append(Alignment(a.id, b.id, tuple(spans)))
+    return tuple(out)
+
+
+def _boilerplate(
+    docs: Sequence[Document], norms: Sequence[Normalized], runs: Sequence[Sequence[BoilerRun]]
+) -> tuple[Boilerplate, ...]:
+    out = []
+    for doc, norm, doc_runs in zip(docs, norms, runs):
+        if not doc_runs:
+            continue
+        starts = line_starts(doc.text)
+        for r in doc_runs:
+            s, e = norm.original_span(r.start, r.end)
+            line_s = int(np.searchsorted(starts, s, side="right"))
+            line_e = int(np.searchsorted(starts, e - 1, side="right"))
+            out.append(Boilerplate(doc.id, s, e, line_s, line_e, r.kind, r.documents, doc.text[s:e]))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+#: Pairs that share only boilerplate are linked (for the picture) when the run is carried
+#: by at most this many documents; a site-wide footer on 10,000 pages would otherwise
+#: make 50 million links.
+MAX_BOILERPLATE_LINK_DOCS = 20
+
+
+def _links(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    alignments: Sequence[Alignment],
+    boilerplate: Sequence[Boilerplate],
+) -> tuple[list[DocLink], dict[tuple[str, str], list[str]], dict[str, list[str]]]:
+    """Document graph edges (content and boilerplate apart), shared texts, carried boilerplate."""
+    index = {d.id: i for i, d in enumerate(docs)}
+    masks: dict[int, npt.NDArray[np.int64]] = {}
+
+    def in_boilerplate(doc: int, start: int, end: int) -> int:
+        if doc not in masks:
+            mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
+            for bp in boilerplate:
+                if bp.doc_id == docs[doc].id:
+                    mask[bp.start : bp.end] = 1
+            masks[doc] = np.concatenate(([0], np.cumsum(mask)))
+        cum = masks[doc]
+        return int(cum[end] - cum[start])
+
+    content: dict[tuple[str, str], int] = {}
+    shared_text: dict[tuple[str, str], list[str]] = {}
+    for al in alignments:
+        if al.a == al.b:
+            continue
+        ia, ib = index[al.a], index[al.b]
+        total = 0
+        for s in al.spans:
+            ca = (s.a_end - s.a_start) - in_boilerplate(ia, s.a_start, s.a_end)
+            cb = (s.b_end - s.b_start) - in_boilerplate(ib, s.b_start, s.b_end)
+            total += (ca + cb) // 2
+        content[(al.a, al.b)] = total
+        shared_text[(al.a, al.b)] = [docs[ia].text[s.a_start : s.a_end] for s in al.spans]
+    carried: dict[str, list[str]] = {}
+    carriers: dict[str, list[str]] = defaultdict(list)
+    for doc, norm, doc_runs in zip(docs, norms, runs):
+        texts = sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
+        if texts:
+            carried[doc.id] = texts
+            for t in texts:
+                carriers[t].append(doc.id)
+    shared_bp: dict[tuple[str, str], int] = defaultdict(int)
+    for pair in content:
+        common = set(carried.get(pair[0], ())) & set(carried.get(pair[1], ()))
+        shared_bp[pair] = sum(len(t) for t in common)
+    for t, ids in carriers.items():
+        if len(ids) <= MAX_BOILERPLATE_LINK_DOCS:
+            for x, y in itertools.combinations(sorted(ids), 2):
+                if (x, y) not in content:
+                    shared_bp[(x, y)] += len(t)
+    links = [
+        DocLink(a, b, content.get((a, b), 0), shared_bp.get((a, b), 0))
+        for a, b in sorted(set(content) | set(shared_bp))
+    ]
+    return links, shared_text, carried
 
 
 def _covered_chars(clusters: Sequence) -> int:  # type: ignore[type-arg]

@@ -1,7 +1,7 @@
 """Normalised text -> shingle hashes.
 
 A shingle is a run of ``ngram`` consecutive tokens: characters by default (Chinese has
-no spaces, and character 5-grams survive word-segmentation disagreements), or jieba
+no spaces, and character n-grams survive word-segmentation disagreements), or jieba
 words. Each shingle is hashed once to 64 bits with a polynomial hash over code points,
 vectorised with numpy; exact verification compares these 64-bit sets, and signatures
 take their low 32 bits (datasketch's ``affine32`` input width).
@@ -74,10 +74,10 @@ def _words(text: str) -> list[str]:
 def shingle_hashes(text: str, config: ShingleConfig | None = None) -> npt.NDArray[np.uint64]:
     """64-bit hashes of every shingle of ``text``, in order (shingle ``i`` starts at token ``i``).
 
-    >>> h = shingle_hashes("全国文明城市创建")
+    >>> h = shingle_hashes("全国文明城市创建", ShingleConfig(ngram=5))
     >>> len(h), h.dtype.name
     (4, 'uint64')
-    >>> bool(shingle_hashes("文明城市创建")[0] == h[2])
+    >>> bool(shingle_hashes("文明城市创建", ShingleConfig(ngram=5))[0] == h[2])
     True
     """
     config = config or ShingleConfig()
@@ -97,8 +97,9 @@ def shingle_hashes_many(
     concatenation, keeping the windows that lie inside one text. That costs a few numpy
     passes over all characters instead of a dozen numpy calls per text.
 
-    >>> h, offsets = shingle_hashes_many(["全国文明城市创建", "", "文明"])
-    >>> offsets.tolist(), bool((h[:4] == shingle_hashes("全国文明城市创建")).all())
+    >>> five = ShingleConfig(ngram=5)
+    >>> h, offsets = shingle_hashes_many(["全国文明城市创建", "", "文明"], five)
+    >>> offsets.tolist(), bool((h[:4] == shingle_hashes("全国文明城市创建", five)).all())
     ([0, 4, 4, 5], True)
     """
     config = config or ShingleConfig()

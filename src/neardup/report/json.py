@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.model import Cluster, Member, ScanResult
+from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template
 
 __all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict"]
 
@@ -39,6 +39,79 @@ def _cluster(c: Cluster) -> dict[str, Any]:
         "chars": c.chars,
         "documents": list(c.doc_ids),
         "members": [_member(m) for m in c.members],
+    }
+
+
+def _edit(e: Edit) -> dict[str, Any]:
+    return {
+        "kind": e.kind,
+        "a_start": e.a_start,
+        "a_end": e.a_end,
+        "b_start": e.b_start,
+        "b_end": e.b_end,
+        "a_text": e.a_text,
+        "b_text": e.b_text,
+    }
+
+
+def _alignment(al: Alignment) -> dict[str, Any]:
+    return {
+        "a": al.a,
+        "b": al.b,
+        "spans": [
+            {
+                "a_start": s.a_start,
+                "a_end": s.a_end,
+                "b_start": s.b_start,
+                "b_end": s.b_end,
+                "similarity": round(s.similarity, 4),
+                "matched": s.matched,
+                "edits": [_edit(e) for e in s.edits],
+            }
+            for s in al.spans
+        ],
+    }
+
+
+def _template(t: Template, cluster: Cluster) -> dict[str, Any]:
+    return {
+        "cluster": t.cluster,
+        "shared": t.shared,
+        "text": t.text,
+        "slots": [
+            {
+                "index": s.index,
+                "values": list(s.values),
+                "fills": [
+                    {"member": f.member, "doc_id": cluster.members[f.member].doc_id, "start": f.start, "end": f.end, "text": f.text}
+                    for f in s.fills
+                ],
+            }
+            for s in t.slots
+        ],
+    }
+
+
+def _boilerplate(b: Boilerplate) -> dict[str, Any]:
+    return {
+        "doc_id": b.doc_id,
+        "start": b.start,
+        "end": b.end,
+        "line_start": b.line_start,
+        "line_end": b.line_end,
+        "kind": b.kind,
+        "documents": b.documents,
+        "text": b.text,
+    }
+
+
+def _family(f: Family) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "documents": list(f.doc_ids),
+        "content": f.content,
+        "keywords": list(f.keywords),
+        "boilerplate": list(f.boilerplate),
     }
 
 
@@ -78,6 +151,13 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             for i, d in enumerate(result.documents)
         ],
         "clusters": [_cluster(c) for c in result.clusters],
+        "templates": [_template(t, c) for t, c in zip(result.templates, result.clusters)],
+        "alignments": [_alignment(a) for a in result.alignments],
+        "boilerplate": [_boilerplate(b) for b in result.boilerplate],
+        "families": [_family(f) for f in result.families],
+        "links": [
+            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate} for link in result.links
+        ],
         "warnings": list(result.warnings),
     }
 

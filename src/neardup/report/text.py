@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from neardup.model import Cluster, ScanResult
+from neardup.model import Cluster, ScanResult, Template
 
 __all__ = ["escape_terminal", "preview", "render_text"]
 
@@ -59,6 +59,63 @@ def _cluster_lines(c: Cluster) -> list[str]:
     return lines
 
 
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _slot_lines(t: Template, c: Cluster, limit: int = 12) -> list[str]:
+    head = f"  template: {len(t.slots)} slot{'s' if len(t.slots) != 1 else ''}, {t.shared:,} shared chars"
+    lines = [head]
+    ref = c.members[0]
+    for slot in t.slots[:limit]:
+        f0 = slot.fills[0]
+        s, e = f0.start - ref.start, f0.end - ref.start
+        before = " ".join(ref.text[max(0, s - 8) : s].split())
+        after = " ".join(ref.text[e : e + 8].split())
+        marked = "{" + " | ".join(v if v else "∅" for v in slot.values) + "}"
+        lines.append("    " + preview(f"…{before}{marked}{after}…", WIDTH - 4))
+    if len(t.slots) > limit:
+        lines.append(f"    ... {len(t.slots) - limit} more slots (use --format json for all)")
+    return lines
+
+
+def _extra_sections(result: ScanResult) -> list[str]:
+    texts = {d.id: d.text for d in result.documents}
+    lines: list[str] = []
+    if result.alignments:
+        lines += ["", "Reused spans", "------------"]
+        for al in result.alignments:
+            ta, tb = texts[al.a], texts[al.b]
+            for sp in al.spans:
+                lines.append(
+                    f"  {escape_terminal(al.a)}:{_line_of(ta, sp.a_start)}-{_line_of(ta, sp.a_end)}"
+                    f"  [{sp.a_start}, {sp.a_end})  sim {sp.similarity:.2f}, {len(sp.edits)} edits"
+                )
+                lines.append(
+                    f"    ~ {escape_terminal(al.b)}:{_line_of(tb, sp.b_start)}-{_line_of(tb, sp.b_end)}"
+                    f"  [{sp.b_start}, {sp.b_end})"
+                )
+    if result.boilerplate:
+        lines += ["", "Boilerplate", "-----------"]
+        for b in result.boilerplate:
+            where = f"  {escape_terminal(b.doc_id)}:{b.line_start}-{b.line_end}  {b.kind}"
+            if b.kind != "page":
+                where += f" ({b.documents} docs)"
+            lines.append(where)
+            lines.append("    " + preview(b.text, WIDTH - 4))
+    if result.families:
+        lines += ["", "Template families", "-----------------"]
+        for f in result.families:
+            lines.append(f"  Family {f.id}: {len(f.doc_ids)} documents, {f.content:,} shared chars")
+            if f.keywords:
+                lines.append("    keywords: " + preview(" ".join(f.keywords), WIDTH - 14))
+            for d in f.doc_ids:
+                lines.append("    " + escape_terminal(d))
+            for bp in f.boilerplate:
+                lines.append("    boilerplate: " + preview(bp, WIDTH - 17))
+    return lines
+
+
 def render_text(result: ScanResult, *, limit: int | None = None) -> str:
     """The report: a one-line summary, then clusters (largest first)."""
     s = result.stats
@@ -69,12 +126,16 @@ def render_text(result: ScanResult, *, limit: int | None = None) -> str:
     for w in result.warnings:
         lines.append("warning: " + escape_terminal(w))
     shown = result.clusters if limit is None else result.clusters[:limit]
+    templates = {t.cluster: t for t in result.templates}
     for c in shown:
         lines.append("")
         lines.extend(_cluster_lines(c))
+        if c.id in templates and templates[c.id].slots:
+            lines.extend(_slot_lines(templates[c.id], c))
     if limit is not None and len(result.clusters) > limit:
         lines.append("")
         lines.append(f"... {len(result.clusters) - limit} more clusters (use --format json for all)")
     if not result.clusters:
         lines.append("No near-duplicate passages found.")
+    lines.extend(_extra_sections(result))
     return "\n".join(lines) + "\n"

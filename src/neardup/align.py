@@ -1,0 +1,428 @@
+"""Matched pair -> reused spans on both sides, with the edits inside them.
+
+Text-reuse detectors (passim, TRACER, Ferret-style tools) do not compare fixed windows:
+they find short exact matches (seeds), chain the seeds that lie close together on both
+sides into one region, and align only inside that region. This module does the same on
+the normalised text, so 繁/简, punctuation and ruby glosses never count as edits:
+
+1. **Seed**: every ``ngram``-character window of both normalised texts is hashed
+   (numpy); windows occurring in both, and at most ``max_repeat`` times in each, are
+   seeds. Consecutive seeds on one diagonal become an exact-match block.
+2. **Chain**: blocks in reading order join the nearest chain that ends at most
+   ``max_gap`` characters before them on both sides; a chain is a candidate span.
+3. **Diff inside**: the gaps between a chain's blocks (a blanked year, an inserted
+   clause) are diffed with :class:`difflib.SequenceMatcher`, which only ever sees
+   those short gaps, so the cost is linear in the span, not quadratic in the documents.
+
+Spans come back in **original** offsets through the normalisation offset map, with
+``similarity = 2 * matched / (len_a + len_b)`` over normalised characters, and the
+edits (insertions, deletions, substitutions) with their offsets and original texts.
+The result does not depend on argument order: ``align_pair(b, a)`` is
+``align_pair(a, b)`` seen from the other side.
+"""
+
+from __future__ import annotations
+
+import difflib
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.config import AlignConfig, ShingleConfig
+from neardup.model import Edit, ReuseSpan
+from neardup.normalize import Normalized, normalize
+from neardup.shingle import shingle_hashes
+
+__all__ = ["Opcode", "align_normalized", "align_pair", "align_within", "diff", "original_range"]
+
+#: ``(tag, a_start, a_end, b_start, b_end)`` as :meth:`difflib.SequenceMatcher.get_opcodes`.
+Opcode = tuple[str, int, int, int, int]
+
+#: Equal runs shorter than this between two differences are folded into one edit. At 1
+#: nothing is folded: ``鄂州市2018`` -> ``xx市20xx`` keeps the shared ``市`` and reports two
+#: substitutions, which is what template slots need.
+MIN_EQUAL = 1
+#: Gaps larger than this (product of both sides' lengths) are one substitution rather
+#: than a character diff: keeps SequenceMatcher's worst case bounded.
+MAX_GAP_CELLS = 1_000_000
+
+Block = tuple[int, int, int]  # (a_start, b_start, length) of an exact match, normalised offsets
+
+
+def _grams(text: str, k: int) -> npt.NDArray[np.uint64]:
+    if len(text) < k:
+        return np.empty(0, dtype=np.uint64)
+    return shingle_hashes(text, ShingleConfig(ngram=k))
+
+
+def _seed_pairs(
+    ha: npt.NDArray[np.uint64], hb: npt.NDArray[np.uint64], k: int, max_repeat: int, same: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """All ``(i, j)`` with window ``i`` of A equal to window ``j`` of B (bounded repeats)."""
+    empty = np.empty(0, dtype=np.int64)
+    if len(ha) == 0 or len(hb) == 0:
+        return empty, empty
+    ua, ca = np.unique(ha, return_counts=True)
+    if same:
+        keep = ua[(ca >= 2) & (ca <= max_repeat)]
+    else:
+        ub, cb = np.unique(hb, return_counts=True)
+        keep = np.intersect1d(ua[ca <= max_repeat], ub[cb <= max_repeat], assume_unique=True)
+    if len(keep) == 0:
+        return empty, empty
+    ia = np.flatnonzero(np.isin(ha, keep))
+    order = np.argsort(hb, kind="stable")
+    sb = hb[order]
+    lo = np.searchsorted(sb, ha[ia], side="left")
+    hi = np.searchsorted(sb, ha[ia], side="right")
+    cnt = hi - lo
+    total = int(cnt.sum())
+    rep_i = np.repeat(ia, cnt).astype(np.int64)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    jb = order[np.repeat(lo, cnt) + within].astype(np.int64)
+    if same:  # one orientation, and the two windows must not overlap
+        ok = jb >= rep_i + k
+        rep_i, jb = rep_i[ok], jb[ok]
+    return rep_i, jb
+
+
+def _blocks(i: npt.NDArray[np.int64], j: npt.NDArray[np.int64], k: int) -> list[Block]:
+    """Seeds on one diagonal at consecutive positions -> exact blocks, sorted by (a, b)."""
+    if len(i) == 0:
+        return []
+    d = j - i
+    order = np.lexsort((i, d))
+    i, d = i[order], d[order]
+    brk = np.flatnonzero((np.diff(d) != 0) | (np.diff(i) != 1)) + 1
+    starts = np.concatenate(([0], brk))
+    ends = np.concatenate((brk, [len(i)]))
+    bi = i[starts]
+    bj = bi + d[starts]
+    blen = i[ends - 1] - bi + k
+    out = sorted(zip(bi.tolist(), bj.tolist(), blen.tolist()))
+    return out
+
+
+@dataclass
+class _Chain:
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def a_end(self) -> int:
+        i, _, n = self.blocks[-1]
+        return i + n
+
+    @property
+    def b_end(self) -> int:
+        _, j, n = self.blocks[-1]
+        return j + n
+
+    @property
+    def b_start(self) -> int:
+        return self.blocks[0][1]
+
+    @property
+    def matched(self) -> int:
+        return sum(n for _, _, n in self.blocks)
+
+
+def _chain(blocks: Sequence[Block], max_gap: int, same: bool) -> list[_Chain]:
+    """Greedy chaining in A order: each block joins the closest compatible chain."""
+    active: list[_Chain] = []
+    done: list[_Chain] = []
+    for i, j, n in blocks:
+        still: list[_Chain] = []
+        for c in active:
+            (done if c.a_end + max_gap < i else still).append(c)
+        active = still
+        best: tuple[int, int, _Chain] | None = None
+        for c in active:
+            trim = max(0, c.a_end - i, c.b_end - j)
+            if trim >= n:
+                continue
+            gi, gj = i + trim - c.a_end, j + trim - c.b_end
+            if gi > max_gap or gj > max_gap:
+                continue
+            if same and i + n > c.b_start:
+                continue
+            cost = max(gi, gj)
+            if best is None or cost < best[0]:
+                best = (cost, trim, c)
+        if best is None:
+            active.append(_Chain([(i, j, n)]))
+        else:
+            _, trim, c = best
+            c.blocks.append((i + trim, j + trim, n - trim))
+    return done + active
+
+
+def _gap_opcodes(a: str, b: str, a0: int, b0: int) -> list[Opcode]:
+    """Opcodes for a gap between two exact blocks, offset to absolute positions."""
+    if not a and not b:
+        return []
+    if not a:
+        return [("insert", a0, a0, b0, b0 + len(b))]
+    if not b:
+        return [("delete", a0, a0 + len(a), b0, b0)]
+    if len(a) * len(b) > MAX_GAP_CELLS:
+        return [("replace", a0, a0 + len(a), b0, b0 + len(b))]
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return [(t, i1 + a0, i2 + a0, j1 + b0, j2 + b0) for t, i1, i2, j1, j2 in ops]
+
+
+def _opcodes_from_blocks(a: str, b: str, blocks: Sequence[Block], a_end: int, b_end: int) -> list[Opcode]:
+    """Tile ``a[blocks[0]..a_end)`` / ``b[..b_end)`` with equal blocks and diffed gaps."""
+    ops: list[Opcode] = []
+    pa, pb = blocks[0][0], blocks[0][1]
+    for i, j, n in blocks:
+        ops.extend(_gap_opcodes(a[pa:i], b[pb:j], pa, pb))
+        ops.append(("equal", i, i + n, j, j + n))
+        pa, pb = i + n, j + n
+    ops.extend(_gap_opcodes(a[pa:a_end], b[pb:b_end], pa, pb))
+    return _tidy(ops)
+
+
+def _tidy(ops: list[Opcode]) -> list[Opcode]:
+    """Join touching opcodes of one kind; fold equal runs shorter than MIN_EQUAL between edits."""
+    out: list[Opcode] = []
+    for op in ops:
+        if op[1] == op[2] and op[3] == op[4]:
+            continue
+        if out and out[-1][0] == "equal" and op[0] == "equal":
+            t, i1, _, j1, _ = out[-1]
+            out[-1] = ("equal", i1, op[2], j1, op[4])
+        elif out and out[-1][0] != "equal" and op[0] != "equal":
+            _, i1, _, j1, _ = out[-1]
+            out[-1] = (_edit_tag(i1, op[2], j1, op[4]), i1, op[2], j1, op[4])
+        else:
+            out.append(op)
+    # Fold short equal runs sandwiched between two edits.
+    folded: list[Opcode] = []
+    for k, op in enumerate(out):
+        short_equal = op[0] == "equal" and op[2] - op[1] < MIN_EQUAL and 0 < k < len(out) - 1
+        if short_equal or (op[0] != "equal" and folded and folded[-1][0] != "equal"):
+            _, i1, _, j1, _ = folded[-1]
+            folded[-1] = (_edit_tag(i1, op[2], j1, op[4]), i1, op[2], j1, op[4])
+        else:
+            folded.append(op)
+    return folded
+
+
+def _edit_tag(i1: int, i2: int, j1: int, j2: int) -> str:
+    if i1 == i2:
+        return "insert"
+    if j1 == j2:
+        return "delete"
+    return "replace"
+
+
+def diff(a: str, b: str, *, ngram: int = 8) -> list[Opcode]:
+    """Opcodes turning ``a`` into ``b``, anchored on windows unique to both (patience diff).
+
+    Like :meth:`difflib.SequenceMatcher.get_opcodes` (tags ``equal``, ``insert``,
+    ``delete``, ``replace``) but near-linear on long texts: windows of ``ngram``
+    characters that occur once in each text and in the same order (longest increasing
+    subsequence) anchor the alignment; only the stretches between anchors are diffed
+    character by character.
+
+    >>> [op[0] for op in diff("鄂州市2018年创建全国文明城市工作", "鄂州市20xx年创建全国文明城市工作", ngram=4)]
+    ['equal', 'replace', 'equal']
+    """
+    if not a or not b:
+        return _tidy([(_edit_tag(0, len(a), 0, len(b)), 0, len(a), 0, len(b))])
+    ha, hb = _grams(a, ngram), _grams(b, ngram)
+    i, j = _seed_pairs(ha, hb, ngram, 1, False)
+    # Longest chain increasing in both (i is increasing already): patience LIS on j.
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(i)
+    jl = j.tolist()
+    for idx, jj in enumerate(jl):
+        pos = bisect_left(tails, jj)
+        if pos == len(tails):
+            tails.append(jj)
+            tail_idx.append(idx)
+        else:
+            tails[pos] = jj
+            tail_idx[pos] = idx
+        prev[idx] = tail_idx[pos - 1] if pos else -1
+    chosen: list[int] = []
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        chosen.append(k)
+        k = prev[k]
+    chosen.reverse()
+    sel = np.array(chosen, dtype=np.int64)
+    blocks = _blocks(i[sel], j[sel], ngram) if len(sel) else []
+    # Anchored windows may overlap when consecutive; trim to a monotone tiling.
+    tiled: list[Block] = []
+    for bi, bj, n in blocks:
+        if tiled:
+            pi, pj, pn = tiled[-1]
+            trim = max(0, pi + pn - bi, pj + pn - bj)
+            bi, bj, n = bi + trim, bj + trim, n - trim
+            if n <= 0:
+                continue
+        tiled.append((bi, bj, n))
+    if not tiled:
+        return _tidy(_gap_opcodes(a, b, 0, 0))
+    ops = _gap_opcodes(a[: tiled[0][0]], b[: tiled[0][1]], 0, 0)
+    return _tidy(ops + _opcodes_from_blocks(a, b, tiled, len(a), len(b)))
+
+
+def original_range(norm: Normalized, start: int, end: int) -> tuple[int, int]:
+    """Original ``[start, end)`` of normalised ``[start, end)``; an empty range maps to a point.
+
+    The point of an empty range is just after the preceding normalised character.
+    """
+    if end > start:
+        return int(norm.start[start]), int(norm.end[end - 1])
+    if start > 0:
+        p = int(norm.end[start - 1])
+    else:
+        p = int(norm.start[0]) if len(norm.text) else 0
+    return p, p
+
+
+def _edits(text_a: str, na: Normalized, text_b: str, nb: Normalized, ops: Sequence[Opcode]) -> tuple[Edit, ...]:
+    kinds = {"insert": "insert", "delete": "delete", "replace": "substitute"}
+    out = []
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        a0, a1 = original_range(na, i1, i2)
+        b0, b1 = original_range(nb, j1, j2)
+        out.append(Edit(kinds[tag], a0, a1, b0, b1, text_a[a0:a1], text_b[b0:b1]))  # type: ignore[arg-type]
+    return tuple(out)
+
+
+#: A match shorter than a seed still extends a span when it is at least this long and
+#: lies within one seed length of the span's end on both sides (``…确保{2018}年底前完成任务``).
+MIN_EXTEND = 6
+
+
+def _reach(a: str, b: str, k: int) -> tuple[int, int]:
+    """How far a span ending just before ``a``/``b`` continues into them: ``(len_a, len_b)``.
+
+    Exact characters continue it; so does a match of at least ``MIN_EXTEND`` characters
+    after a gap of at most ``k`` characters on both sides (an edit too short to seed).
+    """
+    ea = eb = 0
+    while ea < len(a) and eb < len(b) and a[ea] == b[eb]:
+        ea += 1
+        eb += 1
+    while True:
+        wa, wb = a[ea : ea + 2 * k + MIN_EXTEND], b[eb : eb + 2 * k + MIN_EXTEND]
+        if not wa or not wb:
+            return ea, eb
+        progressed = False
+        for m in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_matching_blocks():
+            if m.size >= MIN_EXTEND and m.a <= k and m.b <= k:
+                ea, eb = ea + m.a + m.size, eb + m.b + m.size
+                progressed = True
+                break
+            if m.a > k or m.b > k:
+                break
+        if not progressed:
+            return ea, eb
+        while ea < len(a) and eb < len(b) and a[ea] == b[eb]:
+            ea += 1
+            eb += 1
+
+
+def _extend(a: str, b: str, c: _Chain, k: int, same: bool) -> None:
+    """Grow a chain past its first and last seeds (matches too short or too common to seed)."""
+    i, j, _ = c.blocks[0]
+    floor = c.a_end if same else 0  # in one text, B's region must stay after A's
+    la, lb = _reach(a[:i][::-1], b[floor:j][::-1], k)
+    if la or lb:
+        c.blocks.insert(0, (i - la, j - lb, 0))
+    i, j, n = c.blocks[-1]
+    stop = c.b_start if same else len(a)
+    ra, rb = _reach(a[i + n : stop], b[j + n :], k)
+    if ra or rb:
+        c.blocks.append((i + n + ra, j + n + rb, 0))
+
+
+def _spans(
+    text_a: str, na: Normalized, text_b: str, nb: Normalized, config: AlignConfig, same: bool
+) -> list[ReuseSpan]:
+    a, b = na.text, nb.text
+    k = config.ngram
+    ha = _grams(a, k)
+    hb = ha if same else _grams(b, k)
+    i, j = _seed_pairs(ha, hb, k, config.max_repeat, same)
+    chains = _chain(_blocks(i, j, k), config.max_gap, same)
+    spans = []
+    for c in chains:
+        if c.matched < config.min_chars:
+            continue
+        _extend(a, b, c, k, same)
+        ops = _opcodes_from_blocks(a, b, c.blocks, c.a_end, c.b_end)
+        matched = sum(o[2] - o[1] for o in ops if o[0] == "equal")
+        if matched < config.min_chars:
+            continue
+        ia0, ia1 = c.blocks[0][0], c.a_end
+        jb0, jb1 = c.blocks[0][1], c.b_end
+        a0, a1 = original_range(na, ia0, ia1)
+        b0, b1 = original_range(nb, jb0, jb1)
+        sim = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
+        spans.append(ReuseSpan(a0, a1, b0, b1, round(sim, 4), matched, _edits(text_a, na, text_b, nb, ops)))
+    return spans
+
+
+def _key(s: ReuseSpan) -> tuple[int, int, int, int]:
+    return (s.a_start, s.b_start, s.a_end, s.b_end)
+
+
+def align_normalized(
+    text_a: str,
+    norm_a: Normalized,
+    text_b: str,
+    norm_b: Normalized,
+    config: AlignConfig | None = None,
+) -> list[ReuseSpan]:
+    """:func:`align_pair` for texts already normalised with ``config.normalize``."""
+    config = config or AlignConfig()
+    if (norm_b.text, text_b) < (norm_a.text, text_a):  # canonical order: symmetric by construction
+        spans = [s.swapped() for s in _spans(text_b, norm_b, text_a, norm_a, config, False)]
+    else:
+        spans = _spans(text_a, norm_a, text_b, norm_b, config, False)
+    return sorted(spans, key=_key)
+
+
+def align_pair(text_a: str, text_b: str, *, config: AlignConfig | None = None) -> list[ReuseSpan]:
+    """Maximal reused spans between two texts, with the edits inside each.
+
+    Offsets are half-open ``[start, end)`` into the original ``text_a`` and ``text_b``;
+    spans are sorted by their start in A. Pass the result of both orders and you get the
+    same spans with sides swapped.
+
+    >>> copied = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保2018年底前完成任务。"
+    >>> a = "今年的农业技术推广工作安排如下。" + copied + "种子站要做好春耕准备。"
+    >>> b = "會議強調：" + copied.replace("2018", "20xx") + "散会。"
+    >>> (span,) = align_pair(a, b)
+    >>> a[span.a_start:span.a_end] == copied[:-1], b[span.b_start:span.b_end] == copied[:-1].replace("2018", "20xx")
+    (True, True)
+    >>> [(e.kind, e.a_text, e.b_text) for e in span.edits]
+    [('substitute', '2018', '20xx')]
+    """
+    config = config or AlignConfig()
+    return align_normalized(text_a, normalize(text_a, config.normalize), text_b, normalize(text_b, config.normalize), config)
+
+
+def align_within(text: str, *, config: AlignConfig | None = None, norm: Normalized | None = None) -> list[ReuseSpan]:
+    """Text repeated inside one document: spans with ``a`` before (and disjoint from) ``b``.
+
+    >>> para = "文明是一个城市的灵魂，全国文明城市是一个城市最靓丽的名片，是城市综合竞争力的重要体现。"
+    >>> text = "甲：" + para + "乙说，" + para
+    >>> (span,) = align_within(text)
+    >>> text[span.a_start:span.a_end] == text[span.b_start:span.b_end] == para[:-1], span.similarity
+    (True, 1.0)
+    """
+    config = config or AlignConfig()
+    norm = norm if norm is not None else normalize(text, config.normalize)
+    return sorted(_spans(text, norm, text, norm, config, True), key=_key)

@@ -1,0 +1,434 @@
+"""The CI decision: do submissions copy from a reference corpus?
+
+A verdict per submission: the share of its text covered by copied spans (from each
+source and from all together) and its longest copied span. It fails when either passes
+its limit. Text that also stands in a ``base`` file (an assignment's template, a form
+everyone fills) or recurs across many reference documents (boilerplate) never counts.
+A baseline of accepted findings, keyed by a fingerprint of the copied text, lets a
+project adopt the gate without fixing history first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.align import align_pair
+from neardup.config import ScanConfig
+from neardup.errors import ConfigError, InputError
+from neardup.model import Document, Passage, ReuseSpan, ScanResult
+from neardup.normalize import Normalized, normalize
+from neardup.passages import split_passages
+from neardup.scan import scan
+from neardup.store import Index
+from neardup.templates import boilerplate_mask, find_boilerplate
+
+__all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "find_copies_in_index", "gate", "judge"]
+
+BASELINE_SCHEMA = "neardup.baseline/1"
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Limits of a passing submission.
+
+    ``max_copied``: share of the submission's characters inside copied spans (all
+    sources together); ``max_span``: characters of the longest copied span. What counts
+    as boilerplate is the scan's ``BoilerplateConfig``, applied to the references.
+    """
+
+    max_copied: float = 0.3
+    max_span: int = 200
+    cross: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.max_copied <= 1.0:
+            raise ConfigError(f"max-copied must be in [0, 1], got {self.max_copied}")
+        if self.max_span < 0:
+            raise ConfigError(f"max-span must be >= 0 characters, got {self.max_span}")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One copied passage inside a finding: the unit a baseline accepts."""
+
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One copied span: where it stands in the submission and where it came from.
+
+    ``parts`` are its passages, each fingerprinted, so a baseline that accepted some of
+    them still flags a paragraph copied next to them later.
+    """
+
+    submission: str
+    source: str
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    source_start: int
+    source_end: int
+    source_line_start: int
+    source_line_end: int
+    similarity: float
+    fingerprint: str
+    parts: tuple[Part, ...] = ()
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def narrowed(self, parts: Sequence[Part]) -> Finding:
+        """The same finding restricted to a contiguous run of its parts."""
+        return replace(
+            self,
+            start=parts[0].start,
+            end=parts[-1].end,
+            line_start=parts[0].line_start,
+            line_end=parts[-1].line_end,
+            parts=tuple(parts),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    submission: str
+    passed: bool
+    chars: int
+    copied_share: float
+    source_shares: dict[str, float]
+    longest_span: int
+    findings: tuple[Finding, ...]
+    baselined: tuple[Finding, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+def fingerprint(text: str) -> str:
+    """A fingerprint of copied text that ignores what normalisation ignores.
+
+    >>> fingerprint("鄂州市，2018年") == fingerprint("鄂州市 2018年。")
+    True
+    """
+    return hashlib.sha1(normalize(text).text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Baseline:
+    """Accepted findings: ``(submission, source, fingerprint)`` triples."""
+
+    entries: set[tuple[str, str, str]] = field(default_factory=set)
+
+    @classmethod
+    def from_findings(cls, findings: Sequence[Finding]) -> Baseline:
+        return cls({(f.submission, f.source, p.fingerprint) for f in findings for p in f.parts})
+
+    def accepts(self, f: Finding, part: Part) -> bool:
+        return (f.submission, f.source, part.fingerprint) in self.entries
+
+    def split(self, f: Finding) -> tuple[list[Finding], bool]:
+        """``(new findings, any part accepted)``: runs of the parts not accepted."""
+        runs: list[list[Part]] = [[]]
+        accepted = False
+        for part in f.parts:
+            if self.accepts(f, part):
+                accepted = True
+                runs.append([])
+            else:
+                runs[-1].append(part)
+        return [f.narrowed(run) for run in runs if run], accepted
+
+    def to_json(self) -> str:
+        entries = [{"submission": s, "source": src, "fingerprint": fp} for s, src, fp in sorted(self.entries)]
+        return json.dumps({"schema": BASELINE_SCHEMA, "entries": entries}, ensure_ascii=False, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, name: str = "baseline") -> Baseline:
+        try:
+            data = json.loads(text)
+            entries = {(e["submission"], e["source"], e["fingerprint"]) for e in data["entries"]}
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise InputError(f"{name}: not a neardup baseline file ({err}); write one with --write-baseline") from None
+        if data.get("schema") != BASELINE_SCHEMA:
+            raise InputError(f"{name}: baseline schema {data.get('schema')!r}, expected {BASELINE_SCHEMA!r}")
+        return cls(entries)
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _boilerplate_share(norm: Normalized, mask: npt.NDArray[np.bool_], start: int, end: int) -> float:
+    """Share of the normalised characters of original ``[start, end)`` inside ``mask``."""
+    lo, hi = np.searchsorted(norm.start, [start, end])
+    return float(mask[lo:hi].mean()) if hi > lo else 0.0
+
+
+def _parts(text: str, passages: Sequence[Passage], start: int, end: int) -> tuple[Part, ...]:
+    """The submission's passages inside a copied span, clipped to it: the baseline's units."""
+    parts = []
+    for p in passages:
+        if p.start < end and start < p.end:
+            s, e = max(p.start, start), min(p.end, end)
+            parts.append(Part(s, e, _line(text, s), _line(text, max(s, e - 1)), fingerprint(text[s:e])))
+    if not parts:
+        parts.append(Part(start, end, _line(text, start), _line(text, max(start, end - 1)), fingerprint(text[start:end])))
+    return tuple(parts)
+
+
+def find_copies(
+    submissions: Sequence[Document],
+    references: Sequence[Document],
+    *,
+    base: Sequence[Document] = (),
+    config: GateConfig | None = None,
+    scan_config: ScanConfig | None = None,
+) -> list[Finding]:
+    """Copied spans of each submission, from references (and other submissions with ``cross``).
+
+    Spans are the exact reused spans of the scan's alignment. A span does not count when
+    most of its source side is boilerplate of the reference corpus (text carried by at
+    least ``boilerplate.min_docs`` reference documents, or a page's menus and footers),
+    or most of its submission side is page chrome; text shared with ``base`` files is
+    left out of matching altogether. Boilerplate is counted over the references only, so
+    students who all copy one source do not turn that source into boilerplate.
+    """
+    config = config or GateConfig()
+    scan_config = scan_config or ScanConfig()
+    sub_ids = {d.id for d in submissions}
+    ref_ids = {d.id for d in references}
+    clash = sub_ids & ref_ids
+    if clash:
+        raise InputError(f"{sorted(clash)[0]}: given both as a submission and as a reference")
+    result = scan([*submissions, *references], config=scan_config, base=base)
+    index = {d.id: i for i, d in enumerate(result.documents)}
+    norms = {d.id: normalize(d.text, scan_config.normalize) for d in result.documents}
+    ref_docs = sorted(ref_ids)
+    ref_runs = find_boilerplate(
+        [result.documents[index[r]].text for r in ref_docs],
+        [norms[r] for r in ref_docs],
+        scan_config.boilerplate,
+        base=[normalize(b.text, scan_config.normalize) for b in base],
+    )
+    masks = {r: boilerplate_mask(len(norms[r].text), runs, ("corpus", "page", "base")) for r, runs in zip(ref_docs, ref_runs)}
+    chrome: dict[str, list[tuple[int, int]]] = {}
+    for bp in result.boilerplate:
+        if bp.doc_id in sub_ids and bp.kind in ("page", "base"):
+            chrome.setdefault(bp.doc_id, []).append((bp.start, bp.end))
+    findings: list[Finding] = []
+    for al in result.alignments:
+        for sub_id, src_id, swap in ((al.a, al.b, False), (al.b, al.a, True)):
+            if sub_id not in sub_ids or sub_id == src_id:
+                continue
+            if src_id not in ref_ids and not (config.cross and src_id in sub_ids):
+                continue
+            for span in al.spans:
+                sp = span.swapped() if swap else span
+                if src_id in masks and _boilerplate_share(norms[src_id], masks[src_id], sp.b_start, sp.b_end) > 0.5:
+                    continue
+                sub_chrome = _covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
+                if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
+                    continue
+                findings.append(_finding(result, index, sub_id, src_id, sp))
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    return findings
+
+
+def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str, sp: ReuseSpan) -> Finding:
+    sub_text = result.documents[index[sub_id]].text
+    src_text = result.documents[index[src_id]].text
+    return _make_finding(sub_id, sub_text, src_id, src_text, sp, [p for p in result.passages if p.doc == index[sub_id]])
+
+
+def _make_finding(
+    sub_id: str, sub_text: str, src_id: str, src_text: str | None, sp: ReuseSpan, passages: Sequence[Passage]
+) -> Finding:
+    """A finding for ``sp`` (A = submission, B = source); lines of B need its text."""
+    src_line_start = _line(src_text, sp.b_start) if src_text is not None else 0
+    src_line_end = _line(src_text, max(sp.b_start, sp.b_end - 1)) if src_text is not None else 0
+    return Finding(
+        submission=sub_id,
+        source=src_id,
+        start=sp.a_start,
+        end=sp.a_end,
+        line_start=_line(sub_text, sp.a_start),
+        line_end=_line(sub_text, max(sp.a_start, sp.a_end - 1)),
+        source_start=sp.b_start,
+        source_end=sp.b_end,
+        source_line_start=src_line_start,
+        source_line_end=src_line_end,
+        similarity=sp.similarity,
+        fingerprint=fingerprint(sub_text[sp.a_start : sp.a_end]),
+        parts=_parts(sub_text, passages, sp.a_start, sp.a_end),
+    )
+
+
+def find_copies_in_index(
+    submissions: Sequence[Document],
+    index: Index,
+    *,
+    base: Sequence[Document] = (),
+    config: GateConfig | None = None,
+) -> list[Finding]:
+    """Copied spans of each submission from the documents of a stored index.
+
+    The index answers with exactly aligned spans. Boilerplate follows the same rules as
+    for files: a stretch of the submission that at least ``boilerplate.min_docs`` stored
+    documents carry, the submission's own page chrome, and text shared with ``base``
+    files never count.
+    """
+    config = config or GateConfig()
+    scan_config = index.config
+    min_docs = scan_config.boilerplate.min_docs
+    findings: list[Finding] = []
+    for doc in submissions:
+        norm = normalize(doc.text, scan_config.normalize)
+        passages = split_passages(0, doc.text, norm, scan_config.passages)
+        excluded = _excluded_ranges(doc, norm, base, scan_config)
+        candidates = []
+        for match in index.query(doc.text):
+            for s in match.spans:
+                sp = ReuseSpan(s.query_start, s.query_end, s.doc_start, s.doc_end, s.similarity, 0, ())
+                candidates.append((match.doc_id, sp))
+        for src_id, sp in candidates:
+            carriers = {d for d, o in candidates if _overlap(o, sp) > 0.5 * (sp.a_end - sp.a_start)}
+            if len(carriers) >= min_docs:
+                continue  # boilerplate: many stored documents carry this stretch
+            inside = _covered([(max(a, sp.a_start), min(b, sp.a_end)) for a, b in excluded if a < sp.a_end and sp.a_start < b])
+            if inside > 0.5 * (sp.a_end - sp.a_start):
+                continue
+            findings.append(_make_finding(doc.id, doc.text, src_id, index.text(src_id), sp, passages))
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    return findings
+
+
+def _overlap(a: ReuseSpan, b: ReuseSpan) -> int:
+    return max(0, min(a.a_end, b.a_end) - max(a.a_start, b.a_start))
+
+
+def _excluded_ranges(doc: Document, norm: Normalized, base: Sequence[Document], config: ScanConfig) -> list[tuple[int, int]]:
+    """Original ranges of a submission that never count: its page chrome and base-file text."""
+    ranges = []
+    [runs] = find_boilerplate([doc.text], [norm], config.boilerplate)
+    for r in runs:
+        if r.kind == "page" and r.end > r.start:
+            ranges.append(norm.original_span(r.start, r.end))
+    for b in base:
+        ranges.extend((sp.a_start, sp.a_end) for sp in align_pair(doc.text, b.text, config=config.align))
+    return ranges
+
+
+def _covered(spans: Sequence[tuple[int, int]]) -> int:
+    total, end = 0, -1
+    for s, e in sorted(spans):
+        if e > end:
+            total += e - max(s, end)
+            end = e
+    return total
+
+
+def judge(doc: Document, findings: Sequence[Finding], config: GateConfig, baseline: Baseline | None = None) -> Verdict:
+    """Apply the limits to one submission's findings (baselined ones do not count)."""
+    accepted: list[Finding] = []
+    counted: list[Finding] = []
+    for f in findings:
+        new, any_accepted = baseline.split(f) if baseline else ([f], False)
+        counted.extend(new)
+        if any_accepted:
+            accepted.append(f)
+    chars = max(len(doc.text), 1)
+    share = _covered([(f.start, f.end) for f in counted]) / chars
+    by_source: dict[str, list[tuple[int, int]]] = {}
+    for f in counted:
+        by_source.setdefault(f.source, []).append((f.start, f.end))
+    shares = {src: round(_covered(spans) / chars, 4) for src, spans in sorted(by_source.items())}
+    longest = max((f.length for f in counted), default=0)
+    reasons = []
+    if share > config.max_copied:
+        reasons.append(f"{share:.0%} of the text is copied (limit {config.max_copied:.0%})")
+    if longest > config.max_span:
+        reasons.append(f"a copied span of {longest} characters (limit {config.max_span})")
+    return Verdict(
+        submission=doc.id,
+        passed=not reasons,
+        chars=len(doc.text),
+        copied_share=round(share, 4),
+        source_shares=shares,
+        longest_span=longest,
+        findings=tuple(counted),
+        baselined=tuple(accepted),
+        reasons=tuple(reasons),
+    )
+
+
+def gate(
+    submissions: Sequence[Document],
+    references: Sequence[Document],
+    *,
+    base: Sequence[Document] = (),
+    config: GateConfig | None = None,
+    scan_config: ScanConfig | None = None,
+    baseline: Baseline | None = None,
+) -> list[Verdict]:
+    """A verdict for every submission, in id order.
+
+    >>> src = Document("ref.txt", "全市各级各部门要认清形势、周密安排、迅速行动，大力弘扬斗争精神，确保决战决胜。" * 3)
+    >>> sub = Document("essay.txt", "我的观点如下。\\n" + src.text)
+    >>> [(v.submission, v.passed) for v in gate([sub], [src])]
+    [('essay.txt', False)]
+    """
+    config = config or GateConfig()
+    findings = find_copies(submissions, references, base=base, config=config, scan_config=scan_config)
+    by_sub: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_sub.setdefault(f.submission, []).append(f)
+    return [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(submissions, key=lambda d: d.id)]
+
+
+def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[str, Any]:
+    def finding(f: Finding) -> dict[str, Any]:
+        return {
+            "source": f.source,
+            "start": f.start,
+            "end": f.end,
+            "line_start": f.line_start,
+            "line_end": f.line_end,
+            "source_start": f.source_start,
+            "source_end": f.source_end,
+            "source_line_start": f.source_line_start,
+            "source_line_end": f.source_line_end,
+            "similarity": round(f.similarity, 4),
+            "fingerprint": f.fingerprint,
+        }
+
+    return {
+        "schema": "neardup.gate/1",
+        "passed": all(v.passed for v in verdicts),
+        "limits": {"max_copied": config.max_copied, "max_span": config.max_span},
+        "submissions": [
+            {
+                "id": v.submission,
+                "passed": v.passed,
+                "chars": v.chars,
+                "copied_share": v.copied_share,
+                "source_shares": v.source_shares,
+                "longest_span": v.longest_span,
+                "reasons": list(v.reasons),
+                "findings": [finding(f) for f in v.findings],
+                "baselined": len(v.baselined),
+            }
+            for v in verdicts
+        ],
+    }

@@ -1,0 +1,133 @@
+"""Gate verdicts -> text, JSON, JUnit XML, GitHub annotations and SARIF 2.1.0.
+
+Each format is what a CI system displays natively: JUnit as one test case per
+submission, GitHub workflow commands as inline annotations, SARIF for code-scanning
+views. Document ids and messages are escaped for each format.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from neardup.gate import Finding, GateConfig, Verdict, verdicts_to_dict
+from neardup.report.text import escape_terminal
+
+__all__ = ["render_gate"]
+
+RULE_ID = "neardup/copied-text"
+FORMATS = ("text", "json", "junit", "github", "sarif")
+
+
+def _where(f: Finding) -> str:
+    return f"lines {f.line_start}-{f.line_end} copy {f.source} lines {f.source_line_start}-{f.source_line_end}"
+
+
+def _message(v: Verdict) -> str:
+    return f"{v.submission}: " + "; ".join(v.reasons)
+
+
+def render_text(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+    failed = [v for v in verdicts if not v.passed]
+    lines = [f"neardup gate: {len(verdicts) - len(failed)} passed, {len(failed)} failed "
+             f"(limits: {config.max_copied:.0%} copied, {config.max_span}-char span)"]
+    for v in verdicts:
+        status = "PASS" if v.passed else "FAIL"
+        lines.append(f"{status} {escape_terminal(v.submission)}: {v.copied_share:.0%} copied, longest span {v.longest_span} chars"
+                     + (f", {len(v.baselined)} baselined" if v.baselined else ""))
+        if not v.passed:
+            for reason in v.reasons:
+                lines.append(f"     {reason}")
+            for f in v.findings:
+                lines.append(f"     {escape_terminal(_where(f))} (sim {f.similarity:.2f})")
+    return "\n".join(lines) + "\n"
+
+
+def render_junit(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+    failures = sum(not v.passed for v in verdicts)
+    suites = ET.Element("testsuites", name="neardup gate", tests=str(len(verdicts)), failures=str(failures))
+    suite = ET.SubElement(suites, "testsuite", name="neardup gate", tests=str(len(verdicts)), failures=str(failures), errors="0")
+    for v in verdicts:
+        case = ET.SubElement(suite, "testcase", classname="neardup.gate", name=v.submission)
+        if not v.passed:
+            failure = ET.SubElement(case, "failure", message=_message(v), type="CopiedText")
+            failure.text = "\n".join(_where(f) for f in v.findings)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+    lines = []
+    for v in verdicts:
+        for f in v.findings if not v.passed else ():
+            msg = f"Copied from {f.source} lines {f.source_line_start}-{f.source_line_end} ({f.length} chars, similarity {f.similarity:.2f}); " + "; ".join(v.reasons)
+            lines.append(
+                f"::error file={_gh_prop(f.submission)},line={f.line_start},endLine={f.line_end},"
+                f"title={_gh_prop('neardup: copied text')}::{_gh_data(msg)}"
+            )
+    failed = sum(not v.passed for v in verdicts)
+    lines.append(f"::notice title=neardup gate::{_gh_data(f'{len(verdicts) - failed} passed, {failed} failed')}")
+    return "\n".join(lines) + "\n"
+
+
+def _region(start_line: int, end_line: int, start: int, end: int) -> dict[str, int]:
+    return {"startLine": start_line, "endLine": end_line, "charOffset": start, "charLength": end - start}
+
+
+def render_sarif(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+    from neardup import __version__
+
+    results = []
+    for v in verdicts:
+        if v.passed:
+            continue
+        for f in v.findings:
+            results.append({
+                "ruleId": RULE_ID,
+                "ruleIndex": 0,
+                "level": "error",
+                "message": {"text": f"Copied from {f.source} lines {f.source_line_start}-{f.source_line_end}: " + "; ".join(v.reasons)},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.submission},
+                                                    "region": _region(f.line_start, f.line_end, f.start, f.end)}}],
+                "relatedLocations": [{"id": 1, "message": {"text": "source of the copied text"},
+                                      "physicalLocation": {"artifactLocation": {"uri": f.source},
+                                                           "region": _region(f.source_line_start, f.source_line_end, f.source_start, f.source_end)}}],
+                "partialFingerprints": {"neardupCopiedText/v1": f.fingerprint},
+            })
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "neardup",
+                "version": __version__,
+                "rules": [{
+                    "id": RULE_ID,
+                    "name": "CopiedText",
+                    "shortDescription": {"text": "Text copied from a reference document"},
+                    "fullDescription": {"text": f"More than {config.max_copied:.0%} of a submission, or a span longer than {config.max_span} characters, is copied from the reference corpus."},
+                    "defaultConfiguration": {"level": "error"},
+                }],
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(sarif, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "text") -> str:
+    """Render verdicts in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps(verdicts_to_dict(verdicts, config), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    renderers = {"text": render_text, "junit": render_junit, "github": render_github, "sarif": render_sarif}
+    return renderers[fmt](verdicts, config)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import random
+import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neardup.align import align_pair, align_within, diff
+from neardup.config import AlignConfig
+
+from .conftest import EZHOU_FILE
+
+
+def _slices_ok(a: str, b: str, spans) -> None:
+    for s in spans:
+        assert 0 <= s.a_start < s.a_end <= len(a) and 0 <= s.b_start < s.b_end <= len(b)
+        assert 0.0 <= s.similarity <= 1.0
+        for e in s.edits:
+            assert s.a_start <= e.a_start <= e.a_end <= s.a_end
+            assert s.b_start <= e.b_start <= e.b_end <= s.b_end
+            assert a[e.a_start : e.a_end] == e.a_text and b[e.b_start : e.b_end] == e.b_text
+            assert (e.kind == "insert") == (e.a_text == "") and (e.kind == "delete") == (e.b_text == "")
+
+
+def test_planted_copy_in_the_middle_of_unrelated_text(simplified_paragraphs) -> None:
+    copied = simplified_paragraphs[3]
+    left_a, right_a = simplified_paragraphs[10], simplified_paragraphs[11]
+    left_b, right_b = simplified_paragraphs[12], simplified_paragraphs[13]
+    a = left_a + "\n" + copied + "\n" + right_a
+    b = left_b + right_b[:40] + copied + right_b[40:]
+    spans = align_pair(a, b)
+    _slices_ok(a, b, spans)
+    assert len(spans) == 1
+    (s,) = spans
+    a0, b0 = a.index(copied), b.index(copied)
+    for got, want in ((s.a_start, a0), (s.a_end, a0 + len(copied)), (s.b_start, b0), (s.b_end, b0 + len(copied))):
+        assert abs(got - want) <= 3, (got, want)
+    assert s.similarity == 1.0 and s.edits == ()
+
+
+def test_edits_inside_a_span_are_reported_in_original_text(simplified_paragraphs) -> None:
+    base = simplified_paragraphs[5]
+    cut = len(base) // 2
+    edited = base[:cut] + "（此处新增一句完全不同的话）" + base[cut:]
+    edited = edited.replace(base[20:24], "某某某某", 1)
+    a, b = "无关的开头文字。" + base, edited + "无关的结尾。"
+    (s,) = align_pair(a, b)
+    _slices_ok(a, b, s and [s])
+    kinds = {e.kind for e in s.edits}
+    assert "insert" in kinds
+    assert any("此处新增一句完全不同的话" in e.b_text for e in s.edits)
+    assert any(e.a_text == base[20:24] for e in s.edits)
+
+
+def test_ezhou_copies_align_end_to_end(seed_texts) -> None:
+    text = seed_texts[EZHOU_FILE.name]
+    spans = align_within(text)
+    line = lambda o: text.count("\n", 0, o) + 1  # noqa: E731
+    ezhou = [s for s in spans if "鄂州" in text[s.a_start : s.a_end]]
+    assert len(ezhou) == 1
+    s = ezhou[0]
+    assert abs(line(s.a_start) - 127) <= 2 and abs(line(s.a_end) - 169) <= 3
+    assert abs(line(s.b_start) - 235) <= 2 and abs(line(s.b_end) - 277) <= 3
+    assert s.a_end <= s.b_start
+    _slices_ok(text, text, [s])
+    pairs = {(e.a_text, e.b_text) for e in s.edits}
+    assert ("20xx", "2018") in pairs and ("20xx", "2017") in pairs
+    assert s.similarity > 0.99
+
+
+def test_ten_thousand_char_documents_align_fast(simplified_paragraphs) -> None:
+    rng = random.Random(3)
+    paras = simplified_paragraphs[:]
+    a_parts, b_parts = [], []
+    while sum(map(len, a_parts)) < 10_000:
+        a_parts.append(rng.choice(paras))
+    b_parts = [p.replace("的", "之", 1) for p in a_parts]
+    rng.shuffle(b_parts)
+    a, b = "\n".join(a_parts), "\n".join(b_parts)
+    start = time.perf_counter()
+    spans = align_pair(a, b)
+    elapsed = time.perf_counter() - start
+    assert spans and elapsed < 2.0, elapsed
+    _slices_ok(a, b, spans)
+
+
+_CJK = st.text(alphabet="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严", min_size=0, max_size=120)
+
+
+@given(core=_CJK.filter(lambda s: len(s) >= 40), pre_a=_CJK, post_a=_CJK, pre_b=_CJK, post_b=_CJK, data=st.data())
+@settings(max_examples=60, deadline=None)
+def test_spans_slice_back_and_alignment_is_symmetric(core, pre_a, post_a, pre_b, post_b, data) -> None:
+    # B's copy carries a few random substitutions, insertions and deletions.
+    chars = list(core)
+    for _ in range(data.draw(st.integers(0, 4))):
+        i = data.draw(st.integers(0, len(chars) - 1))
+        op = data.draw(st.sampled_from(["sub", "ins", "del"]))
+        if op == "sub":
+            chars[i] = data.draw(st.sampled_from("鄂州宜昌襄阳"))
+        elif op == "ins":
+            chars.insert(i, "插")
+        elif len(chars) > 1:
+            del chars[i]
+    a = pre_a + "。" + core + "。" + post_a
+    b = pre_b + "，" + "".join(chars) + "，" + post_b
+    ab, ba = align_pair(a, b), align_pair(b, a)
+    _slices_ok(a, b, ab)
+    _slices_ok(b, a, ba)
+    assert sorted(ab, key=lambda s: (s.a_start, s.b_start)) == sorted((s.swapped() for s in ba), key=lambda s: (s.a_start, s.b_start))
+    assert ab == [s.swapped() for s in ba] or sorted(s.a_start for s in ab) == sorted(s.b_start for s in ba)
+
+
+@given(a=_CJK, b=_CJK)
+@settings(max_examples=80, deadline=None)
+def test_diff_opcodes_tile_both_texts_and_rebuild_b(a, b) -> None:
+    ops = diff(a, b, ngram=4)
+    ia = ib = 0
+    rebuilt = []
+    for tag, i1, i2, j1, j2 in ops:
+        assert (i1, j1) == (ia, ib)
+        if tag == "equal":
+            assert a[i1:i2] == b[j1:j2]
+        rebuilt.append(b[j1:j2])
+        ia, ib = i2, j2
+    assert (ia, ib) == (len(a), len(b))
+    assert "".join(rebuilt) == b
+
+
+def test_min_chars_keeps_short_coincidences_out() -> None:
+    a = "县政府深入学习贯彻习近平法治思想，全面推进农业农村现代化建设。"
+    b = "各级党组织要深入学习贯彻习近平法治思想，做好基层治理工作。"
+    assert align_pair(a, b) == []  # 13 shared characters are below min_chars=30
+    assert align_pair(a, b, config=AlignConfig(min_chars=10))

