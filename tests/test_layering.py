@@ -8,7 +8,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src" / "neardup"
 CORE = ["normalize", "passages", "shingle", "signature", "candidates", "verify", "align", "templates", "cluster"]
 BASE = {"model", "config", "errors"}
-HOMES = {"jieba": {"shingle", "templates"}, "click": {"cli"}, "networkx": {"cluster", "templates"}, "opencc": {"normalize"}}
+HOMES = {"jieba": {"shingle", "templates"}, "click": {"cli"}, "networkx": {"cluster", "templates"}, "opencc": {"normalize"}, "pyspark": {"spark"}}
 
 
 def _imports(path: Path) -> set[str]:
