@@ -8,9 +8,9 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    (normalise, split, shingle) and :func:`~neardup.signature.signatures` on batches of
    documents; a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local
    global passage number.
-3. **Candidates**: one row per (band, band key); a window over each bucket gives all pairs
-   when it holds at most ``max_bucket`` passages, else the star and chain of
-   ``candidates.py`` (first member to all, each to the next, in passage order).
+3. **Candidates**: one row per (band, band key), grouped into buckets; each bucket of two
+   or more passages gives its pairs by the rule of ``candidates.py`` (its own function:
+   all pairs up to ``max_bucket`` members, else a star and a chain in passage order).
 4. **Verify**: candidate pairs join both shingle sets; :func:`~neardup.verify.verify_pairs`
    runs inside ``mapPartitions``.
 5. **Cluster**: chain edges are a join of matches on ``(a + da, b + db)``, ``da, db <= gap``;
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.candidates import band_params
+from neardup.candidates import _bucket_pairs, band_params
 from neardup.cluster import _peers
 from neardup.config import ScanConfig
 from neardup.errors import InputError, NeardupError
@@ -78,7 +78,7 @@ _PASSAGE_SCHEMA = T.StructType(
         T.StructField("end", T.IntegerType(), False),
         T.StructField("line_start", T.IntegerType(), False),
         T.StructField("line_end", T.IntegerType(), False),
-        T.StructField("shingles", T.ArrayType(T.LongType(), False), False),
+        T.StructField("shingles", T.BinaryType(), False),
         T.StructField("keys", T.ArrayType(T.BinaryType(), False), False),
     ]
 )
@@ -240,7 +240,7 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
                 p.end,
                 p.line_start,
                 p.line_end,
-                table.shingles(i).view(np.int64).tolist(),
+                table.shingles(i).astype("<u8").tobytes(),
                 keys,
             )
 
@@ -255,23 +255,15 @@ def _candidates(passages: DataFrame, config: ScanConfig) -> DataFrame:
     """
     max_bucket = config.candidates.max_bucket
     keyed = passages.select("pid", F.posexplode("keys").alias("band", "key"))
-    bucket = Window.partitionBy("band", "key")
-    ordered = bucket.orderBy("pid")
-    keyed = keyed.withColumn("size", F.count("*").over(bucket)).where("size >= 2")
-    small = keyed.where(F.col("size") <= max_bucket).select("band", "key", "pid")
-    all_pairs = (
-        small.alias("x")
-        .join(small.alias("y"), on=[F.col("x.band") == F.col("y.band"), F.col("x.key") == F.col("y.key"), F.col("x.pid") < F.col("y.pid")])
-        .select(F.col("x.pid").alias("a"), F.col("y.pid").alias("b"))
-    )
-    big = (
-        keyed.where(F.col("size") > max_bucket)
-        .withColumn("first", F.min("pid").over(bucket))
-        .withColumn("prev", F.lag("pid").over(ordered))
-    )
-    star = big.where(F.col("pid") != F.col("first")).select(F.col("first").alias("a"), F.col("pid").alias("b"))
-    chain = big.where(F.col("prev").isNotNull()).select(F.col("prev").alias("a"), F.col("pid").alias("b"))
-    pairs = all_pairs.union(star).union(chain).distinct()
+    # Most keys are unique: count first (a cheap hash aggregate), list members of shared keys only.
+    shared = keyed.groupBy("band", "key").count().where("count >= 2").select("band", "key")
+    buckets = keyed.join(shared, ["band", "key"], "left_semi").groupBy("band", "key").agg(F.collect_list("pid").alias("pids"))
+
+    def bucket_pairs(row: Any) -> list[tuple[int, int]]:
+        return [tuple(p) for p in _bucket_pairs(np.array(row["pids"], dtype=np.int64), max_bucket).tolist()]
+
+    pair_schema = T.StructType([T.StructField("a", T.LongType(), False), T.StructField("b", T.LongType(), False)])
+    pairs = passages.sparkSession.createDataFrame(buckets.rdd.flatMap(bucket_pairs), pair_schema, verifySchema=False).distinct()
     spans = passages.select("pid", "doc", "start", "end")
     sa = spans.select(*(F.col(c).alias(f"{c}_a") for c in spans.columns))
     sb = spans.select(*(F.col(c).alias(f"{c}_b") for c in spans.columns))
@@ -304,9 +296,9 @@ def _verify(candidates: DataFrame, passages: DataFrame, config: ScanConfig) -> D
     return candidates.sparkSession.createDataFrame(joined.rdd.mapPartitions(run), _MATCH_SCHEMA, verifySchema=False)
 
 
-def _uint64(values: list[int]) -> np.ndarray:
-    """A shingle set stored as Spark longs -> the sorted uint64 array it was."""
-    return np.asarray(values, dtype=np.int64).view(np.uint64)
+def _uint64(data: bytes) -> np.ndarray:
+    """A shingle set stored as bytes (little-endian uint64) -> the sorted array it was."""
+    return np.frombuffer(data, dtype="<u8").astype(np.uint64)
 
 
 # --- cluster ---------------------------------------------------------------------------
@@ -404,7 +396,7 @@ def _clusters(components: DataFrame, passages: DataFrame, documents: DataFrame, 
         F.min_by("line_start", "idx").alias("line_start"),
         F.max("line_end").alias("line_end"),
         F.array_sort(F.collect_list("idx")).alias("passages"),
-        F.flatten(F.collect_list("shingles")).alias("shingles"),
+        F.collect_list("shingles").alias("shingles"),
     )
     regions = regions.withColumn("regions", F.count("*").over(Window.partitionBy("comp"))).where("regions >= 2")
     members = regions.join(documents, "doc").select(
@@ -436,7 +428,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...]:
     similarity is its best Jaccard against the same peers as locally (``cluster._peers``).
     """
     regions = sorted(regions, key=lambda r: (r["doc"], r["first_idx"]))
-    sets = [np.unique(_uint64(r["shingles"])) for r in regions]
+    sets = [np.unique(np.concatenate([_uint64(s) for s in r["shingles"]])) for r in regions]
     members = []
     for k, r in enumerate(regions):
         best = max(similarity(sets[k], sets[o])[0] for o in _peers(k, len(regions)))
@@ -483,9 +475,13 @@ def read_documents(spark: SparkSession, path: str, *, fmt: str = "auto", text_co
 
 
 def write_clusters(clusters: DataFrame, path: str, *, fmt: str = "auto", overwrite: bool = False) -> None:
-    """Write one cluster per row: a folder of JSONL part files or Parquet, ordered by id."""
+    """Write one cluster per row: a folder of JSONL part files or Parquet.
+
+    ``scan`` numbers the clusters in partition order, so the part files, read in name
+    order, list the clusters by ``id``.
+    """
     fmt = _format(path, fmt)
-    writer = clusters.orderBy("id").write.mode("overwrite" if overwrite else "errorifexists")
+    writer = clusters.write.mode("overwrite" if overwrite else "errorifexists")
     try:
         if fmt == "parquet":
             writer.parquet(path)

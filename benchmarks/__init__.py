@@ -1,0 +1,1 @@
+"""Benchmarks for neardup: a corpus generator and a runner that reports speed and quality."""
