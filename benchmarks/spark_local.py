@@ -157,7 +157,7 @@ def run_spark(corpus: Path, cores: int, memory: str) -> dict[str, Any]:
     rows = [r.asDict(recursive=True) for r in clusters.orderBy("id").collect()]
     lap("regions + members")
     total = time.perf_counter() - t0
-    shingles = passages.select(F.avg(F.size("shingles"))).first()[0]
+    shingles = passages.select(F.avg(F.length("shingles")) / 8).first()[0]  # 8 bytes per shingle hash
     session.stop()
     return {
         "cores": cores,
@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         run.pop("clusters")
         runs.append(run)
+        print(f"Spark local[{cores}]: {run['seconds']:.1f} s, same clusters as local: {same}", file=sys.stderr)
     machine["load_average_after"] = os.getloadavg()
 
     print(

@@ -194,11 +194,15 @@ def test_cli_spark_scan_jsonl_and_parquet_equal_local_scan(spark, corpus, tmp_pa
     lines = [json.loads(line) for part in sorted(out.glob("part-*")) for line in part.read_text(encoding="utf-8").splitlines()]
     assert lines == want["clusters"]  # part files in id order, each line a cluster as in the JSON report
 
-    # Parquet in and out, with other column names.
+    # Parquet in and out, other column names, and options that reach the workers
+    # (jieba word shingles, another threshold and ngram).
+    options = ["--tokens", "words", "--ngram", "3", "--threshold", "0.6"]
+    want = json.loads(CliRunner().invoke(cli, ["scan", str(source), "--format", "json", *options]).output)
+    assert want["clusters"] and want["config"]["shingle"] == {"ngram": 3, "tokens": "words"}
     parquet_in = tmp_path / "corpus.parquet"
     spark.createDataFrame([(d.id, d.text) for d in docs], "doc_key string, body string").write.parquet(str(parquet_in))
     parquet_out = tmp_path / "clusters.parquet"
-    args = ["spark-scan", str(parquet_in), str(parquet_out), "--text-field", "body", "--id-field", "doc_key"]
+    args = ["spark-scan", str(parquet_in), str(parquet_out), "--text-field", "body", "--id-field", "doc_key", *options]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     rows = [r.asDict(recursive=True) for r in spark.read.parquet(str(parquet_out)).orderBy("id").collect()]

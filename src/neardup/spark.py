@@ -8,9 +8,10 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    (normalise, split, shingle) and :func:`~neardup.signature.signatures` on batches of
    documents; a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local
    global passage number.
-3. **Candidates**: one row per (band, band key), grouped into buckets; each bucket of two
-   or more passages gives its pairs by the rule of ``candidates.py`` (its own function:
-   all pairs up to ``max_bucket`` members, else a star and a chain in passage order).
+3. **Candidates**: one row per (band, band key), grouped into buckets; a bucket of two
+   passages is one pair, and a bigger one gives its pairs by the rule of ``candidates.py``
+   (its own function: all pairs up to ``max_bucket`` members, else a star and a chain in
+   passage order).
 4. **Verify**: candidate pairs join both shingle sets; :func:`~neardup.verify.verify_pairs`
    runs inside ``mapPartitions``.
 5. **Cluster**: chain edges are a join of matches on ``(a + da, b + db)``, ``da, db <= gap``;
@@ -129,6 +130,7 @@ class SparkScanResult:
     candidates: DataFrame
     matches: DataFrame
     config: ScanConfig
+    cached: tuple[DataFrame, ...] = ()  # other persisted intermediate frames
 
     def summary(self) -> dict[str, int]:
         """The report's ``summary`` block (runs one Spark job per count)."""
@@ -143,7 +145,7 @@ class SparkScanResult:
 
     def unpersist(self) -> None:
         """Release the cached stages."""
-        for frame in (self.clusters, self.documents, self.passages, self.candidates, self.matches):
+        for frame in (self.clusters, self.documents, self.passages, self.candidates, self.matches, *self.cached):
             frame.unpersist()
 
 
@@ -170,12 +172,13 @@ def scan(
         raise InputError(f"give either config or options ({', '.join(sorted(options))}), not both")
     documents = _documents(df, text_col, id_col)
     passages = _passages(documents, config).persist(_STORAGE)
-    candidates = _candidates(passages, config).persist(_STORAGE)
+    cached: list[DataFrame] = []
+    candidates = _candidates(passages, config, cached).persist(_STORAGE)
     matches = _verify(candidates, passages, config).persist(_STORAGE)
     edges = matches.select(F.col("a").alias("u"), F.col("b").alias("v")).union(_chain_edges(matches, config.cluster.gap))
     components = connected_components(edges)
     clusters = _clusters(components, passages, documents, config.cluster.gap)
-    return SparkScanResult(clusters, documents, passages, candidates, matches, config)
+    return SparkScanResult(clusters, documents, passages, candidates, matches, config, tuple(cached))
 
 
 # --- documents -------------------------------------------------------------------------
@@ -248,22 +251,30 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
 # --- candidates ------------------------------------------------------------------------
 
 
-def _candidates(passages: DataFrame, config: ScanConfig) -> DataFrame:
+def _candidates(passages: DataFrame, config: ScanConfig, cached: list[DataFrame] | None = None) -> DataFrame:
     """Candidate pairs ``(a, b)``, ``a < b``, as ``find_candidates`` and ``scan`` give them.
 
     Pairs inside one document whose passages overlap are dropped, as the local scan does.
     """
     max_bucket = config.candidates.max_bucket
     keyed = passages.select("pid", F.posexplode("keys").alias("band", "key"))
-    # Most keys are unique: count first (a cheap hash aggregate), list members of shared keys only.
-    shared = keyed.groupBy("band", "key").count().where("count >= 2").select("band", "key")
-    buckets = keyed.join(shared, ["band", "key"], "left_semi").groupBy("band", "key").agg(F.collect_list("pid").alias("pids"))
+    # Most keys are unique and most shared ones join two passages: one hash aggregate
+    # (count, min, max) settles those; only keys of three or more list their members.
+    sizes = keyed.groupBy("band", "key").agg(
+        F.count("*").alias("n"), F.min("pid").alias("a"), F.max("pid").alias("b")
+    ).where("n >= 2").persist(_STORAGE)  # read twice: pairs of two, and the keys to list
+    if cached is not None:
+        cached.append(sizes)
+    two = sizes.where("n = 2").select("a", "b")
+    more = sizes.where("n > 2").select("band", "key")
+    buckets = keyed.join(more, ["band", "key"], "left_semi").groupBy("band", "key").agg(F.collect_list("pid").alias("pids"))
 
     def bucket_pairs(row: Any) -> list[tuple[int, int]]:
         return [tuple(p) for p in _bucket_pairs(np.array(row["pids"], dtype=np.int64), max_bucket).tolist()]
 
     pair_schema = T.StructType([T.StructField("a", T.LongType(), False), T.StructField("b", T.LongType(), False)])
-    pairs = passages.sparkSession.createDataFrame(buckets.rdd.flatMap(bucket_pairs), pair_schema, verifySchema=False).distinct()
+    listed = passages.sparkSession.createDataFrame(buckets.rdd.flatMap(bucket_pairs), pair_schema, verifySchema=False)
+    pairs = two.union(listed).distinct()
     spans = passages.select("pid", "doc", "start", "end")
     sa = spans.select(*(F.col(c).alias(f"{c}_a") for c in spans.columns))
     sb = spans.select(*(F.col(c).alias(f"{c}_b") for c in spans.columns))
