@@ -9,7 +9,8 @@ passages per second and passages per second per core, the same for the local
 clusters exactly (the quality check: the Spark path must not change a result). Planted
 copies (paragraphs pasted from an earlier document) give the recall of both.
 
-Stages are materialised one after another (each persisted and counted), which is how
+Each Spark run first scans 200 documents to warm up the JVM and the Python workers. Stages
+are then materialised one after another (each persisted and counted), which is how
 ``neardup.spark.scan`` runs them too (it persists passages, candidates and matches), so
 the stage times add up to the end-to-end time. The corpus is generated deterministically
 from the clauses of the seed pages, with characters substituted so that unrelated
@@ -127,6 +128,10 @@ def run_spark(corpus: Path, cores: int, memory: str) -> dict[str, Any]:
     )
     session.sparkContext.setLogLevel("ERROR")
     config = ScanConfig()
+    # Warm up the JVM and the Python workers on 200 documents, as a long job would be warm.
+    warm = nsp.scan(nsp.read_documents(session, str(corpus)).limit(200), config=config)
+    warm.clusters.count()
+    warm.unpersist()
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     clock = [t0]
@@ -140,9 +145,11 @@ def run_spark(corpus: Path, cores: int, memory: str) -> dict[str, Any]:
     documents = nsp._documents(df, "text", "id")
     n_docs = documents.count()
     lap("read + number documents")
+    stored_before = _stored_bytes(session)
     passages = nsp._passages(documents, config).persist(nsp._STORAGE)
     n_passages = passages.count()
     lap("normalise + passages + signatures")
+    passage_bytes = _stored_bytes(session) - stored_before
     candidates = nsp._candidates(passages, config).persist(nsp._STORAGE)
     n_candidates = candidates.count()
     lap("LSH candidates")
@@ -168,8 +175,15 @@ def run_spark(corpus: Path, cores: int, memory: str) -> dict[str, Any]:
         "candidates": n_candidates,
         "matches": n_matches,
         "mean_shingles_per_passage": shingles,
+        "cached_bytes_per_passage": passage_bytes / max(n_passages, 1),
         "clusters": rows,
     }
+
+
+def _stored_bytes(session: Any) -> int:
+    """Bytes Spark holds for cached data (memory and disk), from its storage status."""
+    infos = session.sparkContext._jsc.sc().getRDDStorageInfo()
+    return sum(int(i.memSize()) + int(i.diskSize()) for i in infos)
 
 
 def _machine() -> dict[str, Any]:
@@ -242,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     machine["load_average_after"] = os.getloadavg()
 
     print(
-        f"corpus: {args.docs:,} documents, {chars:,} chars, {n_passages:,} passages, "
+        f"corpus: {args.docs:,} documents, {chars:,} chars ({chars / n_passages:.0f} per passage), {n_passages:,} passages, "
         f"{len(planted):,} planted copies; {local['result']['summary']['clusters']:,} clusters"
     )
     print(f"machine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, pyspark {machine['pyspark']}, "
@@ -264,8 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|")
         for stage, seconds in run["stages"].items():
             print(f"| {stage} | {seconds:.1f} | {seconds / run['seconds']:.0%} |")
-        print(f"\nmean shingles per passage: {run['mean_shingles_per_passage']:.1f}; "
-              f"candidates {run['candidates']:,}, matches {run['matches']:,}")
+        print(f"\nmean shingles per passage: {run['mean_shingles_per_passage']:.1f}; cached passage table: "
+              f"{run['cached_bytes_per_passage']:,.0f} bytes per passage; candidates {run['candidates']:,}, "
+              f"matches {run['matches']:,}")
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"args": vars(args), "machine": machine, "chars": chars, "passages": n_passages, "rows": rows, "spark_runs": runs}
     (OUT / "spark_local.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

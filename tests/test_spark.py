@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import networkx as nx
 import numpy as np
 import opencc
@@ -22,6 +23,7 @@ from click.testing import CliRunner
 
 import neardup
 from neardup import Document, ScanConfig, scan
+from neardup import spark as nsp
 from neardup.candidates import find_candidates
 from neardup.cli import cli
 from neardup.cluster import _chain_edges as local_chain_edges
@@ -32,8 +34,6 @@ from neardup.scan import prepare
 from neardup.signature import signatures
 
 from .conftest import EZHOU_FILE
-
-from neardup import spark as nsp
 
 
 def _filler(seed: int, paragraphs: list[str], n: int = 2) -> str:
@@ -227,3 +227,22 @@ def test_signature_rows_and_band_keys_are_the_local_ones(spark, corpus) -> None:
         assert (row.doc, row.idx, row.start, row.end) == (table.passages[n].doc, table.passages[n].index, table.passages[n].start, table.passages[n].end)
         assert b"".join(row.keys) == sigs[n][: len(b"".join(row.keys)) // 4].tobytes()
         assert np.array_equal(np.frombuffer(row.shingles, dtype="<u8"), table.shingles(n))
+
+
+def test_corpus_without_copies_gives_no_clusters(spark, simplified_paragraphs) -> None:
+    docs = [Document("a", simplified_paragraphs[0]), Document("b", simplified_paragraphs[1]), Document("c", "")]
+    local = to_dict(scan(docs))
+    result = nsp.scan(spark.createDataFrame([(d.id, d.text) for d in docs], "id string, text string"))
+    assert _spark_clusters(result) == local["clusters"] == []
+    assert result.summary() == local["summary"]
+
+
+def test_spark_scan_is_documented() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run on Spark", 1)[1].split("\n## ", 1)[0]
+    command = cli.commands["spark-scan"]
+    assert "neardup spark-scan" in section and "pip install 'neardup[spark]'" in section
+    scan_options = {p.name for p in cli.commands["scan"].params}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in scan_options:
+            assert param.opts[0] in section, f"{param.opts[0]} is not in README's 'Run on Spark'"

@@ -457,8 +457,8 @@ def _covered_chars(clusters: DataFrame) -> int:
     before = Window.partitionBy("doc_id").orderBy("start", "end").rowsBetween(Window.unboundedPreceding, -1)
     covered_to = F.coalesce(F.max("end").over(before), F.lit(-1))
     gain = F.greatest(F.col("end") - F.greatest(F.col("start"), covered_to), F.lit(0))
-    total = spans.select(gain.alias("gain")).agg(F.sum("gain")).first()[0]
-    return int(total or 0)
+    row = spans.select(gain.alias("gain")).agg(F.sum("gain").alias("total")).first()
+    return int(row["total"] or 0) if row is not None else 0
 
 
 # --- files -----------------------------------------------------------------------------
@@ -530,7 +530,7 @@ def scan_files(
 
 def output_exists(spark: SparkSession, path: str) -> bool:
     """Whether ``path`` exists on its file system (local, HDFS, S3...), checked before scanning."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
     return bool(fs.exists(hadoop_path))
