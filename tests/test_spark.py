@@ -59,6 +59,12 @@ def corpus(seed_texts: dict[str, str], simplified_paragraphs: list[str]) -> list
     notice = simplified_paragraphs[8]
     for i in range(70):
         docs.append(Document(f"planted/notice-{i:02d}", f"第{i}号文件\n{notice}\n{simplified_paragraphs[10 + i % 9]}"))
+    # Text found nowhere else, copied with its fourth paragraph replaced: only the chain
+    # edges across the gap (``da = db = 2``) make the copy one cluster.
+    rng = random.Random(11)
+    fresh = ["".join(rng.sample(p, len(p))) for p in simplified_paragraphs if 150 <= len(p) <= 380][:7]
+    docs.append(Document("planted/gap-a", "\n".join(fresh[:6])))
+    docs.append(Document("planted/gap-b", "\n".join(fresh[:3] + fresh[6:7] + fresh[4:6])))
     # A paragraph repeated inside one document, and an empty document.
     docs.append(Document("planted/repeat", "\n".join([simplified_paragraphs[6], *unrelated[:3], simplified_paragraphs[6]])))
     docs.append(Document("planted/empty", ""))
@@ -90,6 +96,8 @@ def test_spark_and_local_clusters_are_identical(both) -> None:
     assert any(m["doc_id"] == "planted/blanked.txt" for m in members)
     assert any(m["doc_id"] == "planted/繁體.txt" for m in members)
     assert any(sum(m["doc_id"] == "planted/repeat" for m in c["members"]) == 2 for c in clusters)
+    gap = [c for c in clusters if c["documents"] == ["planted/gap-a", "planted/gap-b"]]
+    assert len(gap) == 1 and [m["passages"] for m in gap[0]["members"]] == [[0, 1, 2, 4, 5], [0, 1, 2, 4, 5]]
 
 
 def test_spark_summary_equals_local(both) -> None:
