@@ -1,1 +1,1 @@
-"""Benchmarks for neardup, run from the repository root: ``python -m benchmarks.perf``, ``python -m benchmarks.quality.run``, ``python -m benchmarks.index_latency``, ``python -m benchmarks.gate_latency``."""
+"""Benchmarks for neardup, run from the repository root: ``python -m benchmarks.perf``, ``python -m benchmarks.quality.run``, ``python -m benchmarks.index_latency``, ``python -m benchmarks.gate_latency``, ``python -m benchmarks.spark_local``."""

@@ -116,3 +116,30 @@ def need(available: bool, why: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{why} (required in CI)")
     pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One real Spark session in local mode for the whole run (started on first use)."""
+    import os
+
+    import neardup
+    from pyspark.sql import SparkSession  # a test dependency: missing pyspark or Java fails loudly
+
+    src = str(Path(neardup.__file__).resolve().parent.parent)
+    with pytest.MonkeyPatch.context() as mp:
+        # Spark's Python workers must import this checkout of neardup, whatever the cwd.
+        mp.setenv("PYTHONPATH", os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p))
+        session = (
+            SparkSession.builder.master("local[2]")
+            .appName("neardup-tests")
+            .config("spark.sql.shuffle.partitions", "2")
+            .config("spark.default.parallelism", "2")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        session.sparkContext.setLogLevel("ERROR")
+        yield session
+        session.stop()

@@ -18,6 +18,7 @@ HOMES = {
     "redis": {"store"},
     "sqlite3": {"store"},
     "matplotlib": {"calibrate"},
+    "pyspark": {"spark"},
 }
 
 

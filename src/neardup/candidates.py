@@ -154,6 +154,22 @@ def _equal_key_groups(
     return found[keep], starts
 
 
+def pairs_in_bucket(members: npt.NDArray[np.int64], max_bucket: int) -> npt.NDArray[np.int64]:
+    """The candidate pairs of one LSH bucket: all pairs, or a star and a chain past ``max_bucket``.
+
+    The rule :func:`bucket_pairs` applies, for callers that see one bucket at a time
+    (the Spark scan).
+
+    >>> pairs_in_bucket(np.array([9, 3, 5]), 64).tolist()
+    [[3, 5], [3, 9], [5, 9]]
+    """
+    members = np.sort(np.asarray(members, dtype=np.int64))
+    if len(members) > max_bucket:
+        return _big_bucket_pairs(members)
+    i, j = np.triu_indices(len(members), k=1)
+    return np.stack((members[i], members[j]), axis=1)
+
+
 def _big_bucket_pairs(members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """A star and a chain: connects a bucket in ``2 m`` pairs instead of ``m^2 / 2``."""
     m = len(members)

@@ -533,6 +533,45 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
     write_output(render_calibration(result, fmt), output)
 
 
+@cli.command("spark-scan")
+@click.argument("input_path", metavar="INPUT")
+@click.argument("output", metavar="OUTPUT")
+@click.option("--input-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if INPUT ends in .parquet, else JSONL.")
+@click.option("--output-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if OUTPUT ends in .parquet, else JSONL.")
+@click.option("--master", default=None, help="Spark master when not run by spark-submit, e.g. local[4].")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@scan_options
+@handle_errors
+def spark_scan_command(
+    input_path: str, output: str, input_format: str, output_format: str, master: str | None, overwrite: bool, **opts: Any
+) -> None:
+    """Scan INPUT on Apache Spark and write its clusters to OUTPUT.
+
+    INPUT is JSONL (one {"id": ..., "text": ...} object a line) or Parquet, files or a
+    folder, on any file system Spark reads. OUTPUT is a folder of part files, one cluster
+    a row, with the fields of a cluster in the JSON report. Run it with spark-submit, or
+    directly for Spark's local mode. Needs pip install 'neardup[spark]'.
+    """
+    config = config_from(opts)
+    from neardup import spark
+
+    summary = spark.scan_files(
+        spark.session(master),
+        input_path,
+        output,
+        config=config,
+        input_format=input_format,
+        output_format=output_format,
+        text_col=opts["text_field"],
+        id_col=opts["id_field"],
+        overwrite=overwrite,
+    )
+    click.echo(
+        f"neardup: {summary['documents']} documents, {summary['passages']} passages, "
+        f"{summary['clusters']} clusters, {summary['duplicated_chars']:,} duplicated chars -> {output}"
+    )
+
+
 def main() -> None:
     cli(prog_name="neardup")
 

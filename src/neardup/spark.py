@@ -1,0 +1,549 @@
+"""The same scan on Apache Spark, for corpora that do not fit one machine.
+
+Every stage is the local one run in a distributed way, so a Spark scan reports the same
+clusters as :func:`neardup.scan.scan` on the same documents:
+
+1. **Documents** are numbered in id order (a distributed sort), as the local scan does.
+2. **Passages and signatures**: ``mapPartitions`` calls the local :func:`~neardup.scan.prepare`
+   (normalise, split, shingle) and :func:`~neardup.signature.signatures` on batches of
+   documents; a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local
+   global passage number.
+3. **Candidates**: one row per (band, band key), grouped into buckets; a bucket of two
+   passages is one pair, and a bigger one gives its pairs by the rule of ``candidates.py``
+   (its own function: all pairs up to ``max_bucket`` members, else a star and a chain in
+   passage order).
+4. **Verify**: candidate pairs join both shingle sets; :func:`~neardup.verify.verify_pairs`
+   runs inside ``mapPartitions``.
+5. **Cluster**: chain edges are a join of matches on ``(a + da, b + db)``, ``da, db <= gap``;
+   connected components come from the large-star/small-star iteration (Kiveris et al.,
+   "Connected Components in MapReduce and Beyond", 2014), never collected to the driver;
+   regions are runs of a document's passages at most ``gap`` apart (a window), and each
+   cluster's members are scored per cluster with the local :func:`~neardup.verify.similarity`.
+
+Rows of the result have exactly the fields of a cluster in the JSON report
+(``neardup.scan/1``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neardup.candidates import band_params, pairs_in_bucket
+from neardup.cluster import _peers
+from neardup.config import ScanConfig
+from neardup.errors import InputError, NeardupError
+from neardup.model import Document
+from neardup.scan import prepare
+from neardup.signature import signatures
+from neardup.verify import similarity, verify_pairs
+
+try:
+    from pyspark import StorageLevel
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import DataFrame, SparkSession, Window
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+except ImportError:
+    raise NeardupError("Spark support needs pyspark, which is not installed: pip install 'neardup[spark]'") from None
+
+__all__ = [
+    "CLUSTER_SCHEMA",
+    "SparkScanResult",
+    "connected_components",
+    "output_exists",
+    "read_documents",
+    "scan",
+    "scan_files",
+    "session",
+    "write_clusters",
+]
+
+logger = logging.getLogger(__name__)
+
+_DOC_SHIFT = 32  # pid = doc << 32 | passage index: sorts like the local passage number
+_BATCH_DOCS = 256  # documents per prepare()/signatures() call inside a partition
+_BATCH_PAIRS = 4096  # candidate pairs per verify_pairs() call
+_STORAGE = StorageLevel.MEMORY_AND_DISK
+
+_PASSAGE_SCHEMA = T.StructType(
+    [
+        T.StructField("pid", T.LongType(), False),
+        T.StructField("doc", T.LongType(), False),
+        T.StructField("idx", T.IntegerType(), False),
+        T.StructField("start", T.IntegerType(), False),
+        T.StructField("end", T.IntegerType(), False),
+        T.StructField("line_start", T.IntegerType(), False),
+        T.StructField("line_end", T.IntegerType(), False),
+        T.StructField("shingles", T.BinaryType(), False),
+        T.StructField("keys", T.ArrayType(T.BinaryType(), False), False),
+    ]
+)
+_MATCH_SCHEMA = T.StructType(
+    [
+        T.StructField("a", T.LongType(), False),
+        T.StructField("b", T.LongType(), False),
+        T.StructField("jaccard", T.DoubleType(), False),
+        T.StructField("containment", T.DoubleType(), False),
+    ]
+)
+_MEMBER_SCHEMA = T.StructType(
+    [
+        T.StructField("doc_id", T.StringType(), False),
+        T.StructField("end", T.IntegerType(), False),
+        T.StructField("line_end", T.IntegerType(), False),
+        T.StructField("line_start", T.IntegerType(), False),
+        T.StructField("passages", T.ArrayType(T.IntegerType(), False), False),
+        T.StructField("similarity", T.DoubleType(), False),
+        T.StructField("start", T.IntegerType(), False),
+        T.StructField("text", T.StringType(), False),
+    ]
+)
+#: One row per cluster, fields as in the JSON report (sorted, as ``render_json`` sorts keys).
+CLUSTER_SCHEMA = T.StructType(
+    [
+        T.StructField("chars", T.LongType(), False),
+        T.StructField("documents", T.ArrayType(T.StringType(), False), False),
+        T.StructField("id", T.LongType(), False),
+        T.StructField("members", T.ArrayType(_MEMBER_SCHEMA, False), False),
+        T.StructField("size", T.IntegerType(), False),
+    ]
+)
+_UNSORTED_CLUSTER_SCHEMA = T.StructType([f for f in CLUSTER_SCHEMA.fields if f.name != "id"] + [T.StructField("first_doc_id", T.StringType(), False), T.StructField("first_start", T.IntegerType(), False)])
+
+
+@dataclass(frozen=True)
+class SparkScanResult:
+    """What a Spark scan found: DataFrames, computed lazily and cached where reused.
+
+    ``clusters`` has one row per cluster in the JSON report's shape, ordered by ``id``;
+    the other frames are intermediate stages, useful for inspection and counts.
+    """
+
+    clusters: DataFrame
+    documents: DataFrame
+    passages: DataFrame
+    candidates: DataFrame
+    matches: DataFrame
+    config: ScanConfig
+    cached: tuple[DataFrame, ...] = ()  # other persisted intermediate frames
+
+    def summary(self) -> dict[str, int]:
+        """The report's ``summary`` block (runs one Spark job per count)."""
+        return {
+            "documents": self.documents.count(),
+            "passages": self.passages.count(),
+            "candidates": self.candidates.count(),
+            "matches": self.matches.count(),
+            "clusters": self.clusters.count(),
+            "duplicated_chars": _covered_chars(self.clusters),
+        }
+
+    def unpersist(self) -> None:
+        """Release the cached stages."""
+        for frame in (self.clusters, self.documents, self.passages, self.candidates, self.matches, *self.cached):
+            frame.unpersist()
+
+
+def scan(
+    df: DataFrame,
+    *,
+    text_col: str = "text",
+    id_col: str = "id",
+    config: ScanConfig | None = None,
+    **options: Any,
+) -> SparkScanResult:
+    """Find clusters of near-duplicate passages in a DataFrame of documents.
+
+    ``options`` are the local scan's (``threshold``, ``ngram``, ``num_perm``, ``seed``,
+    ``tokens``, ``min_chars``, ``max_chars``); or pass a whole ``config``. Ids must be
+    unique and not null; a null text counts as an empty document.
+
+    Returns a :class:`SparkScanResult` whose ``clusters`` rows equal the ``clusters`` of
+    ``to_dict(neardup.scan.scan(documents))``.
+    """
+    if config is None:
+        config = ScanConfig.from_options(**options)
+    elif options:
+        raise InputError(f"give either config or options ({', '.join(sorted(options))}), not both")
+    documents = _documents(df, text_col, id_col)
+    passages = _passages(documents, config).persist(_STORAGE)
+    cached: list[DataFrame] = []
+    candidates = _candidates(passages, config, cached).persist(_STORAGE)
+    matches = _verify(candidates, passages, config).persist(_STORAGE)
+    edges = matches.select(F.col("a").alias("u"), F.col("b").alias("v")).union(_chain_edges(matches, config.cluster.gap))
+    components = connected_components(edges)
+    clusters = _clusters(components, passages, documents, config.cluster.gap)
+    return SparkScanResult(clusters, documents, passages, candidates, matches, config, tuple(cached))
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def _documents(df: DataFrame, text_col: str, id_col: str) -> DataFrame:
+    """``(doc, id, text)``: ``doc`` numbers the documents in id order, from 0."""
+    for col, option in ((text_col, "text_col / --text-field"), (id_col, "id_col / --id-field")):
+        if col not in df.columns:
+            raise InputError(f"no column {col!r} in the input (columns: {', '.join(df.columns)}); set {option}")
+    if not isinstance(df.schema[text_col].dataType, T.StringType):
+        raise InputError(f"column {text_col!r} holds {df.schema[text_col].dataType.simpleString()}, not text")
+    docs = df.select(F.col(id_col).cast("string").alias("id"), F.coalesce(F.col(text_col), F.lit("")).alias("text"))
+    bad = docs.groupBy("id").count().where("id IS NULL OR count > 1").limit(1).collect()
+    if bad:
+        if bad[0]["id"] is None:
+            raise InputError(f"column {id_col!r} is null in {bad[0]['count']} rows: every document needs an id")
+        raise InputError(f"document id {bad[0]['id']!r} appears {bad[0]['count']} times: ids must be unique")
+    ids = docs.select("id").orderBy("id").rdd.map(lambda row: row[0]).zipWithIndex()
+    numbers = ids.toDF(T.StructType([T.StructField("id", T.StringType(), False), T.StructField("doc", T.LongType(), False)]))
+    return docs.join(numbers, "id").select("doc", "id", "text").persist(_STORAGE)
+
+
+# --- passages and signatures -----------------------------------------------------------
+
+
+def _passages(documents: DataFrame, config: ScanConfig) -> DataFrame:
+    bands, rows = band_params(config.candidates.threshold, config.signature.num_perm)
+
+    def run(partition: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        return _passage_rows(partition, config, bands, rows)
+
+    rdd = documents.rdd.mapPartitions(run)
+    return documents.sparkSession.createDataFrame(rdd, _PASSAGE_SCHEMA, verifySchema=False)
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows: int) -> Iterator[tuple[Any, ...]]:
+    """Rows of ``_PASSAGE_SCHEMA`` for one partition of ``(doc, id, text)`` rows."""
+    for batch in _batches(partition, _BATCH_DOCS):
+        table = prepare([Document(row["id"], row["text"]) for row in batch], config)
+        sigs = signatures(table.hashes, table.offsets, config.signature)
+        for i, p in enumerate(table.passages):
+            doc = int(batch[p.doc]["doc"])
+            sig = sigs[i]
+            keys = [sig[band * rows : (band + 1) * rows].tobytes() for band in range(bands)]
+            yield (
+                doc << _DOC_SHIFT | p.index,
+                doc,
+                p.index,
+                p.start,
+                p.end,
+                p.line_start,
+                p.line_end,
+                table.shingles(i).astype("<u8").tobytes(),
+                keys,
+            )
+
+
+# --- candidates ------------------------------------------------------------------------
+
+
+def _candidates(passages: DataFrame, config: ScanConfig, cached: list[DataFrame] | None = None) -> DataFrame:
+    """Candidate pairs ``(a, b)``, ``a < b``, as ``find_candidates`` and ``scan`` give them.
+
+    Pairs inside one document whose passages overlap are dropped, as the local scan does.
+    """
+    max_bucket = config.candidates.max_bucket
+    keyed = passages.select("pid", F.posexplode("keys").alias("band", "key"))
+    # Most keys are unique and most shared ones join two passages: one hash aggregate
+    # (count, min, max) settles those; only keys of three or more list their members.
+    sizes = keyed.groupBy("band", "key").agg(
+        F.count("*").alias("n"), F.min("pid").alias("a"), F.max("pid").alias("b")
+    ).where("n >= 2").persist(_STORAGE)  # read twice: pairs of two, and the keys to list
+    if cached is not None:
+        cached.append(sizes)
+    two = sizes.where("n = 2").select("a", "b")
+    more = sizes.where("n > 2").select("band", "key")
+    buckets = keyed.join(more, ["band", "key"], "left_semi").groupBy("band", "key").agg(F.collect_list("pid").alias("pids"))
+
+    def bucket_pairs(row: Any) -> list[tuple[int, int]]:
+        return [tuple(p) for p in pairs_in_bucket(np.array(row["pids"], dtype=np.int64), max_bucket).tolist()]
+
+    pair_schema = T.StructType([T.StructField("a", T.LongType(), False), T.StructField("b", T.LongType(), False)])
+    listed = passages.sparkSession.createDataFrame(buckets.rdd.flatMap(bucket_pairs), pair_schema, verifySchema=False)
+    pairs = two.union(listed).distinct()
+    spans = passages.select("pid", "doc", "start", "end")
+    sa = spans.select(*(F.col(c).alias(f"{c}_a") for c in spans.columns))
+    sb = spans.select(*(F.col(c).alias(f"{c}_b") for c in spans.columns))
+    joined = pairs.join(sa, F.col("a") == F.col("pid_a")).join(sb, F.col("b") == F.col("pid_b"))
+    overlapping = (F.col("doc_a") == F.col("doc_b")) & (F.col("start_a") < F.col("end_b")) & (F.col("start_b") < F.col("end_a"))
+    return joined.where(~overlapping).select("a", "b")
+
+
+# --- verify ----------------------------------------------------------------------------
+
+
+def _verify(candidates: DataFrame, passages: DataFrame, config: ScanConfig) -> DataFrame:
+    """Matches ``(a, b, jaccard, containment)``: candidates whose exact Jaccard reaches the threshold."""
+    sets = passages.select("pid", "shingles")
+    joined = (
+        candidates.join(sets.select(F.col("pid").alias("a"), F.col("shingles").alias("set_a")), "a")
+        .join(sets.select(F.col("pid").alias("b"), F.col("shingles").alias("set_b")), "b")
+        .select("a", "b", "set_a", "set_b")
+    )
+    verify = config.verify
+
+    def run(partition: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+        for batch in _batches(partition, _BATCH_PAIRS):
+            arrays = [_uint64(row[side]) for row in batch for side in ("set_a", "set_b")]
+            pairs = np.arange(2 * len(batch), dtype=np.int64).reshape(-1, 2)
+            for m in verify_pairs(pairs, arrays, verify):
+                row = batch[m.a // 2]
+                yield (row["a"], row["b"], m.jaccard, m.containment)
+
+    return candidates.sparkSession.createDataFrame(joined.rdd.mapPartitions(run), _MATCH_SCHEMA, verifySchema=False)
+
+
+def _uint64(data: bytes) -> np.ndarray:
+    """A shingle set stored as bytes (little-endian uint64) -> the sorted array it was."""
+    return np.frombuffer(data, dtype="<u8").astype(np.uint64)
+
+
+# --- cluster ---------------------------------------------------------------------------
+
+
+def _chain_edges(matches: DataFrame, gap: int) -> DataFrame:
+    """Edges ``(a, a + da)`` and ``(b, b + db)`` for matches ``(a, b)`` and ``(a + da, b + db)``.
+
+    The distributed form of ``cluster._chain_edges``: pids of one document are consecutive
+    numbers, so a match ``da, db <= gap`` passages further on in the same two documents is
+    an exact join on ``(a + da, b + db)``.
+    """
+    spark = matches.sparkSession
+    steps = spark.createDataFrame([(da, db) for da in range(1, gap + 1) for db in range(1, gap + 1)], "da long, db long")
+    pairs = matches.select("a", "b")
+    shifted = pairs.crossJoin(F.broadcast(steps)).select(
+        "a", "b", (F.col("a") + F.col("da")).alias("a2"), (F.col("b") + F.col("db")).alias("b2")
+    )
+    hits = shifted.join(pairs.select(F.col("a").alias("a2"), F.col("b").alias("b2")), ["a2", "b2"])
+    return hits.select(F.col("a").alias("u"), F.col("a2").alias("v")).union(hits.select(F.col("b").alias("u"), F.col("b2").alias("v")))
+
+
+def connected_components(edges: DataFrame) -> DataFrame:
+    """``(node, comp)`` for every node of an edge list ``(u, v)``; ``comp`` is the smallest node.
+
+    Large-star/small-star (Kiveris et al. 2014): each round links every node to the
+    smallest node in its neighbourhood, until the graph is a forest of stars centred on
+    each component's minimum; O(log² n) rounds, every one a few joins and aggregations.
+    Edges ``(1, 2), (2, 3), (7, 8)`` give ``(1, 1), (2, 1), (3, 1), (7, 7), (8, 7)``.
+    """
+    current = _checkpoint(
+        edges.select(F.least("u", "v").alias("u"), F.greatest("u", "v").alias("v")).where(F.col("u") != F.col("v")).distinct()
+    )
+    rounds = 0
+    while not _is_star_forest(current):
+        rounds += 1
+        following = _checkpoint(_small_star(_large_star(current)))
+        current.unpersist()
+        current = following
+    logger.debug("connected components: stars after %d rounds", rounds)
+    children = current.select(F.col("v").alias("node"), F.col("u").alias("comp"))
+    roots = current.select(F.col("u").alias("node"), F.col("u").alias("comp")).distinct()
+    return children.union(roots)
+
+
+def _is_star_forest(edges: DataFrame) -> bool:
+    """Whether every edge ``(u, v)``, ``u < v``, joins a child to its component's root.
+
+    True when no node has two parents and no parent is itself a child: then each star is a
+    whole component (the rounds keep connectivity), centred on its smallest node.
+    """
+    roles = edges.select(F.col("v").alias("node"), F.lit(1).alias("child")).union(
+        edges.select(F.col("u").alias("node"), F.lit(0).alias("child"))
+    )
+    per_node = roles.groupBy("node").agg(F.sum("child").alias("parents"), F.count("*").alias("edges"))
+    # A child with one parent has exactly one edge; a root has parents == 0.
+    return not per_node.where("parents > 1 OR (parents = 1 AND edges > 1)").limit(1).collect()
+
+
+def _large_star(edges: DataFrame) -> DataFrame:
+    """Every node's larger neighbours link to the smallest node of its closed neighbourhood."""
+    both = edges.select(F.col("u").alias("x"), F.col("v").alias("y")).union(edges.select(F.col("v").alias("x"), F.col("u").alias("y")))
+    smallest = F.least(F.min("y").over(Window.partitionBy("x")), F.col("x"))
+    return both.withColumn("m", smallest).where(F.col("y") > F.col("x")).select(F.col("m").alias("u"), F.col("y").alias("v"))
+
+
+def _small_star(edges: DataFrame) -> DataFrame:
+    """Every node and its smaller neighbours link to the smallest of them."""
+    linked = edges.withColumn("m", F.min("u").over(Window.partitionBy("v")))
+    neighbours = linked.where(F.col("u") != F.col("m")).select(F.col("m").alias("u"), F.col("u").alias("v"))
+    return neighbours.union(linked.select(F.col("m").alias("u"), "v")).distinct()
+
+
+def _checkpoint(frame: DataFrame) -> DataFrame:
+    """Cut the lineage of an iterated frame (reliably when a checkpoint dir is set).
+
+    Lazily: the next job that uses the frame (the star check) writes the checkpoint.
+    """
+    if frame.sparkSession.sparkContext.getCheckpointDir():
+        return frame.checkpoint(eager=False)
+    return frame.localCheckpoint(eager=False)
+
+
+def _clusters(components: DataFrame, passages: DataFrame, documents: DataFrame, gap: int) -> DataFrame:
+    nodes = components.join(
+        passages.select(F.col("pid").alias("node"), "doc", "idx", "start", "end", "line_start", "line_end", "shingles"), "node"
+    )
+    in_doc = Window.partitionBy("comp", "doc").orderBy("idx")
+    new_region = F.lag("idx").over(in_doc).isNull() | (F.col("idx") - F.lag("idx").over(in_doc) > gap)
+    nodes = nodes.withColumn("region", F.sum(new_region.cast("int")).over(in_doc.rowsBetween(Window.unboundedPreceding, 0)))
+    regions = nodes.groupBy("comp", "doc", "region").agg(
+        F.min("idx").alias("first_idx"),
+        F.min_by("start", "idx").alias("start"),
+        F.max("end").alias("end"),
+        F.min_by("line_start", "idx").alias("line_start"),
+        F.max("line_end").alias("line_end"),
+        F.array_sort(F.collect_list("idx")).alias("passages"),
+        F.collect_list("shingles").alias("shingles"),
+    )
+    regions = regions.withColumn("regions", F.count("*").over(Window.partitionBy("comp"))).where("regions >= 2")
+    members = regions.join(documents, "doc").select(
+        "comp",
+        "doc",
+        "first_idx",
+        F.col("id").alias("doc_id"),
+        "start",
+        "end",
+        "line_start",
+        "line_end",
+        "passages",
+        F.expr("substring(text, start + 1, end - start)").alias("text"),
+        "shingles",
+    )
+    grouped = members.groupBy("comp").agg(F.collect_list(F.struct(*[c for c in members.columns if c != "comp"])).alias("regions"))
+    spark = passages.sparkSession
+    unsorted = spark.createDataFrame(grouped.rdd.map(lambda row: _cluster_row(row["regions"])), _UNSORTED_CLUSTER_SCHEMA, verifySchema=False)
+    order = [F.col("size").desc(), F.col("chars").desc(), F.col("first_doc_id"), F.col("first_start")]
+    numbered = unsorted.orderBy(*order).drop("first_doc_id", "first_start").rdd.zipWithIndex()
+    rows = numbered.map(lambda pair: (pair[0]["chars"], pair[0]["documents"], pair[1] + 1, pair[0]["members"], pair[0]["size"]))
+    return spark.createDataFrame(rows, CLUSTER_SCHEMA, verifySchema=False).persist(_STORAGE)
+
+
+def _cluster_row(regions: list[Any]) -> tuple[Any, ...]:
+    """One cluster from its regions, as ``cluster._members`` builds it locally.
+
+    Regions are ordered by passage number (document, then first passage); each member's
+    similarity is its best Jaccard against the same peers as locally (``cluster._peers``).
+    """
+    regions = sorted(regions, key=lambda r: (r["doc"], r["first_idx"]))
+    sets = [np.unique(np.concatenate([_uint64(s) for s in r["shingles"]])) for r in regions]
+    members = []
+    for k, r in enumerate(regions):
+        best = max(similarity(sets[k], sets[o])[0] for o in _peers(k, len(regions)))
+        members.append(
+            (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(best, 4), r["start"], r["text"])
+        )
+    members.sort(key=lambda m: (m[0], m[6]))
+    chars = sum(m[1] - m[6] for m in members)
+    return (chars, sorted({m[0] for m in members}), members, len(members), members[0][0], members[0][6])
+
+
+def _covered_chars(clusters: DataFrame) -> int:
+    """Original characters inside some cluster member, each counted once (as ``scan._covered_chars``)."""
+    spans = clusters.select(F.explode("members").alias("m")).select("m.doc_id", "m.start", "m.end")
+    before = Window.partitionBy("doc_id").orderBy("start", "end").rowsBetween(Window.unboundedPreceding, -1)
+    covered_to = F.coalesce(F.max("end").over(before), F.lit(-1))
+    gain = F.greatest(F.col("end") - F.greatest(F.col("start"), covered_to), F.lit(0))
+    row = spans.select(gain.alias("gain")).agg(F.sum("gain").alias("total")).first()
+    return int(row["total"] or 0) if row is not None else 0
+
+
+# --- files -----------------------------------------------------------------------------
+
+
+def _format(path: str, fmt: str) -> str:
+    if fmt != "auto":
+        return fmt
+    return "parquet" if path.rstrip("/").endswith(".parquet") else "jsonl"
+
+
+def read_documents(spark: SparkSession, path: str, *, fmt: str = "auto", text_col: str = "text", id_col: str = "id") -> DataFrame:
+    """Documents from JSONL (one ``{"id": …, "text": …}`` object a line) or Parquet.
+
+    ``fmt="auto"`` reads Parquet when the path ends in ``.parquet``, JSONL otherwise.
+    """
+    fmt = _format(path, fmt)
+    try:
+        if fmt == "parquet":
+            return spark.read.parquet(path)
+        schema = T.StructType([T.StructField(id_col, T.StringType()), T.StructField(text_col, T.StringType())])
+        return spark.read.schema(schema).option("mode", "FAILFAST").json(path)
+    except AnalysisException as err:
+        raise InputError(f"{path}: cannot read as {fmt} ({_first_line(err)})") from None
+
+
+def write_clusters(clusters: DataFrame, path: str, *, fmt: str = "auto", overwrite: bool = False) -> None:
+    """Write one cluster per row: a folder of JSONL part files or Parquet.
+
+    ``scan`` numbers the clusters in partition order, so the part files, read in name
+    order, list the clusters by ``id``.
+    """
+    fmt = _format(path, fmt)
+    writer = clusters.write.mode("overwrite" if overwrite else "errorifexists")
+    try:
+        if fmt == "parquet":
+            writer.parquet(path)
+        else:
+            writer.json(path)
+    except AnalysisException as err:
+        raise InputError(f"{path}: cannot write ({_first_line(err)}); pass --overwrite to replace it") from None
+
+
+def scan_files(
+    spark: SparkSession,
+    input_path: str,
+    output: str,
+    *,
+    config: ScanConfig | None = None,
+    input_format: str = "auto",
+    output_format: str = "auto",
+    text_col: str = "text",
+    id_col: str = "id",
+    overwrite: bool = False,
+) -> dict[str, int]:
+    """Read documents, scan them, write the clusters; returns the summary counts.
+
+    Refuses an existing ``output`` unless ``overwrite``, before any work is done.
+    """
+    if not overwrite and output_exists(spark, output):
+        raise InputError(f"{output}: already exists; remove it or pass --overwrite")
+    df = read_documents(spark, input_path, fmt=input_format, text_col=text_col, id_col=id_col)
+    result = scan(df, text_col=text_col, id_col=id_col, config=config)
+    write_clusters(result.clusters, output, fmt=output_format, overwrite=overwrite)
+    summary = result.summary()
+    result.unpersist()
+    return summary
+
+
+def output_exists(spark: SparkSession, path: str) -> bool:
+    """Whether ``path`` exists on its file system (local, HDFS, S3...), checked before scanning."""
+    jvm: Any = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
+    return bool(fs.exists(hadoop_path))
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def session(master: str | None = None, app_name: str = "neardup") -> SparkSession:
+    """The active SparkSession (under ``spark-submit``), or a new one on ``master``."""
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    return builder.getOrCreate()
+

@@ -1,0 +1,258 @@
+"""The Spark scan against the local one, on real Spark in local mode (``local[2]``).
+
+One session for the whole run (the ``spark`` fixture); each full scan costs seconds of
+job scheduling, so every comparison below reuses a module-scoped scan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import networkx as nx
+import numpy as np
+import opencc
+import pytest
+from click.testing import CliRunner
+
+import neardup
+from neardup import Document, ScanConfig, scan
+from neardup import spark as nsp
+from neardup.candidates import find_candidates
+from neardup.cli import cli
+from neardup.cluster import _chain_edges as local_chain_edges
+from neardup.config import CandidateConfig
+from neardup.errors import InputError, NeardupError
+from neardup.report.json import to_dict
+from neardup.scan import prepare
+from neardup.signature import signatures
+
+from .conftest import EZHOU_FILE
+
+
+def _filler(seed: int, paragraphs: list[str], n: int = 2) -> str:
+    rng = random.Random(seed)
+    return "\n".join(rng.sample(paragraphs, n))
+
+
+@pytest.fixture(scope="module")
+def corpus(seed_texts: dict[str, str], simplified_paragraphs: list[str]) -> list[Document]:
+    """The five seed pages plus planted copies of several kinds."""
+    docs = [Document(f"seeds/{name}", text) for name, text in seed_texts.items()]
+    ezhou_lines = seed_texts[EZHOU_FILE.name].splitlines()
+    speech = "\n".join(ezhou_lines[126:169])  # the Ezhou speech, lines 127-169
+    blanked = speech.replace("2018", "20xx").replace("鄂州", "xx")
+    assert blanked != speech
+    unrelated = simplified_paragraphs[20:]
+    docs.append(Document("planted/blanked.txt", _filler(1, unrelated) + "\n" + blanked + "\n" + _filler(2, unrelated)))
+    # A traditional-character copy of six paragraphs, one of them dropped (a gap inside the copy).
+    source = simplified_paragraphs[:6]
+    trad = opencc.OpenCC("s2t").convert("\n".join(source[:3] + source[4:]))
+    docs.append(Document("planted/繁體.txt", _filler(3, unrelated) + "\n" + trad))
+    # One notice pasted into 70 documents: LSH buckets over max_bucket (64), so star and chain.
+    notice = simplified_paragraphs[8]
+    for i in range(70):
+        docs.append(Document(f"planted/notice-{i:02d}", f"{notice}\n第{i}号文件\n{simplified_paragraphs[10 + i % 9]}"))
+    # Text found nowhere else, copied with its fourth paragraph replaced: only the chain
+    # edges across the gap (``da = db = 2``) make the copy one cluster.
+    rng = random.Random(11)
+    fresh = ["".join(rng.sample(p, len(p))) for p in simplified_paragraphs if 150 <= len(p) <= 380][:7]
+    docs.append(Document("planted/gap-a", "\n".join(fresh[:6])))
+    docs.append(Document("planted/gap-b", "\n".join(fresh[:3] + fresh[6:7] + fresh[4:6])))
+    # A paragraph repeated inside one document, and an empty document.
+    docs.append(Document("planted/repeat", "\n".join([simplified_paragraphs[6], *unrelated[:3], simplified_paragraphs[6]])))
+    docs.append(Document("planted/empty", ""))
+    return docs
+
+
+def _spark_clusters(result) -> list[dict]:
+    return [row.asDict(recursive=True) for row in result.clusters.orderBy("id").collect()]
+
+
+@pytest.fixture(scope="module")
+def both(spark, corpus):
+    local = to_dict(scan(corpus))
+    df = spark.createDataFrame([(d.id, d.text) for d in corpus], "id string, text string").repartition(3)
+    result = nsp.scan(df)
+    return local, result
+
+
+def test_spark_and_local_clusters_are_identical(both) -> None:
+    local, result = both
+    clusters = _spark_clusters(result)
+    assert clusters == local["clusters"]
+    # The corpus exercises what the comparison is about: planted copies, multi-passage
+    # members (chain edges), a many-member cluster and a within-document repeat.
+    assert len(clusters) >= 5
+    members = [m for c in clusters for m in c["members"]]
+    assert any(c["size"] >= 70 for c in clusters)
+    assert any(len(m["passages"]) >= 10 for m in members)
+    assert any(m["doc_id"] == "planted/blanked.txt" for m in members)
+    assert any(m["doc_id"] == "planted/繁體.txt" for m in members)
+    assert any(sum(m["doc_id"] == "planted/repeat" for m in c["members"]) == 2 for c in clusters)
+    gap = [c for c in clusters if c["documents"] == ["planted/gap-a", "planted/gap-b"]]
+    assert len(gap) == 1 and [m["passages"] for m in gap[0]["members"]] == [[0, 1, 2, 4, 5], [0, 1, 2, 4, 5]]
+
+
+def test_spark_summary_equals_local(both) -> None:
+    local, result = both
+    assert result.summary() == local["summary"]
+
+
+def test_star_and_chain_for_big_buckets_give_the_local_candidates(both, corpus) -> None:
+    _, result = both
+    config = ScanConfig()
+    table = prepare(sorted(corpus, key=lambda d: d.id), config)
+    sigs = signatures(table.hashes, table.offsets, config.signature)
+    local_pairs = find_candidates(sigs, config.candidates, config.signature)
+    all_pairs = find_candidates(sigs, CandidateConfig(max_bucket=1000), config.signature)
+    assert len(local_pairs) < len(all_pairs)  # some buckets really are over max_bucket
+    number = {(p.doc << 32) | p.index: n for n, p in enumerate(table.passages)}
+    spark_pairs = {(number[r.a], number[r.b]) for r in result.candidates.collect()}
+    overlapping = {
+        (i, j)
+        for i, j in local_pairs.tolist()
+        if table.passages[i].doc == table.passages[j].doc
+        and table.passages[i].start < table.passages[j].end
+        and table.passages[j].start < table.passages[i].end
+    }
+    assert spark_pairs == {(i, j) for i, j in local_pairs.tolist()} - overlapping
+
+
+def test_chain_edges_match_the_local_rule(both, corpus) -> None:
+    _, result = both
+    local_result = scan(corpus)
+    passages = local_result.passages
+    pid = [(p.doc << 32) | p.index for p in passages]
+    pairs = np.array([(m.a, m.b) for m in local_result.matches], dtype=np.int64).reshape(-1, 2)
+    docs = np.array([p.doc for p in passages], dtype=np.int64)
+    want = {tuple(sorted((pid[u], pid[v]))) for u, v in local_chain_edges(pairs, docs, 2).tolist()}
+    got = {tuple(sorted((r.u, r.v))) for r in nsp._chain_edges(result.matches, 2).collect()}
+    assert want and got == want
+
+
+def test_connected_components_match_networkx(spark) -> None:
+    rng = random.Random(5)
+    edges = [(i, i + 1) for i in range(200)]  # a long path: many rounds
+    edges += [(rng.randrange(1000, 1400), rng.randrange(1000, 1400)) for _ in range(300)]
+    edges += [(5000 + 2 * i, 5001 + 2 * i) for i in range(50)]  # many single edges
+    edges += [(9000, 9000 + i) for i in range(1, 40)] + [(9100 + i, 9000) for i in range(5)]  # a star, both ways
+    got = {r.node: r.comp for r in nsp.connected_components(spark.createDataFrame(edges, "u long, v long")).collect()}
+    graph = nx.Graph(e for e in edges if e[0] != e[1])
+    want = {n: min(c) for c in nx.connected_components(graph) for n in c}
+    assert got == want
+
+
+def test_input_errors(spark) -> None:
+    dup = spark.createDataFrame([("a", "x"), ("a", "y"), ("b", "z")], "id string, text string")
+    with pytest.raises(InputError, match="'a' appears 2 times"):
+        nsp.scan(dup)
+    null_id = spark.createDataFrame([(None, "x"), ("b", "z")], "id string, text string")
+    with pytest.raises(InputError, match="null"):
+        nsp.scan(null_id)
+    with pytest.raises(InputError, match="no column 'body'"):
+        nsp.scan(dup, text_col="body")
+    with pytest.raises(InputError, match="not both"):
+        nsp.scan(dup, config=ScanConfig(), threshold=0.7)
+
+
+def test_missing_pyspark_is_one_line_naming_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # what `import pyspark` sees when it is not installed
+    monkeypatch.delitem(sys.modules, "neardup.spark")
+    monkeypatch.delattr(neardup, "spark")  # so `from neardup import spark` imports it again
+    with pytest.raises(NeardupError, match=r"pip install 'neardup\[spark\]'"):
+        importlib.import_module("neardup.spark")
+    monkeypatch.delitem(sys.modules, "neardup.spark", raising=False)
+    result = CliRunner().invoke(cli, ["spark-scan", str(tmp_path / "in.jsonl"), str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output == "neardup: Spark support needs pyspark, which is not installed: pip install 'neardup[spark]'\n"
+
+
+def test_core_does_not_need_pyspark() -> None:
+    code = "import sys, neardup, neardup.cli; sys.exit('pyspark' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], env=dict(os.environ)).returncode == 0
+
+
+def _write_jsonl(path: Path, docs: list[Document]) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for d in docs:
+            fh.write(json.dumps({"id": d.id, "text": d.text}, ensure_ascii=False) + "\n")
+
+
+def test_cli_spark_scan_jsonl_and_parquet_equal_local_scan(spark, corpus, tmp_path: Path) -> None:
+    docs = [d for d in corpus if d.id.startswith("planted/") and "notice" not in d.id] + [d for d in corpus if EZHOU_FILE.name in d.id]
+    source = tmp_path / "corpus.jsonl"
+    _write_jsonl(source, docs)
+    local = CliRunner().invoke(cli, ["scan", str(source), "--format", "json"], catch_exceptions=False)
+    want = json.loads(local.output)
+    assert want["clusters"]
+
+    out = tmp_path / "clusters"
+    result = CliRunner().invoke(cli, ["spark-scan", str(source), str(out), "--master", "local[2]"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    s = want["summary"]
+    assert result.output == (
+        f"neardup: {s['documents']} documents, {s['passages']} passages, {s['clusters']} clusters, "
+        f"{s['duplicated_chars']:,} duplicated chars -> {out}\n"
+    )
+    lines = [json.loads(line) for part in sorted(out.glob("part-*")) for line in part.read_text(encoding="utf-8").splitlines()]
+    assert lines == want["clusters"]  # part files in id order, each line a cluster as in the JSON report
+
+    # Parquet in and out, other column names, and options that reach the workers
+    # (jieba word shingles, another threshold and ngram).
+    options = ["--tokens", "words", "--ngram", "3", "--threshold", "0.6"]
+    want = json.loads(CliRunner().invoke(cli, ["scan", str(source), "--format", "json", *options]).output)
+    assert want["clusters"] and want["config"]["shingle"] == {"ngram": 3, "tokens": "words"}
+    parquet_in = tmp_path / "corpus.parquet"
+    spark.createDataFrame([(d.id, d.text) for d in docs], "doc_key string, body string").write.parquet(str(parquet_in))
+    parquet_out = tmp_path / "clusters.parquet"
+    args = ["spark-scan", str(parquet_in), str(parquet_out), "--text-field", "body", "--id-field", "doc_key", *options]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [r.asDict(recursive=True) for r in spark.read.parquet(str(parquet_out)).orderBy("id").collect()]
+    assert rows == want["clusters"]
+
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 2 and again.output == f"neardup: {parquet_out}: already exists; remove it or pass --overwrite\n"
+    missing = CliRunner().invoke(cli, ["spark-scan", str(tmp_path / "nope.jsonl"), str(tmp_path / "o2")])
+    assert missing.exit_code == 2 and "nope.jsonl: cannot read as jsonl" in missing.output
+
+
+def test_signature_rows_and_band_keys_are_the_local_ones(spark, corpus) -> None:
+    """Band keys in Spark are the bytes of the local signature rows, band by band."""
+    config = ScanConfig()
+    docs = sorted(corpus, key=lambda d: d.id)[:6]
+    table = prepare(docs, config)
+    sigs = signatures(table.hashes, table.offsets, config.signature)
+    df = spark.createDataFrame([(d.id, d.text) for d in docs], "id string, text string")
+    rows = nsp._passages(nsp._documents(df, "text", "id"), config).orderBy("pid").collect()
+    assert len(rows) == len(table.passages)
+    for n, row in enumerate(rows):
+        assert (row.doc, row.idx, row.start, row.end) == (table.passages[n].doc, table.passages[n].index, table.passages[n].start, table.passages[n].end)
+        assert b"".join(row.keys) == sigs[n][: len(b"".join(row.keys)) // 4].tobytes()
+        assert np.array_equal(np.frombuffer(row.shingles, dtype="<u8"), table.shingles(n))
+
+
+def test_corpus_without_copies_gives_no_clusters(spark, simplified_paragraphs) -> None:
+    docs = [Document("a", simplified_paragraphs[0]), Document("b", simplified_paragraphs[1]), Document("c", "")]
+    local = to_dict(scan(docs))
+    result = nsp.scan(spark.createDataFrame([(d.id, d.text) for d in docs], "id string, text string"))
+    assert _spark_clusters(result) == local["clusters"] == []
+    assert result.summary() == local["summary"]
+
+
+def test_spark_scan_is_documented() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Run on Spark", 1)[1].split("\n## ", 1)[0]
+    command = cli.commands["spark-scan"]
+    assert "neardup spark-scan" in section and "pip install 'neardup[spark]'" in section
+    scan_options = {p.name for p in cli.commands["scan"].params}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name not in scan_options:
+            assert param.opts[0] in section, f"{param.opts[0]} is not in README's 'Run on Spark'"
