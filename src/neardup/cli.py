@@ -171,8 +171,8 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Report format (html: one self-contained page).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
-@click.option("--detail", type=click.Choice(["full", "clusters"]), default=None,
-              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters only (fastest) [default: full].")
+@click.option("--detail", type=click.Choice(["auto", "full", "clusters"]), default=None,
+              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters only (fastest); auto: full up to 20 million characters [default: auto].")
 @click.option(
     "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
     help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",

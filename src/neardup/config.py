@@ -25,6 +25,9 @@ __all__ = [
     "VerifyConfig",
 ]
 
+#: With ``detail="auto"``, the largest input (characters) that gets the full analysis.
+AUTO_FULL_CHARS = 20_000_000
+
 #: datasketch's MinHash permutation scheme our signatures reproduce bit for bit.
 MINHASH_SCHEME = "affine32"
 
@@ -197,12 +200,13 @@ class ScanConfig:
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     families: FamilyConfig = field(default_factory=FamilyConfig)
     #: ``full``: clusters plus reused spans, templates, boilerplate and families;
-    #: ``clusters``: clusters only (aligning every matched pair is the costly part of a
-    #: very large scan).
-    detail: Literal["full", "clusters"] = "full"
+    #: ``clusters``: clusters only; ``auto``: full up to ``AUTO_FULL_CHARS`` characters of
+    #: input, clusters beyond (aligning every matched pair and counting boilerplate over
+    #: the whole corpus cost more time and memory than the clusters themselves).
+    detail: Literal["auto", "full", "clusters"] = "auto"
 
     def __post_init__(self) -> None:
-        _check(self.detail in ("full", "clusters"), f"detail must be 'full' or 'clusters', got {self.detail!r}")
+        _check(self.detail in ("auto", "full", "clusters"), f"detail must be 'auto', 'full' or 'clusters', got {self.detail!r}")
 
     @classmethod
     def from_options(

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from neardup.align import align_normalized, align_within
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches, find_families
-from neardup.config import ScanConfig, ShingleConfig
+from neardup.config import AUTO_FULL_CHARS, ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Match, Passage, ScanResult, ScanStats, Template
 from neardup.normalize import Normalized, normalize
@@ -316,8 +316,8 @@ def scan(
     normalise, split, shingle and sign the documents of a large corpus (from
     :data:`PARALLEL_MIN_CHARS` characters). As with any multiprocessing, a script that
     calls ``scan(..., jobs=2)`` needs an ``if __name__ == "__main__":`` guard.
-    Besides clusters, the result carries (with ``config.detail == "full"``, the default)
-    the reused spans of every pair of documents that share a verified passage, each
+    Besides clusters, the result carries (with ``config.detail`` ``"full"``, or ``"auto"``
+    up to :data:`~neardup.config.AUTO_FULL_CHARS` characters) the reused spans of every pair of documents that share a verified passage, each
     cluster's template with its slots, the boilerplate of every document, and template
     families. ``base`` documents are known templates or boilerplate (``--base``): text
     shared with them never counts as copied.
@@ -339,7 +339,13 @@ def scan(
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
-    full = config.detail == "full"
+    capacity = sum(len(d.text) for d in docs)
+    full = config.detail == "full" or (config.detail == "auto" and capacity <= AUTO_FULL_CHARS)
+    if config.detail == "auto" and not full:
+        warnings = [*warnings, (
+            f"corpus of {capacity:,} characters is over {AUTO_FULL_CHARS:,}: clusters only; "
+            "pass --detail full for reused spans, templates, boilerplate and families"
+        )]
     base_docs = sorted(base, key=lambda d: d.id)
     masked = bool(base_docs) or config.boilerplate.ignore
     norms: list[Normalized] | None = None
@@ -353,7 +359,6 @@ def scan(
             kinds = ("base", "corpus", "page") if config.boilerplate.ignore else ("base",)
             exclude = [boilerplate_mask(len(n.text), r, kinds) if r else None for n, r in zip(norms, runs)]
     sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
-    capacity = sum(len(d.text) for d in docs)
     table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress, exclude), capacity)
     if progress:
         progress("candidates", 0, 1)
