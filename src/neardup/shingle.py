@@ -27,7 +27,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-def _mix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+def mix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """splitmix64 finaliser: spreads the polynomial hash over all 64 bits."""
     h = h ^ (h >> np.uint64(30))
     h = h * _M1
@@ -53,7 +53,7 @@ def _rolling(tokens: npt.NDArray[np.uint64], ngram: int) -> npt.NDArray[np.uint6
         for j in range(ngram):
             h = h * _BASE + tokens[j : j + count]
         h = h + np.uint64(ngram)  # distinguish a short text from the shingle it equals
-        return _mix64(h)
+        return mix64(h)
 
 
 def token_starts(text: str, config: ShingleConfig) -> npt.NDArray[np.int64] | None:

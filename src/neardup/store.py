@@ -68,6 +68,7 @@ from neardup.config import (
 from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Passage, ScanResult, ScanStats
 from neardup.scan import Progress, _covered_chars, prepare
+from neardup.shingle import mix64
 from neardup.signature import signatures, to_lean_minhash
 from neardup.verify import similarity
 
@@ -177,18 +178,8 @@ class IndexStats:
 
 # --------------------------------------------------------------------------- band keys
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _PRIME = np.uint64(0x100000001B3)
 _SALT = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _mix64(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    h = h ^ (h >> np.uint64(30))
-    h = h * _M1
-    h = h ^ (h >> np.uint64(27))
-    h = h * _M2
-    return h ^ (h >> np.uint64(31))
 
 
 def band_keys(sigs: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArray[np.int64]:
@@ -208,7 +199,7 @@ def band_keys(sigs: npt.NDArray[np.uint32], bands: int, rows: int) -> npt.NDArra
     with np.errstate(over="ignore"):
         h = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64) * _SALT, (n, bands)).copy()
         for r in range(rows):
-            h = _mix64(h * _PRIME + block[:, :, r])
+            h = mix64(h * _PRIME + block[:, :, r])
     return h.view(np.int64)
 
 
