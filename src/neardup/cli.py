@@ -370,20 +370,7 @@ def _match_dict(m: IndexMatch) -> dict[str, Any]:
         "similarity": m.similarity,
         "coverage": m.coverage,
         "meta": m.meta,
-        "spans": [
-            {
-                "query_start": s.query_start,
-                "query_end": s.query_end,
-                "query_line_start": s.query_line_start,
-                "query_line_end": s.query_line_end,
-                "doc_start": s.doc_start,
-                "doc_end": s.doc_end,
-                "doc_line_start": s.doc_line_start,
-                "doc_line_end": s.doc_line_end,
-                "similarity": s.similarity,
-            }
-            for s in m.spans
-        ],
+        "spans": [dataclasses.asdict(s) for s in m.spans],
     }
 
 

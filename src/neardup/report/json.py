@@ -7,6 +7,7 @@ and clusters in a canonical order (the scan already sorts them by id).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from json.encoder import encode_basestring as _encode_str  # the C version when available
 from typing import Any
 
@@ -43,15 +44,7 @@ def _cluster(c: Cluster) -> dict[str, Any]:
 
 
 def _edit(e: Edit) -> dict[str, Any]:
-    return {
-        "kind": e.kind,
-        "a_start": e.a_start,
-        "a_end": e.a_end,
-        "b_start": e.b_start,
-        "b_end": e.b_end,
-        "a_text": e.a_text,
-        "b_text": e.b_text,
-    }
+    return asdict(e)
 
 
 def _alignment(al: Alignment) -> dict[str, Any]:
@@ -93,16 +86,7 @@ def _template(t: Template, cluster: Cluster) -> dict[str, Any]:
 
 
 def _boilerplate(b: Boilerplate) -> dict[str, Any]:
-    return {
-        "doc_id": b.doc_id,
-        "start": b.start,
-        "end": b.end,
-        "line_start": b.line_start,
-        "line_end": b.line_end,
-        "kind": b.kind,
-        "documents": b.documents,
-        "text": b.text,
-    }
+    return asdict(b)
 
 
 def _family(f: Family) -> dict[str, Any]:
