@@ -1,6 +1,6 @@
 """Speed, memory and quality of neardup against its peers, run side by side on one machine.
 
-    python -m benchmarks.perf signatures --corpus benchmarks/data/c10k --docs 2000
+    python -m benchmarks.perf signatures --corpus benchmarks/data/c10k --docs 2000 [--segments passages]
     python -m benchmarks.perf pipeline   --corpus benchmarks/data/c50
     python -m benchmarks.perf scan       --corpus benchmarks/data/c300 --jobs 1 2
     python -m benchmarks.perf growth     --corpus benchmarks/data/c300 --passages 10000 100000 1000000
@@ -14,8 +14,10 @@ reported as such, never silently skipped.
 * ``signatures``: one MinHash per document over its character 5-grams, 128 permutations,
   by each implementation on the same documents: datasketch as documented (``update`` per
   shingle), datasketch ``update_batch``, rensa fed strings, rensa fed our pre-hashed
-  tokens (its flat-buffer matrix API, its fastest path), our numpy blocks, our numba
-  kernel, and simhash for scale. Ratios are against datasketch as documented.
+  tokens (its flat-buffer matrix API, its fastest path), neardup's two schemes (bucketed,
+  the default, and affine32, datasketch's bits) in numpy and numba, and simhash for
+  scale. Ratios are against datasketch as documented, and sign-only against rensa's
+  pre-hashed path. ``--segments passages`` signs the scan's own passages instead.
 * ``pipeline``: the whole job on one corpus: neardup ``scan`` against the straightforward
   datasketch pipeline a user would write (paragraphs, ``MinHash.update_batch``,
   ``MinHashLSH`` insert and query, exact Jaccard on Python sets, networkx components),
@@ -228,9 +230,8 @@ def signature_contenders(texts: list[str]) -> dict[str, tuple[str, Callable[...,
     import numpy as np
 
     from neardup.config import SignatureConfig
-    from neardup.signature import numba_kernel, signatures_numba, signatures_numpy
+    from neardup.signature import numba_kernels, signatures_numba, signatures_numpy
 
-    config = SignatureConfig(num_perm=NUM_PERM)
     out: dict[str, tuple[str, Callable[..., Any]]] = {}
     try:
         from datasketch import MinHash
@@ -282,13 +283,15 @@ def signature_contenders(texts: list[str]) -> dict[str, tuple[str, Callable[...,
         out["simhash (64-bit SimHash, not MinHash)"] = ("text", lambda: [Simhash(_shingles(t)).value for t in texts])
     except ImportError:
         print("simhash not installed: skipped (pip install '.[bench]')", file=sys.stderr)
-    out["neardup numpy blocks (fallback)"] = ("hashes", lambda h, o: signatures_numpy(h, o, config))
-    if numba_kernel() is not None:
-        signatures_numba(np.zeros(4, np.uint64), np.array([0, 4]), config)  # compile (or load) first
-        out["neardup numba kernel, 1 thread"] = ("hashes", lambda h, o: signatures_numba(h, o, config))
-        out["neardup numba kernel, 2 threads"] = ("hashes", lambda h, o: signatures_numba(h, o, config, threads=2))
-    else:
-        print("numba not installed: kernel skipped", file=sys.stderr)
+    for scheme, label in (("bucketed", "bucketed (default)"), ("affine32", "affine32 (= datasketch)")):
+        cfg = SignatureConfig(num_perm=NUM_PERM, scheme=scheme)
+        out[f"neardup {label}, numpy"] = ("hashes", lambda h, o, c=cfg: signatures_numpy(h, o, c))
+        if numba_kernels() is None:
+            print("numba not installed: kernels skipped", file=sys.stderr)
+            continue
+        signatures_numba(np.zeros(4, np.uint64), np.array([0, 4]), cfg)  # compile (or load) first
+        out[f"neardup {label}, numba, 1 thread"] = ("hashes", lambda h, o, c=cfg: signatures_numba(h, o, c))
+        out[f"neardup {label}, numba, 2 threads"] = ("hashes", lambda h, o, c=cfg: signatures_numba(h, o, c, threads=2))
     return out
 
 
@@ -304,13 +307,30 @@ def token_hashes(texts: list[str]) -> tuple[Any, Any]:
     return np.concatenate(parts), offsets
 
 
-def bench_signatures(corpus: Path, docs: int, repeat: int) -> dict[str, Any]:
-    """Each contender from the text; those that take token hashes also alone (sign only)."""
+def passage_hashes(texts: list[str]) -> tuple[Any, Any]:
+    """The scan's own passages of the texts (normalised, 60-400 characters), char 5-grams."""
+    from neardup.config import ScanConfig
+    from neardup.model import Document
+    from neardup.scan import prepare
+
+    table = prepare([Document(str(i), t) for i, t in enumerate(texts)], ScanConfig.from_options(ngram=NGRAM))
+    return table.hashes, table.offsets
+
+
+def bench_signatures(corpus: Path, docs: int, repeat: int, segments: str = "documents") -> dict[str, Any]:
+    """Each contender from the text; those that take token hashes also alone (sign only).
+
+    ``segments="passages"`` signs the scan's passages instead of whole documents (what a
+    scan really signs); only the contenders that take token hashes run then.
+    """
     texts = [t for _, t in load_corpus(corpus, docs)]
     size = sum(len(t.encode("utf-8")) for t in texts)
-    hash_wall, hash_cpu, (hashes, offsets) = timed(lambda: token_hashes(texts), repeat)
+    cut = token_hashes if segments == "documents" else passage_hashes
+    hash_wall, hash_cpu, (hashes, offsets) = timed(lambda: cut(texts), repeat)
     rows = []
     for name, (kind, fn) in signature_contenders(texts).items():
+        if segments != "documents" and kind == "text":
+            continue
         slow = name.startswith(("datasketch", "simhash"))
         if kind == "text":
             wall, cpu, _ = timed(fn, 1 if slow else repeat)
@@ -322,10 +342,15 @@ def bench_signatures(corpus: Path, docs: int, repeat: int) -> dict[str, Any]:
                      "MB_per_s": size / wall / 1e6, "sign_only_s": sign_wall,
                      "Mtokens_per_s_sign_only": len(hashes) / sign_wall / 1e6 if sign_wall else None})  # fmt: skip
     base = next((r for r in rows if r["implementation"].startswith("datasketch update (")), None)
+    rensa_row = next((r for r in rows if r["implementation"].startswith("rensa pre-hashed")), None)
+    for r in rows:
+        if rensa_row and r["sign_only_s"]:
+            r["sign_only_vs_rensa_prehashed"] = rensa_row["sign_only_s"] / r["sign_only_s"]
     for r in rows:
         r["speedup_vs_datasketch"] = base["seconds"] / r["seconds"] if base else None
         r["cpu_speedup_vs_datasketch"] = base["cpu_seconds"] / r["cpu_seconds"] if base else None
-    return {"corpus": str(corpus), "documents": len(texts), "text_MB": size / 1e6, "tokens": int(len(hashes)),
+    return {"corpus": str(corpus), "documents": len(texts), "segments": segments, "rows_signed": len(offsets) - 1,
+            "text_MB": size / 1e6, "tokens": int(len(hashes)),
             "token_hashing_s": hash_wall, "num_perm": NUM_PERM, "ngram": NGRAM, "rows": rows}  # fmt: skip
 
 
@@ -498,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", type=Path, default=ROOT / "benchmarks/data/c10k")
     p.add_argument("--docs", type=int, default=2000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--segments", choices=["documents", "passages"], default="documents",
+                   help="sign whole documents (the issue's setting) or the scan's passages")
     p = sub.add_parser("pipeline")
     p.add_argument("--corpus", type=Path, default=ROOT / "benchmarks/data/c50")
     p.add_argument("--jobs", type=int, default=2)
@@ -523,11 +550,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(info, indent=2))
         return 0
     if args.command == "signatures":
-        data = bench_signatures(args.corpus, args.docs, args.repeat)
+        data = bench_signatures(args.corpus, args.docs, args.repeat, args.segments)
         cols = ["implementation", "seconds", "cpu_seconds", "docs_per_s", "MB_per_s", "speedup_vs_datasketch",
-                "cpu_speedup_vs_datasketch", "sign_only_s", "Mtokens_per_s_sign_only"]  # fmt: skip
-        head = (f"{data['documents']} documents, {data['text_MB']:.1f} MB, {data['tokens']:,} tokens, char {NGRAM}-grams, "
-                f"{NUM_PERM} permutations; token hashing (shared by the pre-hashed rows) {data['token_hashing_s']:.3f} s")  # fmt: skip
+                "cpu_speedup_vs_datasketch", "sign_only_s", "Mtokens_per_s_sign_only", "sign_only_vs_rensa_prehashed"]  # fmt: skip
+        head = (f"{data['documents']} documents, {data['text_MB']:.1f} MB, {data['rows_signed']:,} {data['segments']} signed, "
+                f"{data['tokens']:,} tokens, char {NGRAM}-grams, {NUM_PERM} permutations; "
+                f"token hashing (shared by the pre-hashed rows) {data['token_hashing_s']:.3f} s")  # fmt: skip
     elif args.command == "pipeline":
         data = bench_pipeline(args.corpus, args.jobs)
         cols = ["pipeline", "seconds", "cpu_seconds", "MB_per_s", "speedup_vs_datasketch", "cpu_speedup_vs_datasketch",
@@ -543,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
                 "us_per_passage", "peak_rss_GiB", "scan_bytes_per_passage"]  # fmt: skip
         head = f"jobs={args.jobs}"
     data["machine"] = info
-    name = {"scan": f"scan_{Path(args.corpus).name}", "growth": f"growth_jobs{getattr(args, 'jobs', 1)}"}.get(args.command, args.command)
+    name = {"scan": f"scan_{Path(args.corpus).name}", "growth": f"growth_jobs{getattr(args, 'jobs', 1)}",
+            "signatures": f"signatures_{getattr(args, 'segments', '')}"}.get(args.command, args.command)  # fmt: skip
     path = save(name, data)
     print(f"{args.command}: {head}\n")
     print(table(data["rows"], cols))

@@ -56,7 +56,7 @@ def test_add_stats_clusters(seeds: str) -> None:
     stats = run("index", "stats", "idx.ndx")
     assert stats.exit_code == 0
     assert "5 documents, 399 passages, 2 clusters" in stats.stdout
-    assert f"ngram {ScanConfig().shingle.ngram} chars, num_perm 128, seed 1" in stats.stdout
+    assert f"ngram {ScanConfig().shingle.ngram} chars, num_perm 128 (bucketed), seed 1" in stats.stdout
     data = json.loads(run("index", "stats", "idx.ndx", "--format", "json").stdout)
     assert data["documents"] == 5 and data["params"]["threshold"] == ScanConfig().verify.threshold and data["bytes_per_passage"] > 0
 

@@ -199,7 +199,7 @@ def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(signature, "NUMBA_MIN_TOKENS", 0)  # kernels for every batch
     monkeypatch.setattr(verify, "NUMBA_MIN_PAIRS", 0)
     fast = render_json(scan(docs))
-    monkeypatch.setattr(signature, "numba_kernel", lambda: None)
+    monkeypatch.setattr(signature, "numba_kernels", lambda: None)
     monkeypatch.setattr(verify, "_kernels", lambda: None)
     assert render_json(scan(docs)) == fast
 

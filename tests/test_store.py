@@ -273,13 +273,32 @@ def test_stored_environment_parameters_are_checked(tmp_path: Path) -> None:
     Index.open(path).close()
     db = sqlite3.connect(path)
     params = json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
-    for name, value in [("datasketch_major", "1"), ("minhash_scheme", "mixed64"), ("schema_version", 99)]:
+    for name, value in [("datasketch_major", "1"), ("schema_version", 99)]:
         changed = dict(params, **{name: value})
         db.execute("UPDATE meta SET value = ? WHERE key = 'params'", (json.dumps(changed),))
         db.commit()
         with pytest.raises(IndexMismatchError, match=name):
             Index.open(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'params'", (json.dumps(dict(params, minhash_scheme="mixed64")),))
+    db.commit()
+    with pytest.raises(InputError, match="minhash_scheme must be"):
+        Index.open(path)
     db.close()
+
+
+def test_an_index_keeps_its_minhash_scheme(tmp_path: Path, simplified_paragraphs) -> None:
+    """An affine32 index (datasketch-compatible signatures, and every index built before
+    the bucketed scheme) is opened as such without options, finds its copies, and
+    refuses the other scheme by name."""
+    path = tmp_path / "i.ndx"
+    text = "\n".join(simplified_paragraphs[:3])
+    with Index.open(path, minhash_scheme="affine32") as index:
+        index.add("a", text)
+    with Index.open(path) as index:
+        assert index.config.signature.scheme == "affine32"
+        assert [m.doc_id for m in index.query(text)] == ["a"]
+    with pytest.raises(IndexMismatchError, match="minhash_scheme='affine32', not minhash_scheme='bucketed'"):
+        Index.open(path, minhash_scheme="bucketed")
 
 
 def test_redis_parameters_are_checked_too(redis_url: str) -> None:
@@ -514,11 +533,13 @@ def test_boilerplate_beyond_max_bucket(tmp_path: Path, simplified_paragraphs: li
 def test_capped_matches_never_split_a_stored_cluster(tmp_path: Path, simplified_paragraphs, filler_paragraphs) -> None:
     """A passage matching more than max_bucket passages in two clusters joins only what its
     stored matches reach, so listing agrees with the stored ids (no cluster covers two)."""
-    from neardup.config import CandidateConfig
+    from neardup.config import CandidateConfig, VerifyConfig
 
     a, b, c = (x[:100] for x in simplified_paragraphs[:3])
     f = filler_paragraphs
-    with Index.open(tmp_path / "i.ndx", config=ScanConfig(candidates=CandidateConfig(max_bucket=2))) as index:
+    # Threshold 0.5: "a+b" and "b+c" (Jaccard about 1/3) must not match each other.
+    config = ScanConfig(candidates=CandidateConfig(threshold=0.5, max_bucket=2), verify=VerifyConfig(threshold=0.5))
+    with Index.open(tmp_path / "i.ndx", config=config) as index:
         index.add_many([("x1", a + b + "\n" + f[0]), ("x2", a + b + "\n" + f[1])])
         index.add_many([("y1", b + c + "\n" + f[2]), ("y2", b + c + "\n" + f[3])])
         assert [c.id for c in index.report().clusters] == [1, 2]

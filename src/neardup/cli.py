@@ -106,6 +106,7 @@ def scan_options(func: F) -> F:
         click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 4]."),
         click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128]."),
         click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1]."),
+        click.option("--minhash-scheme", type=click.Choice(["bucketed", "affine32"]), default=None, help="bucketed (fast) or affine32 (datasketch's MinHash, bit for bit) [default: bucketed]."),
         click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars]."),
         click.option("--min-chars", type=click.IntRange(1), default=None, help="Merge paragraphs shorter than this [default: 60]."),
         click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400]."),
@@ -126,6 +127,7 @@ def config_from(opts: dict[str, Any]) -> ScanConfig:
         ngram=opts.get("ngram"),
         num_perm=opts.get("num_perm"),
         seed=opts.get("seed"),
+        minhash_scheme=opts.get("minhash_scheme"),
         tokens=opts.get("tokens"),
         min_chars=opts.get("min_chars"),
         max_chars=opts.get("max_chars"),
@@ -295,7 +297,7 @@ def _read_text(path: str) -> str:
 
 def index_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The scan options given on the command line (None = the index's own value)."""
-    names = ("threshold", "ngram", "num_perm", "seed", "tokens", "min_chars", "max_chars")
+    names = ("threshold", "ngram", "num_perm", "seed", "minhash_scheme", "tokens", "min_chars", "max_chars")
     return {name: opts.get(name) for name in names}
 
 
@@ -433,7 +435,7 @@ def index_stats(index: str, fmt: str) -> None:
     p = s.params
     click.echo(
         f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
-        f" num_perm {p['num_perm']}, seed {p['seed']}, passages {p['min_chars']}-{p['max_chars']} chars,"
+        f" num_perm {p['num_perm']} ({p.get('minhash_scheme', 'affine32')}), seed {p['seed']}, passages {p['min_chars']}-{p['max_chars']} chars,"
         f" texts {'kept' if p['keep_text'] else 'not kept'}"
     )
 

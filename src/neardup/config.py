@@ -28,8 +28,6 @@ __all__ = [
 #: With ``detail="auto"``, the largest input (characters) that gets the full analysis.
 AUTO_FULL_CHARS = 20_000_000
 
-#: datasketch's MinHash permutation scheme our signatures reproduce bit for bit.
-MINHASH_SCHEME = "affine32"
 
 
 def _check(ok: bool, message: str) -> None:
@@ -82,11 +80,20 @@ class ShingleConfig:
 
 @dataclass(frozen=True)
 class SignatureConfig:
+    """MinHash size and scheme (see :mod:`neardup.signature`).
+
+    ``bucketed`` is several times faster on passages of a few hundred characters and
+    estimates Jaccard as well; ``affine32`` reproduces datasketch's ``MinHash`` bit for
+    bit, for signatures that must be compared with ones datasketch made.
+    """
+
     num_perm: int = 128
     seed: int = 1
+    scheme: Literal["bucketed", "affine32"] = "bucketed"
 
     def __post_init__(self) -> None:
         _check(8 <= self.num_perm <= 1024, f"num_perm must be in [8, 1024], got {self.num_perm}")
+        _check(self.scheme in ("bucketed", "affine32"), f"minhash_scheme must be 'bucketed' or 'affine32', got {self.scheme!r}")
         _check(0 <= self.seed < 2**32, f"seed must be in [0, 2**32), got {self.seed}")
 
 
@@ -216,6 +223,7 @@ class ScanConfig:
         ngram: int | None = None,
         num_perm: int | None = None,
         seed: int | None = None,
+        minhash_scheme: str | None = None,
         tokens: str | None = None,
         min_chars: int | None = None,
         max_chars: int | None = None,
@@ -238,7 +246,11 @@ class ScanConfig:
         return cls(
             passages=passages,
             shingle=ShingleConfig(ngram=pick(ngram, base.shingle.ngram), tokens=pick(tokens, base.shingle.tokens)),
-            signature=SignatureConfig(num_perm=pick(num_perm, base.signature.num_perm), seed=pick(seed, base.signature.seed)),
+            signature=SignatureConfig(
+                num_perm=pick(num_perm, base.signature.num_perm),
+                seed=pick(seed, base.signature.seed),
+                scheme=pick(minhash_scheme, base.signature.scheme),
+            ),
             candidates=CandidateConfig(threshold=t, backend=pick(backend, base.candidates.backend)),
             verify=VerifyConfig(threshold=t),
             boilerplate=BoilerplateConfig(
@@ -261,6 +273,6 @@ class ScanConfig:
             "tokens": self.shingle.tokens,
             "num_perm": self.signature.num_perm,
             "seed": self.signature.seed,
-            "minhash_scheme": MINHASH_SCHEME,
+            "minhash_scheme": self.signature.scheme,
             "datasketch_major": version("datasketch").split(".")[0],
         }

@@ -4,7 +4,7 @@ A shingle is a run of ``ngram`` consecutive tokens: characters by default (Chine
 no spaces, and character n-grams survive word-segmentation disagreements), or jieba
 words. Each shingle is hashed once to 64 bits with a polynomial hash over code points,
 vectorised with numpy; exact verification compares these 64-bit sets, and signatures
-take their low 32 bits (datasketch's ``affine32`` input width).
+take them whole (bucketed scheme) or their low 32 bits (``affine32``, datasketch's input width).
 """
 
 from __future__ import annotations

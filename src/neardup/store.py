@@ -10,7 +10,7 @@ lookup of their band keys, exact Jaccard on the stored shingle sets, then spans.
 
 Nothing is ever unpickled: arrays are raw bytes with an explicit dtype, metadata and
 parameters are JSON. The parameters that decide signatures and passages (ngram, tokens,
-num_perm, seed, normalisation, datasketch's MinHash scheme and major version, passage
+num_perm, seed, normalisation, MinHash scheme, datasketch's major version, passage
 lengths, threshold and band layout) are stored in the file and checked when it is
 opened; a difference raises :class:`~neardup.errors.IndexMismatchError` naming it.
 
@@ -1009,8 +1009,8 @@ class _RedisStore:
 
 # --------------------------------------------------------------------------- parameters
 
-_USER_PARAMS = ("threshold", "ngram", "num_perm", "seed", "tokens", "min_chars", "max_chars", "keep_text")
-_ENV_PARAMS = ("minhash_scheme", "datasketch_major")
+_USER_PARAMS = ("threshold", "ngram", "num_perm", "seed", "minhash_scheme", "tokens", "min_chars", "max_chars", "keep_text")
+_ENV_PARAMS = ("datasketch_major",)
 
 
 def _loads_params(raw: str, location: str) -> dict[str, Any]:
@@ -1065,7 +1065,9 @@ def _config_of(params: dict[str, Any], location: str) -> ScanConfig:
             normalize=NormalizeConfig(**params["normalize"]),
             passages=PassageConfig(min_chars=int(params["min_chars"]), max_chars=int(params["max_chars"])),
             shingle=ShingleConfig(ngram=int(params["ngram"]), tokens=params["tokens"]),
-            signature=SignatureConfig(num_perm=int(params["num_perm"]), seed=int(params["seed"])),
+            signature=SignatureConfig(
+                num_perm=int(params["num_perm"]), seed=int(params["seed"]), scheme=params["minhash_scheme"]
+            ),
             candidates=CandidateConfig(threshold=threshold, max_bucket=int(params["max_bucket"])),
             verify=VerifyConfig(threshold=threshold),
             cluster=ClusterConfig(gap=int(params["gap"])),
@@ -1201,6 +1203,7 @@ class Index:
         ngram: int | None = None,
         num_perm: int | None = None,
         seed: int | None = None,
+        minhash_scheme: str | None = None,
         tokens: str | None = None,
         min_chars: int | None = None,
         max_chars: int | None = None,
@@ -1220,6 +1223,7 @@ class Index:
             "ngram": ngram,
             "num_perm": num_perm,
             "seed": seed,
+            "minhash_scheme": minhash_scheme,
             "tokens": tokens,
             "min_chars": min_chars,
             "max_chars": max_chars,

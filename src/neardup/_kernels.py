@@ -1,0 +1,130 @@
+"""The numba kernels behind :mod:`neardup.signature` (imported only when numba is).
+
+Each must give exactly the bits of its numpy twin in :mod:`neardup.signature`; the tests
+compare them on random batches.
+"""
+
+# mypy: disable-error-code="no-untyped-def"
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_jit = numba.njit(nogil=True, cache=True)
+
+
+@_jit
+def fmix32(h):
+    h = np.uint32(h ^ (h >> np.uint32(16)))
+    h = np.uint32(h * np.uint32(0x85EBCA6B))
+    h = np.uint32(h ^ (h >> np.uint32(13)))
+    h = np.uint32(h * np.uint32(0xC2B2AE35))
+    return np.uint32(h ^ (h >> np.uint32(16)))
+
+
+@_jit
+def mix64(h):
+    h = h ^ (h >> np.uint64(30))
+    h = h * np.uint64(0xBF58476D1CE4E5B9)
+    h = h ^ (h >> np.uint64(27))
+    h = h * np.uint64(0x94D049BB133111EB)
+    return h ^ (h >> np.uint64(31))
+
+
+@_jit
+def affine_min(tokens, a, b, row, four):
+    """``row[k] = min(row[k], min over tokens of a[k] * fmix32(t) + b[k])``.
+
+    Four tokens per pass over the permutations cut the loads and stores of the row (a
+    short tail repeats its last token, which cannot change a minimum); the permutation
+    loop is innermost so it compiles to SIMD multiply-add-min. Every product is
+    truncated to 32 bits, as datasketch's ``affine32`` does.
+    """
+    n = len(tokens)
+    t = 0
+    while t < n:
+        count = min(4, n - t)
+        for j in range(4):
+            four[j] = fmix32(np.uint32(tokens[t + min(j, count - 1)] & np.uint64(0xFFFFFFFF)))
+        h1, h2, h3, h4 = four[0], four[1], four[2], four[3]
+        for k in range(len(a)):
+            ak, bk = a[k], b[k]
+            v12 = min(np.uint32(ak * h1 + bk), np.uint32(ak * h2 + bk))
+            v34 = min(np.uint32(ak * h3 + bk), np.uint32(ak * h4 + bk))
+            row[k] = min(row[k], min(v12, v34))
+        t += 4
+
+
+@_jit
+def affine_rows(hashes, offsets, a, b, out):
+    """The ``affine32`` kernel: one :func:`affine_min` per segment."""
+    row = np.empty(len(a), np.uint32)
+    four = np.empty(4, np.uint32)
+    for i in range(len(offsets) - 1):
+        row[:] = np.uint32(0xFFFFFFFF)
+        affine_min(hashes[offsets[i] : offsets[i + 1]], a, b, row, four)
+        out[i, :] = row
+
+
+@_jit
+def bucketed_rows(hashes, offsets, a, b, keys, out):
+    """The ``bucketed`` kernel: rounds until every coordinate is filled, then the fallback.
+
+    The loops avoid data-dependent branches (a mispredicted branch per token costs more
+    than the hashing): the minimum is stored unconditionally, and the count of empty
+    coordinates and the fallback's gathered permutations are updated arithmetically.
+    """
+    num_perm = out.shape[1]
+    width = np.uint64(num_perm)
+    longest = 0
+    for i in range(len(offsets) - 1):
+        longest = max(longest, offsets[i + 1] - offsets[i])
+    mixed = np.empty(longest, np.uint64)
+    row = np.empty(num_perm, np.uint32)
+    missing_at = np.empty(num_perm, np.intp)
+    # Fallback permutations, padded to a multiple of 16 lanes with (0, EMPTY): a
+    # permutation that always yields EMPTY cannot lower anything.
+    a_fb = np.empty(num_perm + 16, np.uint32)
+    b_fb = np.empty(num_perm + 16, np.uint32)
+    best = np.empty(num_perm + 16, np.uint32)
+    four = np.empty(4, np.uint32)
+    for i in range(len(offsets) - 1):
+        tokens = hashes[offsets[i] : offsets[i + 1]]
+        n = len(tokens)
+        row[:] = np.uint32(0xFFFFFFFF)
+        empty = num_perm if n > 0 else 0
+        for pair in range(len(keys)):
+            if empty == 0:
+                break
+            key = keys[pair]
+            for t in range(n):
+                mixed[t] = mix64(tokens[t] ^ key)
+            for half in range(2):
+                prefix = np.uint32((2 * pair + half) << 28)
+                shift = np.uint64(32 * half)
+                for t in range(n):
+                    product = ((mixed[t] >> shift) & np.uint64(0xFFFFFFFF)) * width
+                    coord = np.intp(product >> np.uint64(32))
+                    value = prefix | (np.uint32(product & np.uint64(0xFFFFFFFF)) >> np.uint32(4))
+                    old = row[coord]
+                    empty -= np.intp(old == np.uint32(0xFFFFFFFF))
+                    row[coord] = min(old, value)
+                if empty == 0:
+                    break
+        if empty > 0:
+            count = 0
+            for k in range(num_perm):
+                missing_at[count] = k
+                a_fb[count] = a[k]
+                b_fb[count] = b[k]
+                count += np.intp(row[k] == np.uint32(0xFFFFFFFF))
+            padded = (count + 15) & ~15
+            for j in range(count, padded):
+                a_fb[j] = np.uint32(0)
+                b_fb[j] = np.uint32(0xFFFFFFFF)
+            best[:padded] = np.uint32(0xFFFFFFFF)
+            affine_min(tokens, a_fb[:padded], b_fb[:padded], best[:padded], four)
+            fallback = np.uint32(len(keys) * 2 << 28)
+            for j in range(count):
+                row[missing_at[j]] = fallback | (best[j] >> np.uint32(4))
+        out[i, :] = row
