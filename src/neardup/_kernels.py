@@ -80,10 +80,9 @@ def bucketed_rows(hashes, offsets, a, b, keys, out):
     for i in range(len(offsets) - 1):
         longest = max(longest, offsets[i + 1] - offsets[i])
     mixed = np.empty(longest, np.uint64)
+    mixed32 = np.empty(longest + 32, np.uint32)
     row = np.empty(num_perm, np.uint32)
     missing_at = np.empty(num_perm, np.intp)
-    # Fallback permutations, padded to a multiple of 16 lanes with (0, EMPTY): a
-    # permutation that always yields EMPTY cannot lower anything.
     a_fb = np.empty(num_perm + 16, np.uint32)
     b_fb = np.empty(num_perm + 16, np.uint32)
     best = np.empty(num_perm + 16, np.uint32)
@@ -112,19 +111,38 @@ def bucketed_rows(hashes, offsets, a, b, keys, out):
                 if empty == 0:
                     break
         if empty > 0:
-            count = 0
-            for k in range(num_perm):
-                missing_at[count] = k
-                a_fb[count] = a[k]
-                b_fb[count] = b[k]
-                count += np.intp(row[k] == np.uint32(0xFFFFFFFF))
-            padded = (count + 15) & ~15
-            for j in range(count, padded):
-                a_fb[j] = np.uint32(0)
-                b_fb[j] = np.uint32(0xFFFFFFFF)
-            best[:padded] = np.uint32(0xFFFFFFFF)
-            affine_min(tokens, a_fb[:padded], b_fb[:padded], best[:padded], four)
             fallback = np.uint32(len(keys) * 2 << 28)
-            for j in range(count):
-                row[missing_at[j]] = fallback | (best[j] >> np.uint32(4))
+            if n >= 32:
+                # Few coordinates left, many tokens: one SIMD min-reduction over the
+                # tokens per coordinate.
+                for t in range(n):
+                    mixed32[t] = fmix32(np.uint32(tokens[t] & np.uint64(0xFFFFFFFF)))
+                # Pad with the last token (a repeat cannot change a minimum) so that the
+                # vectorised loop has no scalar remainder.
+                padded = (n + 31) & ~31
+                mixed32[n:padded] = mixed32[n - 1]
+                for k in range(num_perm):
+                    if row[k] == np.uint32(0xFFFFFFFF):
+                        ak, bk = a[k], b[k]
+                        low = np.uint32(0xFFFFFFFF)
+                        for t in range(padded):
+                            low = min(low, np.uint32(ak * mixed32[t] + bk))
+                        row[k] = fallback | (low >> np.uint32(4))
+            else:
+                # Many coordinates, few tokens: gather the coordinates' permutations,
+                # padded to 16 lanes with (0, EMPTY), which cannot lower a minimum.
+                count = 0
+                for k in range(num_perm):
+                    missing_at[count] = k
+                    a_fb[count] = a[k]
+                    b_fb[count] = b[k]
+                    count += np.intp(row[k] == np.uint32(0xFFFFFFFF))
+                padded = (count + 15) & ~15
+                for j in range(count, padded):
+                    a_fb[j] = np.uint32(0)
+                    b_fb[j] = np.uint32(0xFFFFFFFF)
+                best[:padded] = np.uint32(0xFFFFFFFF)
+                affine_min(tokens, a_fb[:padded], b_fb[:padded], best[:padded], four)
+                for j in range(count):
+                    row[missing_at[j]] = fallback | (best[j] >> np.uint32(4))
         out[i, :] = row
