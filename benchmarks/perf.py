@@ -1,6 +1,7 @@
 """Speed, memory and quality of neardup against its peers, run side by side on one machine.
 
     python -m benchmarks.perf signatures --corpus benchmarks/data/c10k --docs 2000 [--segments passages]
+    python -m benchmarks.perf perms      --corpus benchmarks/data/c10k --num-perm 32 64 128 256 512
     python -m benchmarks.perf pipeline   --corpus benchmarks/data/c50
     python -m benchmarks.perf scan       --corpus benchmarks/data/c300 --jobs 1 2
     python -m benchmarks.perf growth     --corpus benchmarks/data/c300 --passages 10000 100000 1000000
@@ -354,6 +355,35 @@ def bench_signatures(corpus: Path, docs: int, repeat: int, segments: str = "docu
             "token_hashing_s": hash_wall, "num_perm": NUM_PERM, "ngram": NGRAM, "rows": rows}  # fmt: skip
 
 
+def bench_perms(corpus: Path, docs: int, repeat: int, perms: list[int]) -> dict[str, Any]:
+    """Sign-only seconds per ``num_perm``: how each implementation's cost grows with it."""
+    import numpy as np
+
+    from neardup.config import SignatureConfig
+    from neardup.signature import signatures
+
+    texts = [t for _, t in load_corpus(corpus, docs)]
+    hashes, offsets = token_hashes(texts)
+    contenders: dict[str, Callable[[int], Any]] = {}
+    try:
+        import rensa
+
+        contenders["rensa pre-hashed (flat matrix API)"] = lambda k: rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+            hashes, offsets.astype(np.uint64), num_perm=k, seed=1)  # fmt: skip
+    except ImportError:
+        print("rensa not installed: skipped (pip install '.[bench]')", file=sys.stderr)
+    for scheme in ("bucketed", "affine32"):
+        contenders[f"neardup {scheme}, 1 thread"] = lambda k, s=scheme: signatures(hashes, offsets, SignatureConfig(num_perm=k, scheme=s))
+    rows = []
+    for name, fn in contenders.items():
+        row: dict[str, Any] = {"implementation": name}
+        for k in perms:
+            fn(k)  # compile, or fill caches
+            row[f"num_perm={k}"] = timed(lambda: fn(k), repeat)[0]
+        rows.append(row)
+    return {"corpus": str(corpus), "documents": len(texts), "tokens": int(len(hashes)), "perms": perms, "rows": rows}
+
+
 # --------------------------------------------------------------------------- pipelines
 
 
@@ -525,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--segments", choices=["documents", "passages"], default="documents",
                    help="sign whole documents (the issue's setting) or the scan's passages")
+    p = sub.add_parser("perms")
+    p.add_argument("--corpus", type=Path, default=ROOT / "benchmarks/data/c10k")
+    p.add_argument("--docs", type=int, default=3000)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--num-perm", type=int, nargs="+", default=[32, 64, 128, 256, 512])
     p = sub.add_parser("pipeline")
     p.add_argument("--corpus", type=Path, default=ROOT / "benchmarks/data/c50")
     p.add_argument("--jobs", type=int, default=2)
@@ -556,6 +591,10 @@ def main(argv: list[str] | None = None) -> int:
         head = (f"{data['documents']} documents, {data['text_MB']:.1f} MB, {data['rows_signed']:,} {data['segments']} signed, "
                 f"{data['tokens']:,} tokens, char {NGRAM}-grams, {NUM_PERM} permutations; "
                 f"token hashing (shared by the pre-hashed rows) {data['token_hashing_s']:.3f} s")  # fmt: skip
+    elif args.command == "perms":
+        data = bench_perms(args.corpus, args.docs, args.repeat, args.num_perm)
+        cols = ["implementation", *(f"num_perm={k}" for k in args.num_perm)]
+        head = f"{data['documents']} documents, {data['tokens']:,} tokens: sign-only seconds"
     elif args.command == "pipeline":
         data = bench_pipeline(args.corpus, args.jobs)
         cols = ["pipeline", "seconds", "cpu_seconds", "MB_per_s", "speedup_vs_datasketch", "cpu_speedup_vs_datasketch",
