@@ -128,7 +128,12 @@ def _sorted_sets(hashes, lo, hi):  # type: ignore[no-untyped-def]
 
 
 def _shared_counts(values, starts, pairs):  # type: ignore[no-untyped-def]
-    """Size of the intersection of sorted runs ``pairs[k, 0]`` and ``pairs[k, 1]``."""
+    """Size of the intersection of sorted runs ``pairs[k, 0]`` and ``pairs[k, 1]``.
+
+    The merge steps without branching on the comparison (which side advances is random
+    for hashes, so a branch would be mispredicted half the time): both cursors advance
+    by the comparison's outcome.
+    """
     shared = np.zeros(len(pairs), dtype=np.int64)
     for k in range(len(pairs)):
         i, j = starts[pairs[k, 0]], starts[pairs[k, 1]]
@@ -136,14 +141,9 @@ def _shared_counts(values, starts, pairs):  # type: ignore[no-untyped-def]
         n = 0
         while i < i_end and j < j_end:
             x, y = values[i], values[j]
-            if x == y:
-                n += 1
-                i += 1
-                j += 1
-            elif x < y:
-                i += 1
-            else:
-                j += 1
+            n += x == y
+            i += x <= y
+            j += y <= x
         shared[k] = n
     return shared
 
