@@ -454,6 +454,22 @@ def test_sweep_oracle_lsh_is_temporary() -> None:
     assert candidates.band_params is before and candidates.band_params(0.5, 128) == (25, 5)
 
 
+def test_sweep_oracle_lsh_reaches_the_scan() -> None:
+    """Two passages sharing 9 of 145 distinct 4-grams (Jaccard 0.06): almost surely one
+    MinHash value of 128 in common (oracle: a candidate), almost never a whole 37x3 band."""
+    from neardup import Document, ScanConfig, scan
+
+    from benchmarks.quality import sweep
+
+    a = "".join(chr(0x4E00 + i) for i in range(80))
+    b = a[:12] + "".join(chr(0x5E00 + i) for i in range(68))
+    docs = [Document(id="a", text=a), Document(id="b", text=b)]
+    config = ScanConfig(detail="clusters")
+    assert scan(docs, config=config).stats.candidates == 0
+    with sweep.lsh_mode("oracle"):
+        assert scan(docs, config=config).stats.candidates == 1
+
+
 def test_sweep_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.quality import sweep
 
