@@ -106,26 +106,23 @@ def lsh_mode(mode: str) -> Iterator[None]:
     MinHash value is a candidate), so only exact verification decides."""
     import importlib
 
-    import neardup.candidates as candidates
-
-    scan_module = importlib.import_module("neardup.scan")  # ``neardup.scan`` the attribute is the function
-
     if mode not in ("optimum", "oracle"):
         raise SystemExit(f"--lsh must be optimum or oracle, got {mode!r}")
     if mode == "optimum":
         yield
         return
     # scan binds its own name (it works the banding out once and hands it to workers), so
-    # patching candidates alone would leave the scan on the optimum banding.
-    modules = (candidates, scan_module)
-    saved = [m.band_params for m in modules]
+    # patching candidates alone would leave the scan on the optimum banding. import_module:
+    # the attribute ``neardup.scan`` is the function, not the module.
+    modules = [importlib.import_module(name) for name in ("neardup.candidates", "neardup.scan")]
+    saved = [getattr(module, "band_params") for module in modules]
     for module in modules:
-        module.band_params = lambda threshold, num_perm: (num_perm, 1)  # type: ignore[assignment]
+        setattr(module, "band_params", lambda threshold, num_perm: (num_perm, 1))
     try:
         yield
     finally:
         for module, original in zip(modules, saved):
-            module.band_params = original  # type: ignore[assignment]
+            setattr(module, "band_params", original)
 
 
 def method_for(options: dict[str, Any]) -> run.Method:
