@@ -214,9 +214,9 @@ YD = [
 SHUIMO = [{"author": "甲", "title": "春日", "paragraphs": ["春日迟迟草木生，花开满树鸟争鸣。"], "prologue": ""}]
 
 
-def _fixture_archive(path: Path) -> Path:
+def _fixture_archive(path: Path, files: dict[str, list[dict]] | None = None) -> Path:
     """A tar.xz with the real archive's layout and a handful of hand-written records."""
-    files = {
+    files = files or {
         "全唐诗/poet.tang.0.json": PT,
         "御定全唐詩/json/001.json": YD[:3],
         "御定全唐詩/json/002.json": YD[3:],
@@ -282,6 +282,74 @@ def test_script_pairs_match_simplified_to_traditional(editions: tang.Editions) -
     (pos,) = [c for c in cases if c.duplicate]
     assert pos.a.text == "春日春日迟迟草木生，花开满树鸟争鸣。"
     assert pos.b.text.startswith("春日春日遲遲")
+
+
+# Script pairing rules: invented records for 丙, each shaped like one kind of label error
+# the real 水墨 data has (a short title also naming another poem, a 樂府 section prefix,
+# one poem of a group that one edition prints as a single record under a variant title).
+_SPRING = "國破山河在，城春草木深。感時花濺淚，恨別鳥驚心。"
+_PALACE = ["玉樓天半起笙歌，風送宮嬪笑語和。", "禁柳煙中聞曉烏，風吹玉漏盡銅壺。"]
+_GOOSE = ["湘浦離應晚，邊城去已孤。", "幾行歸去盡，片影獨何之。"]
+SCRIPT_PT = [
+    {"author": "丙", "title": "春望", "paragraphs": [_SPRING]},
+    {"author": "丙", "title": "宮詞", "paragraphs": ["長樂宮連上苑春，玉樓金殿豔歌新。"]},
+    {"author": "丙", "title": "宮詞二首 一", "paragraphs": [_PALACE[0]]},
+    {"author": "丙", "title": "宮詞二首 二", "paragraphs": [_PALACE[1]]},
+    {"author": "丙", "title": "江南曲", "paragraphs": ["長樂花枝雨點銷，江城日暮好相邀。"]},
+    {"author": "丙", "title": "相和歌辭 江南曲", "paragraphs": ["嫁得瞿塘賈，朝朝誤妾期。"]},
+    {"author": "丙", "title": "孤鴈 一", "paragraphs": [_GOOSE[0]]},
+    {"author": "丙", "title": "孤鴈 二", "paragraphs": [_GOOSE[1]]},
+    {"author": "丙", "title": "句", "paragraphs": ["一句詩在此。"]},
+    {"author": "丙", "title": "句", "paragraphs": ["又一句詩在此。"]},
+]
+SCRIPT_YD = [
+    {"title": "春望", "author": "丙", "paragraphs": [_SPRING]},
+    {"title": "春望又題", "author": "丙", "paragraphs": ["國破山河在，城春草木深。"]},  # same poem, other title
+    {"title": "宮詞", "author": "丙", "paragraphs": ["長樂宮連上苑春，玉樓金殿豔歌新。"]},
+    {"title": "宮詞二首", "author": "丙", "paragraphs": _PALACE},
+    {"title": "江南曲", "author": "丙", "paragraphs": ["長樂花枝雨點銷，江城日暮好相邀。"]},
+    {"title": "相和歌辭：江南曲", "author": "丙", "paragraphs": ["嫁得瞿塘賈，朝朝誤妾期。"]},
+    {"title": "孤雁", "author": "丙", "paragraphs": _GOOSE},
+    {"title": "句", "author": "丙", "paragraphs": ["一句詩在此。"]},
+]
+SCRIPT_SM = [
+    {"author": "丙", "title": "春望", "paragraphs": ["国破山河在，城春草木深。感时花溅泪，恨别鸟惊心。"]},
+    {"author": "丙", "title": "宫词", "paragraphs": ["玉楼天半起笙歌，风送宫嫔笑语和。"]},
+    {"author": "丙", "title": "江南曲", "paragraphs": ["嫁得瞿塘贾，朝朝误妾期。"]},
+    {"author": "丙", "title": "孤雁", "paragraphs": ["几行归去尽，片影独何之。"]},
+    {"author": "丙", "title": "句", "paragraphs": ["一句诗在此。"]},
+]
+
+
+@pytest.fixture()
+def script_editions(tmp_path: Path) -> tang.Editions:
+    files = {"全唐诗/poet.tang.0.json": SCRIPT_PT, "御定全唐詩/json/001.json": SCRIPT_YD,
+             "水墨唐诗/shuimotangshi.json": SCRIPT_SM}
+    return tang.load_editions(_fixture_archive(tmp_path / "script.tar.xz", files), tmp_path / "cache")
+
+
+def test_core_title() -> None:
+    assert tang.core_title("宫词五首") == "宫词"
+    assert tang.core_title("相和歌辞：江南曲") == tang.core_title("相和歌辞 江南曲") == "江南曲"
+    assert tang.core_title("池上二绝") == "池上" and tang.core_title("江畔独步寻花七绝句") == "江畔独步寻花"
+    assert tang.core_title("古筑城曲（二首）") == "古筑城曲"
+    assert tang.core_title("三绝句") == "三绝句"  # nothing but a count: its own name
+    assert tang.core_title("奉和圣制二十韵") == "奉和圣制二十韵"  # counts rhymes of one poem
+    assert tang.is_group_title("古筑城曲（二首）") and not tang.is_group_title("孤雁")
+
+
+def test_script_pairs_only_unambiguous_whole_poems(script_editions: tang.Editions) -> None:
+    cases = tang.script_pair_cases(script_editions, seed=0)
+    # 宫词 and 江南曲 also name a group / a 樂府-filed poem of 丙; 孤雁 is one poem of the
+    # two that 御定 prints as one record (poet.tang: 孤鴈 一/二); 句 is twice in poet.tang
+    assert [c.meta["title"] for c in cases if c.duplicate] == ["春望"]
+
+
+def test_script_negatives_share_no_line(script_editions: tang.Editions) -> None:
+    for seed in range(20):
+        for case in tang.script_pair_cases(script_editions, seed=seed):
+            if not case.duplicate:
+                assert case.meta["other_title"] != "春望又題", seed  # the same poem retitled
 
 
 def test_volume_offsets_are_exact(editions: tang.Editions) -> None:
@@ -384,6 +452,22 @@ def test_sweep_oracle_lsh_is_temporary() -> None:
     with sweep.lsh_mode("oracle"):
         assert candidates.band_params(0.5, 128) == (128, 1)
     assert candidates.band_params is before and candidates.band_params(0.5, 128) == (25, 5)
+
+
+def test_sweep_oracle_lsh_reaches_the_scan() -> None:
+    """Two passages sharing 9 of 145 distinct 4-grams (Jaccard 0.06): almost surely one
+    MinHash value of 128 in common (oracle: a candidate), almost never a whole 37x3 band."""
+    from neardup import Document, ScanConfig, scan
+
+    from benchmarks.quality import sweep
+
+    a = "".join(chr(0x4E00 + i) for i in range(80))
+    b = a[:12] + "".join(chr(0x5E00 + i) for i in range(68))
+    docs = [Document(id="a", text=a), Document(id="b", text=b)]
+    config = ScanConfig(detail="clusters")
+    assert scan(docs, config=config).stats.candidates == 0
+    with sweep.lsh_mode("oracle"):
+        assert scan(docs, config=config).stats.candidates == 1
 
 
 def test_sweep_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

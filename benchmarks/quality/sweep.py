@@ -104,19 +104,25 @@ def scan_config(options: dict[str, Any]) -> Any:
 def lsh_mode(mode: str) -> Iterator[None]:
     """``optimum``: the scan's banding; ``oracle``: one row per band (every pair sharing a
     MinHash value is a candidate), so only exact verification decides."""
-    import neardup.candidates as candidates
+    import importlib
 
     if mode not in ("optimum", "oracle"):
         raise SystemExit(f"--lsh must be optimum or oracle, got {mode!r}")
     if mode == "optimum":
         yield
         return
-    saved = candidates.band_params
-    candidates.band_params = lambda threshold, num_perm: (num_perm, 1)  # type: ignore[assignment]
+    # scan binds its own name (it works the banding out once and hands it to workers), so
+    # patching candidates alone would leave the scan on the optimum banding. import_module:
+    # the attribute ``neardup.scan`` is the function, not the module.
+    modules = [importlib.import_module(name) for name in ("neardup.candidates", "neardup.scan")]
+    saved = [getattr(module, "band_params") for module in modules]
+    for module in modules:
+        setattr(module, "band_params", lambda threshold, num_perm: (num_perm, 1))
     try:
         yield
     finally:
-        candidates.band_params = saved  # type: ignore[assignment]
+        for module, original in zip(modules, saved):
+            setattr(module, "band_params", original)
 
 
 def method_for(options: dict[str, Any]) -> run.Method:
