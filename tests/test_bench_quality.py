@@ -418,6 +418,17 @@ def test_neardup_adapter_from_clusters() -> None:
     assert pair_key("b", "a") == ("a", "b")
 
 
+def test_clusters_of_labelled_boilerplate_are_not_copy_claims() -> None:
+    m = lambda doc, s, e: SimpleNamespace(doc_id=doc, start=s, end=e)  # noqa: E731
+    b = lambda doc, s, e: SimpleNamespace(doc_id=doc, start=s, end=e, kind="page")  # noqa: E731
+    footer = SimpleNamespace(members=(m("x", 300, 380), m("y", 410, 490)))
+    copied = SimpleNamespace(members=(m("x", 0, 100), m("y", 20, 120)))
+    half = SimpleNamespace(members=(m("x", 290, 380), m("y", 410, 490)))  # x's member starts before the label
+    result = SimpleNamespace(clusters=[footer, copied, half], boilerplate=[b("x", 295, 400), b("y", 400, 500)])
+    assert ours.claimed_clusters(result) == [copied, half]
+    assert ours.claimed_clusters(SimpleNamespace(clusters=[footer], boilerplate=[])) == [footer]
+
+
 def test_run_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     archive = _fixture_archive(tmp_path / "tiny.tar.xz")
     out = tmp_path / "q.json"

@@ -59,6 +59,25 @@ def scan_docs(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> Any:
     return scan([Document(id=d.id, text=d.text) for d in as_docs(docs)], config=config)
 
 
+def claimed_clusters(result: Any) -> list[Any]:
+    """The clusters a scan presents as copies: those with a member outside the text the
+    same report labels boilerplate (``result.boilerplate``: page menus and footers,
+    stock text, ``--base`` text), which it states is "not evidence of copying".
+
+    Two pages that share only a site footer form a cluster of footer members; the report
+    shows it, and labels every member's text ``page`` boilerplate. Counting such a
+    cluster as a copy claim would grade the report on something it does not claim.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for b in result.boilerplate:
+        spans.setdefault(b.doc_id, []).append((b.start, b.end))
+
+    def inside(member: Any) -> bool:
+        return any(s <= member.start and member.end <= e for s, e in spans.get(member.doc_id, ()))
+
+    return [c for c in result.clusters if not all(inside(m) for m in c.members)]
+
+
 def pairs_from_clusters(clusters: Iterable[Any]) -> set[Pair]:
     """Every two documents that have a member in the same cluster are a predicted pair."""
     pairs: set[Pair] = set()
@@ -81,10 +100,10 @@ def detections_from_clusters(clusters: Iterable[Any]) -> list[Detection]:
 
 def run_neardup(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> set[Pair]:
     """Predicted duplicate document pairs."""
-    return pairs_from_clusters(scan_docs(docs, **options).clusters)
+    return pairs_from_clusters(claimed_clusters(scan_docs(docs, **options)))
 
 
 def run_neardup_spans(docs: Sequence[Doc | tuple[str, str]], **options: Any) -> tuple[set[Pair], list[Detection]]:
     """Predicted pairs and span detections from a single scan."""
-    clusters = scan_docs(docs, **options).clusters
+    clusters = claimed_clusters(scan_docs(docs, **options))
     return pairs_from_clusters(clusters), detections_from_clusters(clusters)

@@ -131,7 +131,7 @@ def method_for(options: dict[str, Any]) -> run.Method:
     def method(docs: Sequence[Doc]) -> run.Output:
         from neardup import Document, scan
 
-        clusters = scan([Document(id=d.id, text=d.text) for d in docs], config=config).clusters
+        clusters = ours.claimed_clusters(scan([Document(id=d.id, text=d.text) for d in docs], config=config))
         return run.Output(ours.pairs_from_clusters(clusters), ours.detections_from_clusters(clusters))
 
     return method
