@@ -1,7 +1,8 @@
-"""The numba kernels behind :mod:`neardup.signature` (imported only when numba is).
+"""The numba kernels behind :mod:`neardup.signature` and :mod:`neardup.verify`
+(imported only when numba is).
 
-Each must give exactly the bits of its numpy twin in :mod:`neardup.signature`; the tests
-compare them on random batches.
+Each must give exactly the result of its numpy twin in those modules; the tests compare
+them on random batches.
 """
 
 # mypy: disable-error-code="no-untyped-def"
@@ -146,3 +147,46 @@ def bucketed_rows(hashes, offsets, a, b, keys, out):
                 for j in range(count):
                     row[missing_at[j]] = fallback | (best[j] >> np.uint32(4))
         out[i, :] = row
+
+
+# --------------------------------------------------------------------------- verify
+
+
+@_jit
+def sorted_sets(hashes, lo, hi):
+    """Each segment ``hashes[lo[k]:hi[k]]`` sorted and de-duplicated, packed end to end."""
+    out = np.empty(int((hi - lo).sum()), dtype=np.uint64)
+    counts = np.zeros(len(lo), dtype=np.int64)
+    pos = 0
+    for k in range(len(lo)):
+        seg = np.sort(hashes[lo[k] : hi[k]])
+        n = 0
+        for t in range(len(seg)):
+            if t == 0 or seg[t] != seg[t - 1]:
+                out[pos + n] = seg[t]
+                n += 1
+        counts[k] = n
+        pos += n
+    return out[:pos], counts
+
+
+@_jit
+def shared_counts(values, starts, pairs):
+    """Size of the intersection of sorted runs ``pairs[k, 0]`` and ``pairs[k, 1]``.
+
+    The merge steps without branching on the comparison (which side advances is random
+    for hashes, so a branch would be mispredicted half the time): both cursors advance
+    by the comparison's outcome.
+    """
+    shared = np.zeros(len(pairs), dtype=np.int64)
+    for k in range(len(pairs)):
+        i, j = starts[pairs[k, 0]], starts[pairs[k, 1]]
+        i_end, j_end = starts[pairs[k, 0] + 1], starts[pairs[k, 1] + 1]
+        n = 0
+        while i < i_end and j < j_end:
+            x, y = values[i], values[j]
+            n += x == y
+            i += x <= y
+            j += y <= x
+        shared[k] = n
+    return shared

@@ -110,51 +110,12 @@ def verify_segments(
     ]
 
 
-def _sorted_sets(hashes, lo, hi):  # type: ignore[no-untyped-def]
-    """Each segment ``hashes[lo[k]:hi[k]]`` sorted and de-duplicated, packed end to end."""
-    out = np.empty(int((hi - lo).sum()), dtype=np.uint64)
-    counts = np.zeros(len(lo), dtype=np.int64)
-    pos = 0
-    for k in range(len(lo)):
-        seg = np.sort(hashes[lo[k] : hi[k]])
-        n = 0
-        for t in range(len(seg)):
-            if t == 0 or seg[t] != seg[t - 1]:
-                out[pos + n] = seg[t]
-                n += 1
-        counts[k] = n
-        pos += n
-    return out[:pos], counts
-
-
-def _shared_counts(values, starts, pairs):  # type: ignore[no-untyped-def]
-    """Size of the intersection of sorted runs ``pairs[k, 0]`` and ``pairs[k, 1]``.
-
-    The merge steps without branching on the comparison (which side advances is random
-    for hashes, so a branch would be mispredicted half the time): both cursors advance
-    by the comparison's outcome.
-    """
-    shared = np.zeros(len(pairs), dtype=np.int64)
-    for k in range(len(pairs)):
-        i, j = starts[pairs[k, 0]], starts[pairs[k, 1]]
-        i_end, j_end = starts[pairs[k, 0] + 1], starts[pairs[k, 1] + 1]
-        n = 0
-        while i < i_end and j < j_end:
-            x, y = values[i], values[j]
-            n += x == y
-            i += x <= y
-            j += y <= x
-        shared[k] = n
-    return shared
-
-
 @lru_cache(maxsize=1)
 def _kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     if os.environ.get("NEARDUP_NUMBA", "1") == "0":
         return None
     try:
-        import numba
+        from neardup import _kernels
     except ImportError:
         return None
-    jit = numba.njit(nogil=True, cache=True)
-    return jit(_sorted_sets), jit(_shared_counts)
+    return _kernels.sorted_sets, _kernels.shared_counts
