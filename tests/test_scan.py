@@ -204,19 +204,11 @@ def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -
     assert render_json(scan(docs)) == fast
 
 
-def test_detail_auto_gives_clusters_only_past_the_limit(simplified_paragraphs, monkeypatch) -> None:
-    """Small corpora get the full analysis; past AUTO_FULL_CHARS, clusters and a warning."""
-    import sys
-
-    scan_module = sys.modules["neardup.scan"]  # the module: ``neardup.scan`` is also the function
-
+def test_detail_clusters_skips_spans_and_templates_but_keeps_boilerplate(simplified_paragraphs) -> None:
+    """The full analysis is the default at every size; ``--detail clusters`` is an opt-out."""
     docs = [Document("a", "\n".join(simplified_paragraphs[:3])), Document("b", "\n".join(simplified_paragraphs[:3]))]
     full = scan(docs)
     assert full.clusters and full.alignments and full.templates and not full.warnings
-    monkeypatch.setattr(scan_module, "AUTO_FULL_CHARS", 100)
-    auto = scan(docs)
-    assert auto.clusters == full.clusters
-    assert not auto.alignments and not auto.templates
-    assert any("--detail full" in w for w in auto.warnings)
-    forced = scan(docs, config=ScanConfig(detail="full"))
-    assert forced.alignments == full.alignments and not forced.warnings
+    quick = scan(docs, config=ScanConfig(detail="clusters"))
+    assert quick.clusters == full.clusters and quick.boilerplate == full.boilerplate
+    assert not quick.alignments and not quick.templates

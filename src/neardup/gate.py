@@ -27,7 +27,7 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import split_passages
 from neardup.scan import scan
 from neardup.store import Index
-from neardup.templates import boilerplate_mask, find_boilerplate
+from neardup.boilerplate import boilerplate_mask, find_boilerplate
 
 __all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "find_copies_in_index", "gate", "judge"]
 

@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 
 from neardup.candidates import band_params, pairs_in_bucket
-from neardup.cluster import _peers
 from neardup.config import ScanConfig
 from neardup.errors import InputError, NeardupError
 from neardup.model import Document
@@ -442,7 +441,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...]:
     sets = [np.unique(np.concatenate([_uint64(s) for s in r["shingles"]])) for r in regions]
     members = []
     for k, r in enumerate(regions):
-        best = max(similarity(sets[k], sets[o])[0] for o in _peers(k, len(regions)))
+        best = 1.0 if k == 0 else similarity(sets[k], sets[0])[0]  # WIP: the local star/run clustering is not ported yet
         members.append(
             (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(best, 4), r["start"], r["text"])
         )
