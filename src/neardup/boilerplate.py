@@ -4,16 +4,15 @@ A stage of its own between passages and candidates: what it finds is reported, a
 default) masked out of the shingles, so it makes no match, no cluster edge and no part
 of any similarity.
 
-- ``corpus``: runs of at least ``min_chars`` normalised characters every window of which
-  occurs in at least ``min_docs`` distinct documents, *standing alone*: the shared text
-  around the run (windows carried by two or more documents, bridged over differences of
-  at most ``context_gap`` characters) is at most ``formula_chars`` long. A closing
-  formula (同志们，让我们紧密团结在……而努力奋斗！), a stock phrase
-  (党政主要负责人履行推进法治建设第一责任人职责), a copyright line or a spam line sit
-  among a document's own sentences; a speech that three offices copied is one long
-  shared stretch, so its sentences are copied text, not boilerplate. Counting distinct
-  documents, not occurrences, keeps a speech copied twice into one compilation from
-  looking common.
+- ``corpus``: phrases and formulas. A phrase is a run of at most ``phrase_chars``
+  normalised characters every ``min_chars`` window of which occurs in at least
+  ``min_docs`` distinct documents (党政主要负责人履行推进法治建设第一责任人职责, a
+  copyright line); a formula, a run of at most ``formula_chars`` whose windows occur in
+  at least ``formula_docs`` documents (同志们，让我们紧密团结在……而努力奋斗！, a stock
+  paragraph in a thousand speeches). A longer run that a few documents share is a copy:
+  a 150-character paragraph that three offices pasted into their own speeches, a
+  2,000-character speech that twelve offices copied. Counting distinct documents, not
+  occurrences, keeps a speech copied twice into one compilation from looking common.
 - ``page``: on one page, the short lines before its first line of prose and after its
   last (menus, breadcrumbs, bylines, copyright and link lines): what jusText calls the
   page's edges, visible even when the corpus holds one page from each site.
@@ -143,14 +142,20 @@ def _runs(hit: npt.NDArray[np.bool_], k: int, n: int) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
-def _bridge(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
-    """Merge ranges at most ``gap`` characters apart."""
-    out: list[tuple[int, int]] = []
-    for s, e in ranges:
-        if out and s - out[-1][1] <= gap:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
+def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> int:
+    """How many documents carry a run: the fewest of its windows (at or above ``floor``)."""
+    window_df = df[s : max(s + 1, e - k + 1)]
+    return int(window_df[window_df >= floor].min())
+
+
+def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Overlapping runs merged (the count of the merged run: the smallest)."""
+    out: list[tuple[int, int, int]] = []
+    for s, e, c in sorted(found):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e), min(out[-1][2], c))
         else:
-            out.append((s, e))
+            out.append((s, e, c))
     return out
 
 
@@ -196,17 +201,18 @@ def find_runs(
     g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
     if len(counts.values) and len(g):
         df = counts.lookup(g)
-        common = df >= config.min_docs
-        if common.any():
-            stretches = _bridge(_runs(df >= 2, k, n), config.context_gap)
-            ends = np.array([e for _, e in stretches], dtype=np.int64)
-            for s, e in _runs(common, k, n):
-                at = int(np.searchsorted(ends, e, side="left"))
-                ss, se = stretches[min(at, len(stretches) - 1)]
-                if se - ss > config.formula_chars:
-                    continue  # inside a longer shared stretch: copied text
-                window_df = df[s : max(s + 1, e - k + 1)]
-                runs.append(BoilerRun(s, e, "corpus", int(window_df[window_df >= config.min_docs].min())))
+        found = [
+            (s, e, _carried(df, s, e, k, config.formula_docs))
+            for s, e in _runs(df >= config.formula_docs, k, n)
+            if e - s <= config.formula_chars
+        ]  # fmt: skip
+        found += [
+            (s, e, _carried(df, s, e, k, config.min_docs))
+            for s, e in _runs(df >= config.min_docs, k, n)
+            if e - s <= config.phrase_chars
+        ]  # fmt: skip
+        for s, e, carried in _union(found):
+            runs.append(BoilerRun(s, e, "corpus", carried))
     if base is not None and len(base) and len(g):
         pos = np.minimum(np.searchsorted(base, g), len(base) - 1)
         in_base = base[pos] == g

@@ -72,7 +72,7 @@ def cluster_matches(
     pairs = _pairs(matches)
     nodes, centre = star_centres(pairs)
     centre = _attach_loners(nodes, centre, pairs, shingle_set, threshold)
-    groups = merge_runs(nodes, centre, docs, config.gap)
+    groups = merge_runs(nodes, centre, docs[nodes], config.gap)
     memo = _Memo(passages, [n for g in groups for n in g[0]])
     clusters = []
     for group_nodes, centres in groups:
@@ -166,36 +166,36 @@ def _attach_loners(
 
 
 def merge_runs(
-    nodes: npt.NDArray[np.int64], centre: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], gap: int
+    nodes: npt.NDArray[np.int64], centre: npt.NDArray[np.int64], node_docs: npt.NDArray[np.int64], gap: int
 ) -> list[tuple[list[int], set[int]]]:
     """Stars merged into runs: each group's passage numbers (sorted) and its centres.
 
-    Star ``P`` links to star ``Q`` when each passage of ``P`` is followed, within ``gap``
-    passages of its document, by a distinct passage of ``Q`` (the nearest passage of
-    another star), and both stars have as many passages. Stars of one passage are
-    dropped.
+    ``nodes`` are sorted passage numbers, in which the next passage of a document is the
+    next number (the scan's global numbers, or Spark's ``doc << 32 | index``);
+    ``node_docs`` their documents. Star ``P`` links to star ``Q`` when each passage of
+    ``P`` is followed, within ``gap`` passages of its document, by a distinct passage of
+    ``Q`` (the nearest passage of another star), and both stars have as many passages.
+    Stars of one passage are dropped.
 
-    >>> docs = np.array([0, 0, 0, 1, 1, 1])
-    >>> merge_runs(np.array([0, 1, 3, 4]), np.array([0, 1, 0, 1]), docs, 2)
+    >>> merge_runs(np.array([0, 1, 3, 4]), np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]), 2)
     [([0, 1, 3, 4], {0, 1})]
     """
     if len(nodes) == 0:
         return []
     labels, label = np.unique(centre, return_inverse=True)
     keep = np.bincount(label, minlength=len(labels))[label] >= 2
-    nodes, label = nodes[keep], label[keep]
+    nodes, label, node_docs = nodes[keep], label[keep], node_docs[keep]
     if len(nodes) == 0:
         return []
-    total, n_labels = len(docs), len(labels)
-    at = np.full(total, -1, dtype=np.int64)
-    at[nodes] = label
-    nxt = np.full(len(nodes), -1, dtype=np.int64)
+    n_labels = len(labels)
+    nxt = np.full(len(nodes), -1, dtype=np.int64)  # index into nodes of the next star's passage
     for d in range(1, gap + 1):
-        q = np.minimum(nodes + d, total - 1)
-        ok = (nxt < 0) & (nodes + d < total) & (docs[q] == docs[nodes]) & (at[q] >= 0) & (at[q] != label)
-        nxt[ok] = q[ok]
+        q = nodes + d
+        pos = np.minimum(np.searchsorted(nodes, q), len(nodes) - 1)
+        ok = (nxt < 0) & (nodes[pos] == q) & (node_docs[pos] == node_docs) & (label[pos] != label)
+        nxt[ok] = pos[ok]
     has = nxt >= 0
-    src_label, dst, dst_label = label[has], nxt[has], at[nxt[has]]
+    src_label, dst, dst_label = label[has], nxt[has], label[nxt[has]]
     size = np.bincount(label, minlength=n_labels)
     count = np.bincount(src_label, minlength=n_labels)
     lo = np.full(n_labels, np.iinfo(np.int64).max, dtype=np.int64)
@@ -216,10 +216,7 @@ def merge_runs(
     g = group_of[label]
     order = np.lexsort((nodes, g))
     bounds = np.flatnonzero(np.diff(g[order])) + 1
-    groups = []
-    for part in np.split(order, bounds):
-        groups.append((nodes[part].tolist(), set(labels[np.unique(label[part])].tolist())))
-    return groups
+    return [(nodes[part].tolist(), set(labels[np.unique(label[part])].tolist())) for part in np.split(order, bounds)]
 
 
 def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:

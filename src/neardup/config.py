@@ -156,16 +156,12 @@ class AlignConfig:
 class BoilerplateConfig:
     """What counts as boilerplate rather than copying, and whether it may link documents.
 
-    ``corpus``: a run of at least ``min_chars`` normalised characters every window of
-    which occurs in at least ``min_docs`` distinct documents (on the seeds, 3 documents
-    and 12 characters keep exactly the stock phrases), *and* that stands alone in the
-    document: the text around it is not shared with other documents too. A stock phrase
-    or a closing formula sits among a document's own sentences; a sentence of a speech
-    that three offices copied sits inside a longer stretch the copies share, so it is
-    copied text, not boilerplate: a run whose shared stretch (windows carried by two or
-    more documents, bridged over differences of at most ``context_gap`` characters) is
-    longer than ``formula_chars`` is part of a copy. ``page``: with ``page_edges``, the short
-    lines before a page's first line of prose and after its last (``prose_chars``
+    ``corpus``: a phrase, a run of at most ``phrase_chars`` normalised characters every
+    ``min_chars`` window of which occurs in at least ``min_docs`` distinct documents (on
+    the seeds, 3 documents and 12 characters keep exactly the stock phrases), or a
+    formula, a run of at most ``formula_chars`` whose windows occur in at least
+    ``formula_docs`` documents; longer shared runs are copies. ``page``: with ``page_edges``, the
+    short lines before a page's first line of prose and after its last (``prose_chars``
     content units: a CJK character or a Latin/digit word each count one).
 
     ``link``: let boilerplate count as shared text (``--link-boilerplate``). By default
@@ -178,16 +174,18 @@ class BoilerplateConfig:
     min_chars: int = 12
     page_edges: bool = True
     prose_chars: int = 50
-    formula_chars: int = 200
-    context_gap: int = 24
+    phrase_chars: int = 48
+    formula_chars: int = 240
+    formula_docs: int = 10
     link: bool = False
 
     def __post_init__(self) -> None:
         _check(self.min_docs >= 2, f"boilerplate min_docs must be >= 2, got {self.min_docs}")
         _check(4 <= self.min_chars <= 32, f"boilerplate min_chars must be in [4, 32], got {self.min_chars}")
         _check(self.prose_chars >= 1, f"prose_chars must be >= 1, got {self.prose_chars}")
-        _check(self.formula_chars >= self.min_chars, f"formula_chars must be >= min_chars, got {self.formula_chars}")
-        _check(self.context_gap >= 0, f"context_gap must be >= 0, got {self.context_gap}")
+        _check(self.formula_chars >= self.phrase_chars, f"formula_chars must be >= phrase_chars, got {self.formula_chars}")
+        _check(self.phrase_chars >= self.min_chars, f"phrase_chars must be >= min_chars, got {self.phrase_chars}")
+        _check(self.formula_docs >= self.min_docs, f"formula_docs must be >= min_docs, got {self.formula_docs}")
 
 
 @dataclass(frozen=True)
