@@ -45,7 +45,7 @@ from neardup.passages import PassageArray
 from neardup.templates import keywords
 from neardup.verify import similarity
 
-__all__ = ["cluster_matches", "connected_components", "find_families", "merge_runs", "star_centres"]
+__all__ = ["attach_loners", "cluster_matches", "connected_components", "find_families", "merge_runs", "star_centres"]
 
 SetOf = Callable[[Sequence[int]], npt.NDArray[np.uint64]]
 
@@ -71,7 +71,7 @@ def cluster_matches(
     docs = _doc_numbers(passages)
     pairs = _pairs(matches)
     nodes, centre = star_centres(pairs)
-    centre = _attach_loners(nodes, centre, pairs, shingle_set, threshold)
+    centre = attach_loners(nodes, centre, pairs, shingle_set, threshold)
     groups = merge_runs(nodes, centre, docs[nodes], config.gap)
     memo = _Memo(passages, [n for g in groups for n in g[0]])
     clusters = []
@@ -133,7 +133,7 @@ def star_centres(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], n
     return nodes, nodes[centre]
 
 
-def _attach_loners(
+def attach_loners(
     nodes: npt.NDArray[np.int64],
     centre: npt.NDArray[np.int64],
     pairs: npt.NDArray[np.int64],

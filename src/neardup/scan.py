@@ -66,7 +66,7 @@ from neardup.signature import signatures
 from neardup.templates import template_of
 from neardup.verify import verify_segments
 
-__all__ = ["Progress", "PassageTable", "prepare", "scan"]
+__all__ = ["PassageTable", "Progress", "parallel", "prepare", "prepare_masked", "scan"]
 
 logger = logging.getLogger(__name__)
 
@@ -396,6 +396,27 @@ def prepare(
     chunks = _run_chunks(documents, _prepare_chunk, (config, "none"), _check_jobs(jobs), progress, "prepare")
     table, _, _ = _assemble(chunks, capacity)
     return table
+
+
+def prepare_masked(
+    documents: Sequence[Document],
+    config: ScanConfig,
+    counts: WindowCounts,
+    *,
+    first_doc: int = 0,
+    base: npt.NDArray[np.uint64] | None = None,
+) -> tuple[PassageTable, list[Boilerplate]]:
+    """The scan's second pass over some documents, given the corpus's window counts.
+
+    For callers that count windows their own way (the Spark scan): passages with the
+    shingles that touch boilerplate left out (as ``config.boilerplate`` says), and each
+    document's boilerplate. ``counts`` need only hold these documents' windows.
+    """
+    chunk = _prepare_chunk(
+        [d.text for d in documents], first_doc, config, "none", None, _Boiler(counts, base), [d.id for d in documents]
+    )
+    table, _, records = _assemble([chunk], sum(len(d.text) for d in documents))
+    return table, records
 
 
 def _boiler(
