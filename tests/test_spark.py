@@ -29,7 +29,6 @@ from neardup.cli import cli
 from neardup.config import CandidateConfig
 from neardup.errors import InputError, NeardupError
 from neardup.report.json import to_dict
-from neardup.scan import prepare
 from neardup.signature import signatures
 
 from .conftest import EZHOU_FILE
