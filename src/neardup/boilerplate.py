@@ -4,15 +4,19 @@ A stage of its own between passages and candidates: what it finds is reported, a
 default) masked out of the shingles, so it makes no match, no cluster edge and no part
 of any similarity.
 
-- ``corpus``: phrases and formulas. A phrase is a run of at most ``phrase_chars``
-  normalised characters every ``min_chars`` window of which occurs in at least
-  ``min_docs`` distinct documents (党政主要负责人履行推进法治建设第一责任人职责, a
+- ``corpus``: phrases and formulas that stand alone. A phrase is a run of at most
+  ``phrase_chars`` normalised characters every ``min_chars`` window of which occurs in
+  at least ``min_docs`` distinct documents (党政主要负责人履行推进法治建设第一责任人职责, a
   copyright line); a formula, a run of at most ``formula_chars`` whose windows occur in
   at least ``formula_docs`` documents (同志们，让我们紧密团结在……而努力奋斗！, a stock
-  paragraph in a thousand speeches). A longer run that a few documents share is a copy:
-  a 150-character paragraph that three offices pasted into their own speeches, a
-  2,000-character speech that twelve offices copied. Counting distinct documents, not
-  occurrences, keeps a speech copied twice into one compilation from looking common.
+  paragraph in a thousand speeches). Either counts only when it stands alone: the text
+  around it that at least ``standalone`` times as many documents carry (bridged over
+  ``context_gap`` characters) is at most ``formula_chars`` long. A formula in 300
+  speeches sits among text of one speech, or of the two or three that copy it; a
+  sentence of a speech that twelve offices copied sits among text the same twelve carry
+  (every office edits elsewhere, so no single run is long), so it is part of their copy,
+  not boilerplate. A longer shared run is a copy too. Counting distinct documents, not occurrences, keeps
+  a speech copied twice into one compilation from looking common.
 - ``page``: on one page, the short lines before its first line of prose and after its
   last (menus, breadcrumbs, bylines, copyright and link lines): what jusText calls the
   page's edges, visible even when the corpus holds one page from each site.
@@ -148,6 +152,30 @@ def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> i
     return int(window_df[window_df >= floor].min())
 
 
+def _stretch(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: float, config: BoilerplateConfig) -> int:
+    """Length of the text around a run that at least ``floor`` documents carry (bridging
+    gaps of ``context_gap``), looked at no further than ``formula_chars`` past the run."""
+    reach = config.formula_chars + config.context_gap
+    lo, hi = max(0, s - reach), min(len(df), e + reach)
+    shared = df[lo:hi] >= floor
+    length = 0
+    for a, b in _bridged(_runs(shared, k, hi - lo + k - 1), config.context_gap):
+        if a <= s - lo and e - lo <= b:
+            length = b - a
+    return length
+
+
+def _bridged(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Ranges at most ``gap`` characters apart, merged."""
+    out: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if out and a - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     """Overlapping runs merged (the count of the merged run: the smallest)."""
     out: list[tuple[int, int, int]] = []
@@ -211,6 +239,7 @@ def find_runs(
             for s, e in _runs(df >= config.min_docs, k, n)
             if e - s <= config.phrase_chars
         ]  # fmt: skip
+        found = [(s, e, c) for s, e, c in found if _stretch(df, s, e, k, c * config.standalone, config) <= config.formula_chars]
         for s, e, carried in _union(found):
             runs.append(BoilerRun(s, e, "corpus", carried))
     if base is not None and len(base) and len(g):

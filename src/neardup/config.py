@@ -160,7 +160,10 @@ class BoilerplateConfig:
     ``min_chars`` window of which occurs in at least ``min_docs`` distinct documents (on
     the seeds, 3 documents and 12 characters keep exactly the stock phrases), or a
     formula, a run of at most ``formula_chars`` whose windows occur in at least
-    ``formula_docs`` documents; longer shared runs are copies. ``page``: with ``page_edges``, the
+    ``formula_docs`` documents; either only where it stands alone (the text around it
+    that at least ``standalone`` times as many documents carry, bridged over
+    ``context_gap`` characters, is at most ``formula_chars`` long: otherwise it is part of
+    a copy that as many documents share); longer shared runs are copies. ``page``: with ``page_edges``, the
     short lines before a page's first line of prose and after its last (``prose_chars``
     content units: a CJK character or a Latin/digit word each count one).
 
@@ -177,6 +180,8 @@ class BoilerplateConfig:
     phrase_chars: int = 48
     formula_chars: int = 240
     formula_docs: int = 10
+    context_gap: int = 24
+    standalone: float = 0.5
     link: bool = False
 
     def __post_init__(self) -> None:
@@ -186,6 +191,8 @@ class BoilerplateConfig:
         _check(self.formula_chars >= self.phrase_chars, f"formula_chars must be >= phrase_chars, got {self.formula_chars}")
         _check(self.phrase_chars >= self.min_chars, f"phrase_chars must be >= min_chars, got {self.phrase_chars}")
         _check(self.formula_docs >= self.min_docs, f"formula_docs must be >= min_docs, got {self.formula_docs}")
+        _check(self.context_gap >= 0, f"context_gap must be >= 0, got {self.context_gap}")
+        _check(0 < self.standalone < 1, f"standalone must be in (0, 1), got {self.standalone}")
 
 
 @dataclass(frozen=True)
