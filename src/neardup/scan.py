@@ -501,7 +501,9 @@ def scan(
     elif sign == "sigs":
         pairs = find_candidates(keys, config.candidates, config.signature)  # type: ignore[arg-type]
     else:
-        pairs = bucket_pairs(keys, config.candidates)  # type: ignore[arg-type]
+        pairs = bucket_pairs(
+            keys, config.candidates, progress=(lambda done, total: progress("candidates", done, total)) if progress else None  # type: ignore[arg-type]
+        )
     del keys
     sizes = np.diff(table.offsets)
     if len(pairs):
