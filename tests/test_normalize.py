@@ -43,7 +43,7 @@ def test_idempotent(text: str) -> None:
 
 
 @given(texts)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_offset_map_is_exact(text: str) -> None:
     norm = normalize(text)
     assert len(norm.start) == len(norm.end) == len(norm.text)

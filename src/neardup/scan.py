@@ -590,7 +590,10 @@ def _alignments(
     """
     index = {d.id: i for i, d in enumerate(docs)}
     found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
-    within = sorted({passages[m.a].doc for m in matches if passages[m.a].doc == passages[m.b].doc})
+    pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
+    doc_of = passages.rows["doc"] if isinstance(passages, PassageArray) else np.array([p.doc for p in passages], dtype=np.int64)
+    same = doc_of[pairs[:, 0]] == doc_of[pairs[:, 1]]
+    within = np.unique(doc_of[pairs[same, 0]]).tolist()
     total = len(within) + len(clusters)
     if progress:
         progress("align", 0, max(total, 1))
