@@ -522,6 +522,75 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
     write_output(render_calibration(result, fmt), output)
 
 
+@cli.command("dedup")
+@click.argument("paths", metavar="INPUT...", nargs=-1, required=True)
+@click.option("-o", "--output", default=None, help="Where the survivors go: a file for Parquet and JSONL (.gz: gzipped), a new folder for text files.")
+@click.option("--keep", type=click.Choice(["first", "longest", "shortest"]), default="first", show_default=True,
+              help="Which copy survives (after --order-by): the first by id, the longest or the shortest.")
+@click.option("--order-by", metavar="FIELD", default=None, help="JSONL/Parquet field ordering the copies: the smallest value (the oldest date) survives.")
+@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="Share of a document's content shared with a kept one that makes it a near-copy [default: 0.8].")
+@click.option("--removed", "removed_file", type=click.Path(dir_okay=False), default=None,
+              help="Write every removed id (and, with --passages, every cut) as JSONL here.")
+@click.option("--passages", is_flag=True, help="Cut repeated passages (the first occurrence stays) instead of removing whole documents.")
+@click.option("--drop-boilerplate", is_flag=True, help="With --passages: also cut boilerplate (page chrome, stock phrases, --base text).")
+@click.option("--dry-run", is_flag=True, help="Count only: write no output.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=1, show_default=True, help="Worker processes for corpora over ~90 MB (0: one per CPU).")
+@scan_options
+@handle_errors
+def dedup_command(
+    paths: tuple[str, ...],
+    output: str | None,
+    keep: str,
+    order_by: str | None,
+    min_share: float | None,
+    removed_file: str | None,
+    passages: bool,
+    drop_boilerplate: bool,
+    dry_run: bool,
+    jobs: int,
+    **opts: Any,
+) -> None:
+    """Write INPUT without its near-duplicates, in its own format (Parquet, JSONL, text files).
+
+    One document of every group of near-copies survives, with all its other fields; the
+    summary goes to stderr. Exit codes: 0 done, 2 usage or input error (no output written).
+    """
+    from neardup.dedup import DEFAULT_MIN_SHARE, dedup
+    from neardup.report.dedup import render_removed, render_summary
+    from neardup.write import output_kind, write_survivors
+
+    if output is None and not dry_run:
+        raise NeardupError("give -o OUTPUT for the deduplicated corpus, or --dry-run to count only")
+    kind = output_kind(paths)
+    if order_by and kind == "text":
+        raise NeardupError(f"--order-by {order_by}: text files have no fields; give JSONL or Parquet records")
+    fields = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
+    read = read_paths(paths, **fields, fields=[order_by] if order_by else ())
+    base = read_paths(opts["base_paths"], **fields) if opts["base_paths"] else None
+    for warning in [*read.warnings, *(base.warnings if base else [])]:
+        click.echo(f"neardup: warning: {warning}", err=True)
+    order = {doc_id: values.get(order_by) for doc_id, values in read.fields.items()} if order_by else None
+    with progress_bar() as progress:
+        result = dedup(
+            read.documents,
+            keep=keep,  # type: ignore[arg-type]
+            order_by=order,
+            min_share=DEFAULT_MIN_SHARE if min_share is None else min_share,
+            passages=passages,
+            drop_boilerplate=drop_boilerplate,
+            config=config_from(opts),
+            jobs=jobs,
+            progress=progress,
+            base=base.documents if base else (),
+        )
+    if removed_file:
+        write_output(render_removed(result, {d.id: d.text for d in read.documents} if passages else None), removed_file)
+    if not dry_run and output is not None:
+        write_survivors(paths, output, set(result.kept), result.texts, **fields)
+    click.echo(render_summary(result, dry_run=dry_run), err=True)
+
+
 @cli.command("spark-scan")
 @click.argument("input_path", metavar="INPUT")
 @click.argument("output", metavar="OUTPUT")
