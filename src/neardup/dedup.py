@@ -55,6 +55,7 @@ __all__ = [
     "resolve",
     "survivor_key",
     "union_length",
+    "widen",
 ]
 
 logger = logging.getLogger(__name__)
@@ -211,6 +212,24 @@ def _subtract(spans: Iterable[Span], minus: Iterable[Span]) -> list[Span]:
         if cur < e:
             out.append((cur, e))
     return out
+
+
+def widen(text: str, start: int, end: int) -> Span:
+    """A cut grown over the punctuation and spaces around it (which matching ignores):
+    forward up to the next character of text, backward only to the start of its line.
+
+    >>> text = "前言。\\n  重复的段落。\\n正文"
+    >>> widen(text, 6, 11)
+    (4, 12)
+    """
+    while end < len(text) and text[end] != "\n" and not text[end].isalnum():
+        end += 1
+    back = start
+    while back > 0 and text[back - 1] != "\n" and not text[back - 1].isalnum():
+        back -= 1
+    if back == 0 or text[back - 1] == "\n":
+        start = back
+    return start, end
 
 
 def apply_cuts(text: str, cuts: Iterable[Span]) -> str:
@@ -437,7 +456,8 @@ def _decide_passages(
         wanted.extend(Cut(doc_id, s, e, "boilerplate") for doc_id, spans in boiler.items() for s, e in _merge(spans))
     cuts: list[Cut] = []
     for cut in wanted:
-        for s, e in _subtract([(cut.start, cut.end)], protected.get(cut.doc_id, ())):
+        text = docs[number[cut.doc_id]].text
+        for s, e in _subtract([widen(text, cut.start, cut.end)], protected.get(cut.doc_id, ())):
             cuts.append(dataclasses.replace(cut, start=s, end=e))
     cuts.sort(key=lambda c: (c.doc_id, c.start, c.end, c.kind))
     by_doc: dict[str, list[Cut]] = defaultdict(list)
