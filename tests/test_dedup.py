@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 
-import opencc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,26 +15,6 @@ from neardup.dedup import DedupConfig, NearCopy, apply_cuts, decide, dedup, reso
 from neardup.errors import ConfigError, InputError
 from neardup.scan import scan
 
-from .conftest import _edit
-
-
-@pytest.fixture(scope="module")
-def families(simplified_paragraphs: list[str], filler_paragraphs: list[str]) -> dict[str, str]:
-    """Two originals with whole-document copies, a partial copy, and unrelated text."""
-    p, f = simplified_paragraphs, filler_paragraphs
-    a, b = p[0:5], p[5:10]
-    s2t = opencc.OpenCC("s2t")
-    docs = {
-        "a/orig": a,
-        "a/edit": [_edit(x) for x in a],
-        "a/trad": [s2t.convert(x) for x in a],
-        "b/orig": b,
-        "b/reorder": [b[3], b[0], b[4], b[1], b[2]],
-        "host/partial": [f[0], f[1], b[1], b[2], f[2], f[3], f[8]],
-        "other/x": [f[4], f[5]],
-        "other/y": [f[6], f[7]],
-    }
-    return {k: "\n".join(v) + "\n" for k, v in docs.items()}
 
 
 def _docs(texts: dict[str, str]) -> list[Document]:
