@@ -199,3 +199,13 @@ def test_library_and_cli_agree(families: dict[str, str], tmp_path: Path) -> None
     run("dedup", str(src), "-o", str(out))
     ids = [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert ids == list(dedup([Document(k, v) for k, v in families.items()]).kept)
+
+
+def test_index_add_skip_near_copies(families: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    _write_jsonl(src, _records(families))
+    code, out, _ = run("index", "add", str(tmp_path / "i.ndx"), str(src), "--skip-near-copies")
+    assert code == 0
+    # The index keeps the first it sees (input order), unlike dedup's survivor order.
+    assert "a/edit: near-copy of a/orig, skipped" in out and "b/reorder: near-copy of b/orig, skipped" in out
+    assert out.rstrip().endswith("(3 near-copies skipped); the index holds 5 documents")

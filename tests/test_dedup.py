@@ -160,3 +160,20 @@ def test_intervals() -> None:
 
 def test_dedup_is_public() -> None:
     assert neardup.dedup is dedup and "dedup" in neardup.__all__ and "DedupResult" in neardup.__all__
+
+
+def test_index_add_skips_near_copies_and_says_which(families: dict[str, str], tmp_path) -> None:
+    from neardup import Index
+
+    with Index.open(tmp_path / "i.ndx") as index:
+        assert index.add("a/orig", families["a/orig"]).near_copy_of is None
+        added = index.add("a/trad", families["a/trad"], skip_near_copies=True)
+        assert added.near_copy_of == "a/orig" and added.passages == 0 and added.matches[0].coverage >= 0.8
+        assert "a/trad" not in index and len(index) == 1
+        assert index.add("host/partial", families["host/partial"], skip_near_copies=True).near_copy_of is None
+        # add_many checks each document against the ones added before it, in the same batch too.
+        many = index.add_many([Document("b/orig", families["b/orig"]), Document("b/reorder", families["b/reorder"])], skip_near_copies=True)
+        assert [a.near_copy_of for a in many] == [None, "b/orig"]
+        assert index.add("a/edit", families["a/edit"]).near_copy_of is None  # without the flag: stored
+        with pytest.raises(ConfigError, match="min_share"):
+            index.add("x", families["other/x"], skip_near_copies=True, min_share=0)

@@ -316,8 +316,11 @@ def index_group() -> None:
 @click.option("--no-text", is_flag=True, help="Store offsets only, not the original texts (new index only).")
 @click.option("--skip-existing", is_flag=True, help="Skip documents whose id is already in the index.")
 @click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Documents per transaction.")
+@click.option("--skip-near-copies", is_flag=True, help="Do not store a document that is a near-copy of a stored one (as `neardup dedup` decides); say which.")
 @handle_errors
-def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, **opts: Any) -> None:
+def index_add(
+    index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, skip_near_copies: bool, **opts: Any
+) -> None:
     """Add the documents in PATHS to INDEX (created on first use) and report their clusters.
 
     Options such as --ngram set the parameters of a new index; given for an existing
@@ -328,8 +331,13 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
         click.echo(f"neardup: warning: {warning}", err=True)
     with Index.open(index, keep_text=False if no_text else None, **index_options(opts)) as idx:
         with progress_bar() as progress:
-            added = idx.add_many(read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing)
-        for a in added:
+            handled = idx.add_many(
+                read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing, skip_near_copies=skip_near_copies
+            )
+        added = [a for a in handled if a.near_copy_of is None]
+        for a in handled:
+            if a.near_copy_of is not None:
+                click.echo(f"{a.doc_id}: near-copy of {a.near_copy_of}, skipped")
             parts = []
             if a.joined:
                 parts.append("joins cluster " + ", ".join(map(str, a.joined)))
@@ -339,8 +347,10 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
                 parts.append("merges cluster " + ", ".join(map(str, a.merged)) + f" into {a.joined[0]}")
             if parts:
                 click.echo(f"{a.doc_id}: " + "; ".join(parts))
-        skipped = len(read.documents) - len(added)
+        skipped = len(read.documents) - len(handled)
+        copies = len(handled) - len(added)
         note = f" ({skipped} already held, skipped)" if skipped else ""
+        note += f" ({copies:,} near-cop{'y' if copies == 1 else 'ies'} skipped)" if copies else ""
         click.echo(
             f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
             f"{note}; the index holds {_count(len(idx), 'document')}"
