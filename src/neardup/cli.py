@@ -607,11 +607,26 @@ def dedup_command(
 @click.option("--input-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if INPUT ends in .parquet, else JSONL.")
 @click.option("--output-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if OUTPUT ends in .parquet, else JSONL.")
 @click.option("--master", default=None, help="Spark master when not run by spark-submit, e.g. local[4].")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT (and the --dedup folder) if it exists.")
+@click.option("--dedup", "dedup_output", default=None, metavar="FOLDER",
+              help="Also write the survivors of deduplication there as Parquet (the same as `neardup dedup`).")
+@click.option("--keep", type=click.Choice(["first", "longest", "shortest"]), default="first", show_default=True, help="With --dedup: which copy survives.")
+@click.option("--order-by", metavar="FIELD", default=None, help="With --dedup: the column ordering the copies (Parquet input); the smallest value survives.")
+@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None, help="With --dedup: as for `neardup dedup` [default: 0.8].")
 @scan_options
 @handle_errors
 def spark_scan_command(
-    input_path: str, output: str, input_format: str, output_format: str, master: str | None, overwrite: bool, **opts: Any
+    input_path: str,
+    output: str,
+    input_format: str,
+    output_format: str,
+    master: str | None,
+    overwrite: bool,
+    dedup_output: str | None,
+    keep: str,
+    order_by: str | None,
+    min_share: float | None,
+    **opts: Any,
 ) -> None:
     """Scan INPUT on Apache Spark and write its clusters to OUTPUT.
 
@@ -622,6 +637,7 @@ def spark_scan_command(
     """
     config = config_from(opts)
     from neardup import spark
+    from neardup.dedup import DEFAULT_MIN_SHARE, DedupConfig
 
     summary = spark.scan_files(
         spark.session(master),
@@ -633,11 +649,16 @@ def spark_scan_command(
         text_col=opts["text_field"],
         id_col=opts["id_field"],
         overwrite=overwrite,
+        dedup_output=dedup_output,
+        dedup_config=DedupConfig(keep=keep, min_share=DEFAULT_MIN_SHARE if min_share is None else min_share),  # type: ignore[arg-type]
+        order_by=order_by,
     )
     click.echo(
         f"neardup: {summary['documents']} documents, {summary['passages']} passages, "
         f"{summary['clusters']} clusters, {summary['duplicated_chars']:,} duplicated chars -> {output}"
     )
+    if dedup_output:
+        click.echo(f"neardup dedup: {summary['documents'] - summary['removed']:,} kept, {summary['removed']:,} removed -> {dedup_output}")
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ import numpy as np
 from neardup.candidates import band_params, pairs_in_bucket
 from neardup.cluster import _peers
 from neardup.config import ScanConfig
+from neardup.dedup import DedupConfig, NearCopy, Removal, cluster_pairs, pair_share, resolve, survivor_key, union_length
 from neardup.errors import InputError, NeardupError
 from neardup.model import Document
 from neardup.scan import prepare
@@ -55,6 +56,7 @@ __all__ = [
     "CLUSTER_SCHEMA",
     "SparkScanResult",
     "connected_components",
+    "dedup",
     "output_exists",
     "read_documents",
     "scan",
@@ -461,6 +463,80 @@ def _covered_chars(clusters: DataFrame) -> int:
     return int(row["total"] or 0) if row is not None else 0
 
 
+# --- dedup -----------------------------------------------------------------------------
+
+
+def dedup(
+    df: DataFrame,
+    result: SparkScanResult,
+    *,
+    id_col: str = "id",
+    order_by: str | None = None,
+    config: DedupConfig | None = None,
+) -> tuple[DataFrame, list[Removal]]:
+    """The rows of ``df`` that survive deduplication, and the removed documents.
+
+    The same decision as :func:`neardup.dedup.decide` on the local scan's clusters: the
+    pairs of documents sharing a cluster, their shares and similarities are computed per
+    cluster and per pair in Spark, with the local functions; only the near-copy pairs
+    (a few per removed document) reach the driver, which resolves them in survivor order.
+    Rows keep every column of ``df``. ``passages=True`` is not supported on Spark.
+    """
+    config = config or DedupConfig()
+    if config.passages:
+        raise InputError("Spark dedup removes whole documents; cutting passages (--passages) runs locally only")
+    if order_by is not None and order_by not in df.columns:
+        raise InputError(f"no column {order_by!r} to order by (columns: {', '.join(df.columns)})")
+    spark = df.sparkSession
+    value = F.col(order_by) if order_by else F.lit(None)
+    info = result.documents.select(F.col("id").alias("doc_id"), "doc", F.length("text").alias("length")).join(
+        df.select(F.col(id_col).cast("string").alias("doc_id"), value.alias("value")), "doc_id"
+    )
+    members = result.clusters.select("id", F.explode("members").alias("m")).select(
+        "id", F.col("m.doc_id").alias("doc_id"), F.col("m.start").alias("start"), F.col("m.end").alias("end"), F.col("m.similarity").alias("similarity")
+    )
+    per_cluster = members.join(info.select("doc_id", "length", "value"), "doc_id").groupBy("id").agg(
+        F.collect_list(F.struct("doc_id", "start", "end", "similarity", "length", "value")).alias("members")
+    )
+    keep, max_peers = config.keep, config.max_peers
+
+    def pairs_of(row: Any) -> Iterator[tuple[Any, ...]]:
+        ms = row["members"]
+        keys = {m["doc_id"]: survivor_key(m["doc_id"], m["length"], m["value"], keep) for m in ms}
+        yield from cluster_pairs([(m["doc_id"], m["start"], m["end"], m["similarity"]) for m in ms], keys, max_peers)
+
+    pair_schema = "doc_id string, other string, start int, end int, similarity double"
+    pairs = spark.createDataFrame(per_cluster.rdd.flatMap(pairs_of), pair_schema, verifySchema=False)
+    content = result.passages.groupBy("doc").agg(F.collect_list(F.struct("start", "end")).alias("spans")).join(
+        info.select("doc", "doc_id"), "doc"
+    )
+    grouped = pairs.groupBy("doc_id", "other").agg(F.collect_list(F.struct("start", "end", "similarity")).alias("spans")).join(
+        content.select("doc_id", F.col("spans").alias("passages")), "doc_id"
+    )
+    min_share = config.min_share
+
+    def share_of(row: Any) -> Iterator[tuple[Any, ...]]:
+        chars = union_length([(p["start"], p["end"]) for p in row["passages"]])
+        share, sim = pair_share([(s["start"], s["end"], s["similarity"]) for s in row["spans"]], chars)
+        if share >= min_share:
+            yield (row["doc_id"], row["other"], share, sim)
+
+    near_schema = "doc_id string, other string, share double, similarity double"
+    near_df = spark.createDataFrame(grouped.rdd.flatMap(share_of), near_schema, verifySchema=False)
+    near = [NearCopy(r["doc_id"], r["other"], r["share"], r["similarity"]) for r in near_df.collect()]
+    involved = sorted({n.doc_id for n in near} | {n.other for n in near})
+    wanted = spark.createDataFrame([(i,) for i in involved], "doc_id string")
+    keys = {
+        r["doc_id"]: survivor_key(r["doc_id"], r["length"], r["value"], keep)
+        for r in info.join(F.broadcast(wanted), "doc_id").collect()
+    }
+    _, removed = resolve(keys, near)
+    removed.sort(key=lambda r: r.doc_id)
+    gone = spark.createDataFrame([(r.doc_id,) for r in removed], "doc_id string")
+    survivors = df.join(F.broadcast(gone), df[id_col].cast("string") == gone["doc_id"], "left_anti")
+    return survivors, removed
+
+
 # --- files -----------------------------------------------------------------------------
 
 
@@ -513,17 +589,34 @@ def scan_files(
     text_col: str = "text",
     id_col: str = "id",
     overwrite: bool = False,
+    dedup_output: str | None = None,
+    dedup_config: DedupConfig | None = None,
+    order_by: str | None = None,
 ) -> dict[str, int]:
     """Read documents, scan them, write the clusters; returns the summary counts.
 
+    With ``dedup_output``, also write the surviving rows there as Parquet (every input
+    column kept; the same survivors as ``neardup dedup``) and count ``removed``.
     Refuses an existing ``output`` unless ``overwrite``, before any work is done.
     """
-    if not overwrite and output_exists(spark, output):
-        raise InputError(f"{output}: already exists; remove it or pass --overwrite")
+    for target in (output, dedup_output):
+        if target and not overwrite and output_exists(spark, target):
+            raise InputError(f"{target}: already exists; remove it or pass --overwrite")
     df = read_documents(spark, input_path, fmt=input_format, text_col=text_col, id_col=id_col)
+    if dedup_output and _format(input_path, input_format) == "jsonl" and order_by:
+        raise InputError("--order-by on Spark needs Parquet input (JSONL is read as id and text only)")
     result = scan(df, text_col=text_col, id_col=id_col, config=config)
     write_clusters(result.clusters, output, fmt=output_format, overwrite=overwrite)
+    removed: list[Removal] = []
+    if dedup_output:
+        survivors, removed = dedup(df, result, id_col=id_col, order_by=order_by, config=dedup_config)
+        try:
+            survivors.write.mode("overwrite" if overwrite else "errorifexists").parquet(dedup_output)
+        except AnalysisException as err:
+            raise InputError(f"{dedup_output}: cannot write ({_first_line(err)}); pass --overwrite to replace it") from None
     summary = result.summary()
+    if dedup_output:
+        summary["removed"] = len(removed)
     result.unpersist()
     return summary
 
