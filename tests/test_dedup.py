@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import neardup
 from neardup import Document
-from neardup.dedup import DedupConfig, NearCopy, apply_cuts, decide, dedup, resolve, survivor_key, union_length
+from neardup.dedup import DEFAULT_MIN_SHARE, DedupConfig, NearCopy, apply_cuts, decide, dedup, resolve, survivor_key, union_length
 from neardup.errors import ConfigError, InputError
 from neardup.scan import scan
 
@@ -28,7 +28,7 @@ def test_planted_copies_come_back_as_one_document(families: dict[str, str]) -> N
     # First by id: "a/edit" < "a/orig" < "a/trad".
     assert {k: r.duplicate_of for k, r in removed.items()} == {"a/orig": "a/edit", "a/trad": "a/edit", "b/reorder": "b/orig"}
     for r in result.removed:
-        assert 0.8 <= r.share <= 1.0 and 0.0 < r.similarity <= 1.0
+        assert DEFAULT_MIN_SHARE <= r.share <= 1.0 and 0.0 < r.similarity <= 1.0
     assert result.stats.documents == 8 and result.stats.kept == 5 and result.stats.removed == 3
     assert result.stats.chars_removed == sum(len(families[k]) for k in removed)
     assert [d.id for d in result.survivors] == list(result.kept)
@@ -168,7 +168,7 @@ def test_index_add_skips_near_copies_and_says_which(families: dict[str, str], tm
     with Index.open(tmp_path / "i.ndx") as index:
         assert index.add("a/orig", families["a/orig"]).near_copy_of is None
         added = index.add("a/trad", families["a/trad"], skip_near_copies=True)
-        assert added.near_copy_of == "a/orig" and added.passages == 0 and added.matches[0].coverage >= 0.8
+        assert added.near_copy_of == "a/orig" and added.passages == 0 and added.matches[0].coverage >= DEFAULT_MIN_SHARE
         assert "a/trad" not in index and len(index) == 1
         assert index.add("host/partial", families["host/partial"], skip_near_copies=True).near_copy_of is None
         # add_many checks each document against the ones added before it, in the same batch too.

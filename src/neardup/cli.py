@@ -539,7 +539,7 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
               help="Which copy survives (after --order-by): the first by id, the longest or the shortest.")
 @click.option("--order-by", metavar="FIELD", default=None, help="JSONL/Parquet field ordering the copies: the smallest value (the oldest date) survives.")
 @click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None,
-              help="Share of a document's content shared with a kept one that makes it a near-copy [default: 0.8].")
+              help="Share of a document's content shared with a kept one that makes it a near-copy [default: 0.6].")
 @click.option("--removed", "removed_file", type=click.Path(dir_okay=False), default=None,
               help="Write every removed id (and, with --passages, every cut) as JSONL here.")
 @click.option("--passages", is_flag=True, help="Cut repeated passages (the first occurrence stays) instead of removing whole documents.")
@@ -612,7 +612,7 @@ def dedup_command(
               help="Also write the survivors of deduplication there as Parquet (the same as `neardup dedup`).")
 @click.option("--keep", type=click.Choice(["first", "longest", "shortest"]), default="first", show_default=True, help="With --dedup: which copy survives.")
 @click.option("--order-by", metavar="FIELD", default=None, help="With --dedup: the column ordering the copies (Parquet input); the smallest value survives.")
-@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None, help="With --dedup: as for `neardup dedup` [default: 0.8].")
+@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None, help="With --dedup: as for `neardup dedup` [default: 0.6].")
 @scan_options
 @handle_errors
 def spark_scan_command(

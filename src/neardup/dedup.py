@@ -1,26 +1,29 @@
-"""Keep one document of every group of near-copies: the decision, from a scan's clusters.
+"""Keep one document of every group of near-copies: the decision, from a scan's matches.
 
-Deduplication is decided from the clusters of a scan (``detail="clusters"``), never
-from a pairwise alignment of the corpus, so it costs about what the scan does:
+Deduplication is decided from what a scan (``detail="clusters"``) verified, never from a
+pairwise alignment of the corpus, so it costs about what the scan does:
 
-1. **Coverage.** For two documents ``D`` and ``K`` that share a cluster, the members of
-   ``D`` in clusters that also hold a member of ``K`` cover part of ``D``. ``share(D | K)``
-   is that covered part over ``D``'s *content*: the union of its passages, boilerplate
-   left out on both sides. ``D`` is a near-copy of ``K`` when the share reaches
-   ``min_share``. The relation is not symmetric: a speech pasted into a long compilation
-   covers the speech, not the compilation.
+1. **Coverage.** For two documents ``D`` and ``K``, the passages of ``D`` verified
+   against a passage of ``K`` (and the unmatched ones between two of them at most the
+   cluster ``gap`` apart, as a cluster member counts them) cover part of ``D``.
+   ``share(D | K)`` is that part over ``D``'s *content*, the union of its passages,
+   boilerplate left out of both (boilerplate excluded from shingles makes no match at
+   all). ``D`` is a near-copy of ``K`` when the share reaches ``min_share``. The relation
+   is not symmetric: a speech pasted into a long compilation covers the speech, not the
+   compilation. Coverage counts direct evidence between the two documents only, so two
+   documents that a chain of others links into one cluster are not copies of each other.
 2. **Survivor order.** Every document gets a key ``(order-by value, keep rule, id)``;
    the keys decide which copy survives, whatever order the input came in.
 3. **Greedy in that order.** Documents are visited by key; one is removed only when it is
    a near-copy of a document already *kept*, never of a removed one. So a chain
    A ~ B ~ C never removes C because of B, and no group of copies is lost whole.
 
-With ``passages=True`` repeated passages are cut instead of whole documents: in each
-cluster the first member in survivor order (document key, then position) stays and the
-later members' passages are cut, unless they are the first occurrence of something else.
+With ``passages=True`` repeated passages are cut instead of whole documents: passages
+are visited in survivor order (document key, then position) and one is cut when it
+matches a kept passage visited before it, so the first occurrence stays.
 
-The same pure functions (:func:`cluster_pairs`, :func:`pair_share`, :func:`resolve`)
-run inside Spark (:mod:`neardup.spark`), so both give the same survivors.
+The same pure functions (:func:`pair_share`, :func:`resolve`, :func:`survivor_key`) run
+inside Spark (:mod:`neardup.spark`), so both give the same survivors.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ __all__ = [
     "NearCopy",
     "Removal",
     "apply_cuts",
-    "cluster_pairs",
     "decide",
     "dedup",
+    "near_copies",
     "pair_share",
     "resolve",
     "survivor_key",
@@ -61,15 +64,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: A document is a near-copy of a kept one when at least this share of its content lies
-#: in spans shared with it. Measured on the generated corpus (``benchmarks/dedup.py``):
-#: planted whole-document copies (exact, edited, blanked, traditional, reordered, mixed)
-#: sit at 0.9-1.0; a document that pasted 3-5 paragraphs of another into new text sits
-#: at 0.2-0.6. 0.8 keeps the margin on both sides (see benchmarks/README.md).
-DEFAULT_MIN_SHARE = 0.8
-#: In a cluster of more than this many documents, each is compared with this many others
-#: (the first in survivor order): a paragraph pasted into 10,000 pages would otherwise
-#: make 10⁸ pairs. The same cap as an LSH bucket's (``CandidateConfig.max_bucket``).
-MAX_PEERS = 64
+#: in passages verified against it. Measured (``python -m benchmarks.dedup --shares``) on
+#: a generated corpus of 10,000 documents: whole-document copies that are exact, edited,
+#: blanked, traditional or mixed sit at 1.0, reordered ones at 0.72-1.0 (p5 0.93); a new
+#: document that pasted 3-5 paragraphs of another sits at 0.11-0.43, unrelated documents
+#: at most 0.11. On 3,000 Tang poems in two editions, the editions' p5 is 1.0. 0.6 is a
+#: majority of the content with a margin of about 0.15 on both sides.
+DEFAULT_MIN_SHARE = 0.6
 
 Span = tuple[int, int]
 SurvivorKey = tuple[Any, ...]
@@ -90,15 +91,12 @@ class DedupConfig:
     min_share: float = DEFAULT_MIN_SHARE
     passages: bool = False
     drop_boilerplate: bool = False
-    max_peers: int = MAX_PEERS
 
     def __post_init__(self) -> None:
         if self.keep not in ("first", "longest", "shortest"):
             raise ConfigError(f"keep must be 'first', 'longest' or 'shortest', got {self.keep!r}")
         if not 0.0 < self.min_share <= 1.0:
             raise ConfigError(f"min_share must be in (0, 1], got {self.min_share}")
-        if self.max_peers < 1:
-            raise ConfigError(f"max_peers must be >= 1, got {self.max_peers}")
         if self.drop_boilerplate and not self.passages:
             raise ConfigError("drop_boilerplate cuts boilerplate out of kept documents: use it with passages=True")
 
@@ -268,46 +266,41 @@ def survivor_key(doc_id: str, length: int, value: Any = None, keep: str = "first
     return (value is None, 0 if value is None else value, rule, doc_id)
 
 
-def cluster_pairs(
-    members: Sequence[tuple[str, int, int, float]],
-    keys: Mapping[str, SurvivorKey] | Callable[[str], SurvivorKey],
-    max_peers: int = MAX_PEERS,
-) -> Iterator[tuple[str, str, int, int, float]]:
-    """``(doc, other, start, end, similarity)``: each member span of one cluster, once per
-    other document it is shared with (the ``max_peers`` first others in survivor order).
+def pair_share(
+    matched: Iterable[tuple[int, float]],
+    passages: Sequence[Span],
+    gap: int = 2,
+    boilerplate: Sequence[Span] = (),
+) -> tuple[float, float]:
+    """``(share, similarity)`` of one document against one other.
 
-    ``members`` are ``(doc_id, start, end, similarity)``.
+    ``matched``: ``(passage index, Jaccard)`` of the document's passages verified against
+    some passage of the other; ``passages``: the document's passage spans by index. As a
+    cluster member does, the covered part includes unmatched passages between two
+    matched ones at most ``gap`` apart (a rewritten paragraph inside a copy). The share
+    is covered characters over the document's content (all its passages), boilerplate
+    left out of both; the similarity is the matched passages' best Jaccard, weighted by
+    their length.
+
+    >>> spans = [(0, 100), (100, 200), (200, 300), (300, 400)]
+    >>> pair_share([(0, 1.0), (2, 0.8), (2, 0.9)], spans)
+    (0.75, 0.95)
     """
-    key = keys if callable(keys) else keys.__getitem__
-    spans: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-    for doc_id, start, end, sim in members:
-        spans[doc_id].append((start, end, sim))
-    if len(spans) < 2:
-        return
-    docs = sorted(spans, key=key)
-    for d in docs:
-        peers = [k for k in docs[: max_peers + 1] if k != d][:max_peers]
-        for k in peers:
-            for s, e, sim in spans[d]:
-                yield d, k, s, e, sim
-
-
-def pair_share(spans: Iterable[tuple[int, int, float]], content: int, boilerplate: Sequence[Span] = ()) -> tuple[float, float]:
-    """``(share, similarity)`` of a document covered by ``spans`` shared with one other.
-
-    ``content``: the document's content characters (its passages, boilerplate left out);
-    the spans count without ``boilerplate``; similarity is their length-weighted mean.
-
-    >>> pair_share([(0, 80, 1.0), (0, 80, 1.0), (100, 120, 0.5)], 120)
-    (0.8333, 0.9)
-    """
-    distinct = sorted(set(spans))
-    if content <= 0 or not distinct:
+    best: dict[int, float] = {}
+    for i, jac in matched:
+        if 0 <= i < len(passages):
+            best[i] = max(best.get(i, 0.0), jac)
+    content = union_length(passages, boilerplate)
+    if not best or content <= 0:
         return 0.0, 0.0
-    covered = union_length([(s, e) for s, e, _ in distinct], boilerplate)
-    weight = sum(e - s for s, e, _ in distinct) or 1
-    similarity = sum((e - s) * sim for s, e, sim in distinct) / weight
-    return round(min(1.0, covered / content), 4), round(similarity, 4)
+    order = sorted(best)
+    covered = [passages[i] for i in order]
+    for a, b in zip(order, order[1:]):
+        if 1 < b - a <= gap:
+            covered.extend(passages[a + 1 : b])
+    weight = sum(passages[i][1] - passages[i][0] for i in order) or 1
+    similarity = sum((passages[i][1] - passages[i][0]) * best[i] for i in order) / weight
+    return round(min(1.0, union_length(covered, boilerplate) / content), 4), round(similarity, 4)
 
 
 def resolve(keys: Mapping[str, SurvivorKey], near: Iterable[NearCopy]) -> tuple[list[str], list[Removal]]:
@@ -349,18 +342,21 @@ def _sorted_keys(ids: Sequence[str], lengths: Sequence[int], values: Sequence[An
     return keys
 
 
-def _doc_passages(result: ScanResult) -> list[list[Span]]:
-    """Each document's passage spans (by passage index), as lists."""
-    n = len(result.documents)
-    spans: list[list[Span]] = [[] for _ in range(n)]
+def _passage_rows(result: ScanResult) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Every passage's document, index, start and end, as lists (by global number)."""
     if isinstance(result.passages, PassageArray):
         rows = result.passages.rows
-        docs, starts, ends = rows["doc"].tolist(), rows["start"].tolist(), rows["end"].tolist()
-        for d, s, e in zip(docs, starts, ends):
-            spans[d].append((s, e))
-    else:
-        for p in result.passages:
-            spans[p.doc].append((p.start, p.end))
+        return rows["doc"].tolist(), rows["index"].tolist(), rows["start"].tolist(), rows["end"].tolist()
+    ps = list(result.passages)
+    return [p.doc for p in ps], [p.index for p in ps], [p.start for p in ps], [p.end for p in ps]
+
+
+def _doc_passages(result: ScanResult) -> list[list[Span]]:
+    """Each document's passage spans, by passage index."""
+    spans: list[list[Span]] = [[] for _ in result.documents]
+    docs, _, starts, ends = _passage_rows(result)
+    for d, s, e in zip(docs, starts, ends):
+        spans[d].append((s, e))
     return spans
 
 
@@ -369,6 +365,10 @@ def _boilerplate_spans(result: ScanResult) -> dict[str, list[Span]]:
     for b in result.boilerplate:
         out[b.doc_id].append((b.start, b.end))
     return out
+
+
+def _gap(result: ScanResult) -> int:
+    return int(result.config.get("cluster", {}).get("gap", 2))
 
 
 def decide(
@@ -398,12 +398,9 @@ def decide(
     boiler = _boilerplate_spans(result)
     if config.passages:
         return _decide_passages(result, keys, passages, boiler, config)
-    content = {d.id: union_length(passages[n], boiler.get(d.id, ())) for n, d in enumerate(docs)}
-    near = _near_copies(result, keys, content, boiler, config)
-    kept, removed = resolve(keys, near)
+    kept, removed = resolve(keys, near_copies(result, config.min_share, passages, boiler))
     kept_set = set(kept)
-    texts = {d.id: d.text for d in docs}
-    chars = sum(len(texts[r.doc_id]) for r in removed)
+    chars = sum(len(docs[n].text) for n, i in enumerate(ids) if i not in kept_set)
     return DedupResult(
         kept=tuple(i for i in ids if i in kept_set),
         removed=tuple(sorted(removed, key=lambda r: r.doc_id)),
@@ -411,23 +408,30 @@ def decide(
     )
 
 
-def _near_copies(
+def near_copies(
     result: ScanResult,
-    keys: Mapping[str, SurvivorKey],
-    content: Mapping[str, int],
-    boiler: Mapping[str, Sequence[Span]],
-    config: DedupConfig,
+    min_share: float = DEFAULT_MIN_SHARE,
+    passages: Sequence[Sequence[Span]] | None = None,
+    boilerplate: Mapping[str, Sequence[Span]] | None = None,
 ) -> list[NearCopy]:
-    shared: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
-    for c in result.clusters:
-        members = [(m.doc_id, m.start, m.end, m.similarity) for m in c.members]
-        for d, k, s, e, sim in cluster_pairs(members, keys, config.max_peers):
-            shared[(d, k)].append((s, e, sim))
+    """Every ordered pair of documents of a scan where one is a near-copy candidate of the
+    other (share >= ``min_share``), from the scan's verified passage matches."""
+    passages = _doc_passages(result) if passages is None else passages
+    boilerplate = _boilerplate_spans(result) if boilerplate is None else boilerplate
+    docs, index, _, _ = _passage_rows(result)
+    matched: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
+    for m in result.matches:
+        da, db = docs[m.a], docs[m.b]
+        if da != db:
+            matched[(da, db)].append((index[m.a], m.jaccard))
+            matched[(db, da)].append((index[m.b], m.jaccard))
+    gap = _gap(result)
     out = []
-    for (d, k), spans in shared.items():
-        share, sim = pair_share(spans, content[d], boiler.get(d, ()))
-        if share >= config.min_share:
-            out.append(NearCopy(d, k, share, sim))
+    for (d, k), pairs in matched.items():
+        doc_id = result.documents[d].id
+        share, sim = pair_share(pairs, passages[d], gap, boilerplate.get(doc_id, ()))
+        if share >= min_share:
+            out.append(NearCopy(doc_id, result.documents[k].id, share, sim))
     return out
 
 
@@ -438,26 +442,40 @@ def _decide_passages(
     boiler: Mapping[str, Sequence[Span]],
     config: DedupConfig,
 ) -> DedupResult:
-    """Cut every later copy of a cluster's text; the first in survivor order stays."""
+    """Cut every passage that repeats one met earlier in survivor order and kept.
+
+    Passages are visited by (document key, position); one is cut when a verified match
+    joins it to a kept passage visited before it (inside its own document too), so the
+    first occurrence always stays and a copy of a cut passage is cut as well.
+    """
     docs = result.documents
-    number = {d.id: n for n, d in enumerate(docs)}
-    protected: dict[str, list[Span]] = defaultdict(list)
+    doc_of, index, starts, ends = _passage_rows(result)
+    partners: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for m in result.matches:
+        partners[m.a].append((m.b, m.jaccard))
+        partners[m.b].append((m.a, m.jaccard))
+    order = sorted(range(len(doc_of)), key=lambda p: (keys[docs[doc_of[p]].id], index[p]))
+    rank = {p: r for r, p in enumerate(order)}
+    kept_passages: set[int] = set()
     wanted: list[Cut] = []
-    for c in result.clusters:
-        ms = sorted(c.members, key=lambda m: (keys[m.doc_id], m.start))
-        first = ms[0]
-        own = passages[number[first.doc_id]]
-        protected[first.doc_id].extend(own[i] for i in first.passages if i < len(own))
-        for m in ms[1:]:
-            spans = passages[number[m.doc_id]]
-            for s, e in _merge(spans[i] for i in m.passages if i < len(spans)):
-                wanted.append(Cut(m.doc_id, s, e, "repeat", first.doc_id, first.start, first.end, m.similarity))
+    for p in order:
+        earlier = [(q, j) for q, j in partners.get(p, ()) if q in kept_passages and rank[q] < rank[p]]
+        if not earlier:
+            kept_passages.add(p)
+            continue
+        q, jac = min(earlier, key=lambda qj: (-qj[1], rank[qj[0]]))
+        wanted.append(Cut(docs[doc_of[p]].id, starts[p], ends[p], "repeat", docs[doc_of[q]].id, starts[q], ends[q], round(jac, 4)))
+    protected: dict[str, list[Span]] = defaultdict(list)
+    for p in kept_passages:
+        protected[docs[doc_of[p]].id].append((starts[p], ends[p]))
     if config.drop_boilerplate:
         wanted.extend(Cut(doc_id, s, e, "boilerplate") for doc_id, spans in boiler.items() for s, e in _merge(spans))
+    number = {d.id: n for n, d in enumerate(docs)}
     cuts: list[Cut] = []
     for cut in wanted:
         text = docs[number[cut.doc_id]].text
-        for s, e in _subtract([widen(text, cut.start, cut.end)], protected.get(cut.doc_id, ())):
+        guard = protected.get(cut.doc_id, ()) if cut.kind == "repeat" else ()
+        for s, e in _subtract([widen(text, cut.start, cut.end)], guard):
             cuts.append(dataclasses.replace(cut, start=s, end=e))
     cuts.sort(key=lambda c: (c.doc_id, c.start, c.end, c.kind))
     by_doc: dict[str, list[Cut]] = defaultdict(list)
@@ -479,11 +497,14 @@ def _decide_passages(
             chars += len(d.text) - len(new)
             continue
         repeats = [c for c in mine if c.kind == "repeat"]
-        source = max(sorted({c.duplicate_of for c in repeats if c.duplicate_of}), key=lambda o: sum(c.end - c.start for c in repeats if c.duplicate_of == o), default=None)
+        size: dict[str, int] = defaultdict(int)
+        for c in repeats:
+            size[c.duplicate_of or ""] += c.end - c.start
+        source = min(size, key=lambda o: (-size[o], o), default="")
         content = union_length(passages[number[d.id]]) or 1
         share = round(min(1.0, union_length((c.start, c.end) for c in repeats) / content), 4)
         sims = [c.similarity for c in repeats if c.duplicate_of == source and c.similarity is not None]
-        removed.append(Removal(d.id, source or "", share, round(max(sims), 4) if sims else 0.0))
+        removed.append(Removal(d.id, source, share, round(max(sims), 4) if sims else 0.0))
         chars += len(d.text)
     return DedupResult(
         kept=tuple(kept),

@@ -36,7 +36,7 @@ import numpy as np
 from neardup.candidates import band_params, pairs_in_bucket
 from neardup.cluster import _peers
 from neardup.config import ScanConfig
-from neardup.dedup import DedupConfig, NearCopy, Removal, cluster_pairs, pair_share, resolve, survivor_key, union_length
+from neardup.dedup import DedupConfig, NearCopy, Removal, pair_share, resolve, survivor_key
 from neardup.errors import InputError, NeardupError
 from neardup.model import Document
 from neardup.scan import prepare
@@ -476,11 +476,12 @@ def dedup(
 ) -> tuple[DataFrame, list[Removal]]:
     """The rows of ``df`` that survive deduplication, and the removed documents.
 
-    The same decision as :func:`neardup.dedup.decide` on the local scan's clusters: the
-    pairs of documents sharing a cluster, their shares and similarities are computed per
-    cluster and per pair in Spark, with the local functions; only the near-copy pairs
-    (a few per removed document) reach the driver, which resolves them in survivor order.
-    Rows keep every column of ``df``. ``passages=True`` is not supported on Spark.
+    The same decision as :func:`neardup.dedup.decide` on the local scan: each pair of
+    documents' verified passage matches are gathered in Spark and scored with the local
+    :func:`~neardup.dedup.pair_share`; only the near-copy pairs (a few per removed
+    document) reach the driver, which resolves them in survivor order with the local
+    :func:`~neardup.dedup.resolve`. Rows keep every column of ``df``. Cutting passages
+    (``passages=True``) runs locally only.
     """
     config = config or DedupConfig()
     if config.passages:
@@ -488,41 +489,38 @@ def dedup(
     if order_by is not None and order_by not in df.columns:
         raise InputError(f"no column {order_by!r} to order by (columns: {', '.join(df.columns)})")
     spark = df.sparkSession
-    value = F.col(order_by) if order_by else F.lit(None)
-    info = result.documents.select(F.col("id").alias("doc_id"), "doc", F.length("text").alias("length")).join(
-        df.select(F.col(id_col).cast("string").alias("doc_id"), value.alias("value")), "doc_id"
-    )
-    members = result.clusters.select("id", F.explode("members").alias("m")).select(
-        "id", F.col("m.doc_id").alias("doc_id"), F.col("m.start").alias("start"), F.col("m.end").alias("end"), F.col("m.similarity").alias("similarity")
-    )
-    per_cluster = members.join(info.select("doc_id", "length", "value"), "doc_id").groupBy("id").agg(
-        F.collect_list(F.struct("doc_id", "start", "end", "similarity", "length", "value")).alias("members")
-    )
-    keep, max_peers = config.keep, config.max_peers
-
-    def pairs_of(row: Any) -> Iterator[tuple[Any, ...]]:
-        ms = row["members"]
-        keys = {m["doc_id"]: survivor_key(m["doc_id"], m["length"], m["value"], keep) for m in ms}
-        yield from cluster_pairs([(m["doc_id"], m["start"], m["end"], m["similarity"]) for m in ms], keys, max_peers)
-
-    pair_schema = "doc_id string, other string, start int, end int, similarity double"
-    pairs = spark.createDataFrame(per_cluster.rdd.flatMap(pairs_of), pair_schema, verifySchema=False)
-    content = result.passages.groupBy("doc").agg(F.collect_list(F.struct("start", "end")).alias("spans")).join(
-        info.select("doc", "doc_id"), "doc"
-    )
-    grouped = pairs.groupBy("doc_id", "other").agg(F.collect_list(F.struct("start", "end", "similarity")).alias("spans")).join(
-        content.select("doc_id", F.col("spans").alias("passages")), "doc_id"
-    )
-    min_share = config.min_share
+    mask = (1 << _DOC_SHIFT) - 1
+    sides = [
+        result.matches.select(
+            F.shiftright(mine, _DOC_SHIFT).alias("doc"), F.shiftright(theirs, _DOC_SHIFT).alias("other"),
+            (mine.bitwiseAND(F.lit(mask))).cast("int").alias("idx"), "jaccard",
+        )
+        for mine, theirs in ((F.col("a"), F.col("b")), (F.col("b"), F.col("a")))
+    ]  # fmt: skip
+    matched = sides[0].union(sides[1]).where(F.col("doc") != F.col("other"))
+    pairs = matched.groupBy("doc", "other").agg(F.collect_list(F.struct("idx", "jaccard")).alias("matched"))
+    spans = result.passages.groupBy("doc").agg(F.collect_list(F.struct("idx", "start", "end")).alias("passages"))
+    gap, min_share = result.config.cluster.gap, config.min_share
 
     def share_of(row: Any) -> Iterator[tuple[Any, ...]]:
-        chars = union_length([(p["start"], p["end"]) for p in row["passages"]])
-        share, sim = pair_share([(s["start"], s["end"], s["similarity"]) for s in row["spans"]], chars)
+        passages = [(p["start"], p["end"]) for p in sorted(row["passages"], key=lambda p: p["idx"])]
+        share, sim = pair_share([(m["idx"], m["jaccard"]) for m in row["matched"]], passages, gap)
         if share >= min_share:
-            yield (row["doc_id"], row["other"], share, sim)
+            yield (row["doc"], row["other"], share, sim)
 
-    near_schema = "doc_id string, other string, share double, similarity double"
-    near_df = spark.createDataFrame(grouped.rdd.flatMap(share_of), near_schema, verifySchema=False)
+    near_schema = "doc long, other long, share double, similarity double"
+    scored = spark.createDataFrame(pairs.join(spans, "doc").rdd.flatMap(share_of), near_schema, verifySchema=False)
+    names = result.documents.select("doc", "id")
+    near_df = (
+        scored.join(names.select("doc", F.col("id").alias("doc_id")), "doc")
+        .join(names.select(F.col("doc").alias("other"), F.col("id").alias("other_id")), "other")
+        .select("doc_id", F.col("other_id").alias("other"), "share", "similarity")
+    )
+    value = F.col(order_by) if order_by else F.lit(None)
+    info = result.documents.select(F.col("id").alias("doc_id"), F.length("text").alias("length")).join(
+        df.select(F.col(id_col).cast("string").alias("doc_id"), value.alias("value")), "doc_id"
+    )
+    keep = config.keep
     near = [NearCopy(r["doc_id"], r["other"], r["share"], r["similarity"]) for r in near_df.collect()]
     involved = sorted({n.doc_id for n in near} | {n.other for n in near})
     wanted = spark.createDataFrame([(i,) for i in involved], "doc_id string")
