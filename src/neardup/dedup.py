@@ -31,10 +31,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 
 from neardup.config import ScanConfig
 from neardup.errors import ConfigError, InputError
@@ -351,13 +352,22 @@ def _passage_rows(result: ScanResult) -> tuple[list[int], list[int], list[int], 
     return [p.doc for p in ps], [p.index for p in ps], [p.start for p in ps], [p.end for p in ps]
 
 
-def _doc_passages(result: ScanResult) -> list[list[Span]]:
-    """Each document's passage spans, by passage index."""
-    spans: list[list[Span]] = [[] for _ in result.documents]
-    docs, _, starts, ends = _passage_rows(result)
-    for d, s, e in zip(docs, starts, ends):
-        spans[d].append((s, e))
-    return spans
+class _DocPassages:
+    """Each document's passage spans by passage index, built on first use (most
+    documents of a corpus have no copy and are never looked at)."""
+
+    def __init__(self, result: ScanResult) -> None:
+        self.docs, self.index, self.starts, self.ends = _passage_rows(result)
+        bounds = np.searchsorted(np.asarray(self.docs, dtype=np.int64), np.arange(len(result.documents) + 1))
+        self.first = bounds.tolist()
+        self.cache: dict[int, list[Span]] = {}
+
+    def __getitem__(self, doc: int) -> list[Span]:
+        spans = self.cache.get(doc)
+        if spans is None:
+            lo, hi = self.first[doc], self.first[doc + 1]
+            spans = self.cache[doc] = list(zip(self.starts[lo:hi], self.ends[lo:hi]))
+        return spans
 
 
 def _boilerplate_spans(result: ScanResult) -> dict[str, list[Span]]:
@@ -394,7 +404,7 @@ def decide(
     ids = [d.id for d in docs]
     values = [order.get(i) for i in ids] if order is not None else None
     keys = _sorted_keys(ids, [len(d.text) for d in docs], values, config.keep)
-    passages = _doc_passages(result)
+    passages = _DocPassages(result)
     boiler = _boilerplate_spans(result)
     if config.passages:
         return _decide_passages(result, keys, passages, boiler, config)
@@ -411,20 +421,20 @@ def decide(
 def near_copies(
     result: ScanResult,
     min_share: float = DEFAULT_MIN_SHARE,
-    passages: Sequence[Sequence[Span]] | None = None,
+    passages: _DocPassages | None = None,
     boilerplate: Mapping[str, Sequence[Span]] | None = None,
 ) -> list[NearCopy]:
     """Every ordered pair of documents of a scan where one is a near-copy candidate of the
     other (share >= ``min_share``), from the scan's verified passage matches."""
-    passages = _doc_passages(result) if passages is None else passages
+    passages = _DocPassages(result) if passages is None else passages
     boilerplate = _boilerplate_spans(result) if boilerplate is None else boilerplate
-    docs, index, _, _ = _passage_rows(result)
+    docs, index = passages.docs, passages.index
     matched: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
-    for m in result.matches:
-        da, db = docs[m.a], docs[m.b]
+    for a, b, jac in ((m.a, m.b, m.jaccard) for m in result.matches):
+        da, db = docs[a], docs[b]
         if da != db:
-            matched[(da, db)].append((index[m.a], m.jaccard))
-            matched[(db, da)].append((index[m.b], m.jaccard))
+            matched[(da, db)].append((index[a], jac))
+            matched[(db, da)].append((index[b], jac))
     gap = _gap(result)
     out = []
     for (d, k), pairs in matched.items():
@@ -438,7 +448,7 @@ def near_copies(
 def _decide_passages(
     result: ScanResult,
     keys: Mapping[str, SurvivorKey],
-    passages: Sequence[Sequence[Span]],
+    passages: _DocPassages,
     boiler: Mapping[str, Sequence[Span]],
     config: DedupConfig,
 ) -> DedupResult:
@@ -449,12 +459,13 @@ def _decide_passages(
     first occurrence always stays and a copy of a cut passage is cut as well.
     """
     docs = result.documents
-    doc_of, index, starts, ends = _passage_rows(result)
+    doc_of, index, starts, ends = passages.docs, passages.index, passages.starts, passages.ends
     partners: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for m in result.matches:
         partners[m.a].append((m.b, m.jaccard))
         partners[m.b].append((m.a, m.jaccard))
-    order = sorted(range(len(doc_of)), key=lambda p: (keys[docs[doc_of[p]].id], index[p]))
+    # A passage that matches nothing is kept and decides nothing: only matched ones are visited.
+    order = sorted(partners, key=lambda p: (keys[docs[doc_of[p]].id], index[p]))
     rank = {p: r for r, p in enumerate(order)}
     kept_passages: set[int] = set()
     wanted: list[Cut] = []

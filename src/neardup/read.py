@@ -193,6 +193,11 @@ def _record(line: str, name: str, lineno: int, text_field: str, id_field: str) -
     """One JSONL line as a Document (``None`` for a blank line)."""
     if not line.strip():
         return None
+    return _parsed(line, name, lineno, text_field, id_field)[0]
+
+
+def _parsed(line: str, name: str, lineno: int, text_field: str, id_field: str) -> tuple[Document, dict[str, Any]]:
+    """One non-blank JSONL line as a Document and the record it came from."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
@@ -200,7 +205,7 @@ def _record(line: str, name: str, lineno: int, text_field: str, id_field: str) -
     if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
         raise InputError(f"{name}:{lineno}: expected an object with a string {text_field!r} field")
     doc_id = record.get(id_field, f"{name}:{lineno}")
-    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None)
+    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None), record
 
 
 def read_paths(
@@ -326,10 +331,7 @@ def iter_jsonl(
                     raise InputError(f"{name}:{lineno}: not UTF-8 ({err.reason}); re-save the file as UTF-8") from None
                 if not line.strip():
                     continue
-                doc = _record(line, name, lineno, text_field, id_field)
-                if doc is None:
-                    continue
-                record = json.loads(line) if raw or fields else {}
+                doc, record = _parsed(line, name, lineno, text_field, id_field)
                 values = {f: record.get(f) for f in fields}
                 yield (doc, values, data, record) if raw else (doc, values)
     except (OSError, EOFError, gzip.BadGzipFile) as err:
