@@ -7,13 +7,24 @@ import gzip
 import json
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from neardup import Document, dedup
 from neardup.cli import cli
+
+from .conftest import need
+
+try:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+except ImportError:  # the test extra installs pyarrow; each Parquet test says so
+    pa = pq = None
+
+
+@pytest.fixture
+def arrow() -> None:
+    need(pa is not None, "pyarrow is not installed (pip install -e '.[test]')")
 
 KEPT = {"a/edit", "b/orig", "host/partial", "other/x", "other/y"}
 
@@ -65,7 +76,7 @@ def test_order_by_date_and_gzip(families: dict[str, str], tmp_path: Path) -> Non
     assert "a/trad" in ids and "a/edit" not in ids and "a/orig" not in ids
 
 
-def test_parquet_round_trips_extra_columns_and_schema(families: dict[str, str], tmp_path: Path) -> None:
+def test_parquet_round_trips_extra_columns_and_schema(arrow: None, families: dict[str, str], tmp_path: Path) -> None:
     table = pa.Table.from_pylist(_records(families))
     table = table.replace_schema_metadata({b"source": b"crawl-2026"})
     src = tmp_path / "in.parquet"
@@ -83,7 +94,7 @@ def test_parquet_round_trips_extra_columns_and_schema(families: dict[str, str], 
     assert run("dedup", str(src), "--dry-run")[2] == run("dedup", str(jsonl), "--dry-run")[2]
 
 
-def test_parquet_passages_rewrite_only_the_text_column(families: dict[str, str], tmp_path: Path) -> None:
+def test_parquet_passages_rewrite_only_the_text_column(arrow: None, families: dict[str, str], tmp_path: Path) -> None:
     rows = [{"id": "a", "text": families["a/orig"], "n": 1}, {"id": "b", "text": families["other/x"] + families["a/orig"], "n": 2}]
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(rows), src)
@@ -97,7 +108,7 @@ def test_parquet_passages_rewrite_only_the_text_column(families: dict[str, str],
     assert "passages cut" in stderr
 
 
-def test_broken_parquet_is_one_line_exit_2_and_no_output(families: dict[str, str], tmp_path: Path) -> None:
+def test_broken_parquet_is_one_line_exit_2_and_no_output(arrow: None, families: dict[str, str], tmp_path: Path) -> None:
     good = tmp_path / "a.parquet"
     pq.write_table(pa.Table.from_pylist(_records(families)), good)
     broken = tmp_path / "b.parquet"
@@ -109,7 +120,7 @@ def test_broken_parquet_is_one_line_exit_2_and_no_output(families: dict[str, str
     assert not out.exists() and not any(out.parent.glob("*")) if out.parent.exists() else True
 
 
-def test_write_is_atomic_when_it_fails_half_way(families: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_is_atomic_when_it_fails_half_way(arrow: None, families: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from neardup import write
 
     src = tmp_path / "in.parquet"
@@ -165,7 +176,7 @@ def test_mixed_formats_are_refused(families: dict[str, str], tmp_path: Path) -> 
     assert code == 2 and "mix formats" in stderr
 
 
-def test_scan_gate_and_index_add_read_parquet(families: dict[str, str], tmp_path: Path) -> None:
+def test_scan_gate_and_index_add_read_parquet(arrow: None, families: dict[str, str], tmp_path: Path) -> None:
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(_records(families)), src)
     jsonl = tmp_path / "in.jsonl"
@@ -181,7 +192,7 @@ def test_scan_gate_and_index_add_read_parquet(families: dict[str, str], tmp_path
     assert code == 0 and "the index holds 8 documents" in out
 
 
-def test_parquet_without_an_id_column_numbers_rows(families: dict[str, str], tmp_path: Path) -> None:
+def test_parquet_without_an_id_column_numbers_rows(arrow: None, families: dict[str, str], tmp_path: Path) -> None:
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist([{"body": v} for v in families.values()]), src)
     out = tmp_path / "out.parquet"

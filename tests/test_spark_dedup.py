@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from neardup.cli import cli
+
+from .conftest import need
 
 
 def _rows(families: dict[str, str]) -> list[dict]:
     dates = {"a/trad": "2019-06-01", "b/reorder": "2018-01-01"}
     rows = [{"id": k, "text": v, "date": dates.get(k, "2020-01-01"), "n": i} for i, (k, v) in enumerate(families.items())]
-    # 70 pages sharing one notice paragraph: a cluster over the peer cap, and page 00 is all notice.
+    # 70 pages sharing one notice paragraph (an LSH bucket over max_bucket: star and chain
+    # candidates), and page 00 is nothing but the notice.
     notice = families["other/x"].split("\n")[0]
     rows += [{"id": f"notice/{i:02d}", "text": notice + ("" if i == 0 else f"\n第{i}号文件\n" + "这是一段不同的说明文字，" * (3 + i % 5)), "date": "2020-01-01", "n": 100 + i} for i in range(70)]
     return rows
 
 
 def test_spark_dedup_keeps_the_survivors_of_the_local_command(spark, families: dict[str, str], tmp_path: Path) -> None:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        need(False, "pyarrow is not installed (pip install -e '.[test]')")
+
     rows = _rows(families)
     src = tmp_path / "in.parquet"
     pq.write_table(pa.Table.from_pylist(rows), src, row_group_size=16)
@@ -47,8 +54,6 @@ def test_spark_dedup_keeps_the_survivors_of_the_local_command(spark, families: d
 
 
 def test_spark_dedup_refuses_passages(spark, families: dict[str, str]) -> None:
-    import pytest
-
     from neardup import spark as nsp
     from neardup.dedup import DedupConfig
     from neardup.errors import InputError
