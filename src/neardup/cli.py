@@ -594,10 +594,10 @@ def dedup_command(
             progress=progress,
             base=base.documents if base else (),
         )
-    if removed_file:
-        write_output(render_removed(result, {d.id: d.text for d in read.documents} if passages else None), removed_file)
     if not dry_run and output is not None:
         write_survivors(paths, output, set(result.kept), result.texts, **fields)
+    if removed_file:
+        write_output(render_removed(result, {d.id: d.text for d in read.documents} if passages else None), removed_file)
     click.echo(render_summary(result, dry_run=dry_run), err=True)
 
 
