@@ -220,3 +220,16 @@ def test_index_add_skip_near_copies(families: dict[str, str], tmp_path: Path) ->
     # The index keeps the first it sees (input order), unlike dedup's survivor order.
     assert "a/edit: near-copy of a/orig, skipped" in out and "b/reorder: near-copy of b/orig, skipped" in out
     assert out.rstrip().endswith("(3 near-copies skipped); the index holds 5 documents")
+
+
+def test_folder_passages_are_written_in_each_file_s_own_encoding(families: dict[str, str], tmp_path: Path) -> None:
+    src = tmp_path / "corpus"
+    src.mkdir()
+    (src / "a.txt").write_bytes(families["a/orig"].encode("utf-8"))
+    quoted = families["other/x"] + families["a/orig"]
+    (src / "b.txt").write_bytes(quoted.encode("gb18030"))
+    out = tmp_path / "clean"
+    code, _, stderr = run("dedup", str(src), "-o", str(out), "--passages")
+    assert code == 0, stderr
+    assert (out / "a.txt").read_bytes() == (src / "a.txt").read_bytes()
+    assert (out / "b.txt").read_bytes().decode("gb18030") == families["other/x"]
