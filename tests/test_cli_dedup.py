@@ -233,3 +233,16 @@ def test_folder_passages_are_written_in_each_file_s_own_encoding(families: dict[
     assert code == 0, stderr
     assert (out / "a.txt").read_bytes() == (src / "a.txt").read_bytes()
     assert (out / "b.txt").read_bytes().decode("gb18030") == families["other/x"]
+
+
+def test_outputs_are_ordinary_files(families: dict[str, str], tmp_path: Path) -> None:
+    import os
+    import stat
+
+    src = tmp_path / "in.jsonl"
+    _write_jsonl(src, _records(families))
+    out = tmp_path / "out.jsonl"
+    assert run("dedup", str(src), "-o", str(out))[0] == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask
