@@ -19,6 +19,8 @@ HOMES = {
     "sqlite3": {"store"},
     "matplotlib": {"calibrate"},
     "pyspark": {"spark"},
+    "pyarrow": {"read", "write"},
+    "datasets": set(),  # dedup recognises a Dataset by its attributes, never imports it
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from neardup.config import ScanConfig
+from neardup.dedup import DedupResult, Removal, dedup
 from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
 from neardup.read import read_paths
@@ -28,6 +29,7 @@ __all__ = [
     "Added",
     "Cluster",
     "ConfigError",
+    "DedupResult",
     "Document",
     "Index",
     "IndexMatch",
@@ -38,10 +40,12 @@ __all__ = [
     "Match",
     "Member",
     "NeardupError",
+    "Removal",
     "Passage",
     "ScanConfig",
     "ScanResult",
     "__version__",
+    "dedup",
     "read_paths",
     "render_json",
     "render_text",
