@@ -265,3 +265,19 @@ def test_progress_moves_inside_every_stage(simplified_paragraphs, monkeypatch) -
         assert any(0 < done < total for done, total in calls[stage]), (stage, calls[stage])
         dones = [d for d, t in calls[stage] if t == calls[stage][-1][1]]
         assert dones == sorted(dones) and calls[stage][-1][0] == calls[stage][-1][1]
+
+
+def test_word_tokens_find_a_verbatim_english_copy() -> None:
+    """--tokens words on English: words keep their boundaries through normalisation."""
+    from pathlib import Path
+
+    en = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "en-public-domain"
+    a = (en / "austen-pride-and-prejudice.txt").read_text(encoding="utf-8")[20000:23000]
+    m = (en / "melville-moby-dick.txt").read_text(encoding="utf-8")[50000:53000]
+    copied = a[1200:1800]
+    b = m[:1500] + "\n" + copied + "\n" + m[1500:]
+    result = scan([Document("a", a), Document("b", b)], config=ScanConfig.from_options(tokens="words"))
+    assert [c.doc_ids for c in result.clusters] == [("a", "b")]
+    members = {mem.doc_id: mem for mem in result.clusters[0].members}
+    assert abs(members["a"].start - 1200) <= 80 and abs(members["a"].end - 1800) <= 80
+    assert abs(members["b"].start - 1501) <= 80 and abs(members["b"].end - 2101) <= 80

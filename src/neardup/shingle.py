@@ -77,15 +77,25 @@ def token_starts(text: str, config: ShingleConfig) -> npt.NDArray[np.int64] | No
     """Normalised offsets where each word starts (``None`` for character tokens)."""
     if config.tokens == "chars":
         return None
-    words = _words(text)
-    return np.concatenate(([0], np.cumsum([len(w) for w in words])[:-1])).astype(np.int64) if words else np.empty(0, np.int64)
+    return _words_at(text)[1]
 
 
 def _words(text: str) -> list[str]:
+    return _words_at(text)[0]
+
+
+def _words_at(text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """jieba's words of a normalised text (spaces between words left out) and where each starts."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.lcut(text, HMM=False)
+    words, starts, pos = [], [], 0
+    for w in jieba.lcut(text, HMM=False):
+        if not w.isspace():
+            words.append(w)
+            starts.append(pos)
+        pos += len(w)
+    return words, np.array(starts, dtype=np.int64)
 
 
 def shingle_hashes(text: str, config: ShingleConfig | None = None) -> npt.NDArray[np.uint64]:
