@@ -13,11 +13,10 @@ A million passages cost about 64 bytes each as records, 8 bytes per shingle, and
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -27,10 +26,11 @@ import numpy.typing as npt
 
 from neardup.align import align_normalized, align_within
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
-from neardup.cluster import cluster_matches, find_families
+from neardup.cluster import cluster_matches
 from neardup.config import AUTO_FULL_CHARS, ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Match, Passage, ScanResult, ScanStats, Template
+from neardup.families import group_documents
+from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Match, Passage, ScanResult, ScanStats, Template, TemplateFamily
 from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
@@ -392,16 +392,17 @@ def scan(
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
     boilerplate: tuple[Boilerplate, ...] = ()
-    families: list[Family] = []
-    links: list[DocLink] = []
+    families: tuple[Family, ...] = ()
+    links: tuple[DocLink, ...] = ()
+    template_families: tuple[TemplateFamily, ...] = ()
     if full and norms is not None and runs is not None:
         alignments = _alignments(docs, norms, table.passages, matches, config)
         if progress:
             progress("align", 1, 1)
         templates = tuple(template_of(c, config=config.align) for c in clusters)
         boilerplate = _boilerplate(docs, norms, runs)
-        links, shared_text, carried = _links(docs, norms, runs, alignments, boilerplate)
-        families = find_families(links, shared_text, carried, config.families)
+        groups = group_documents(docs, norms, runs, alignments, boilerplate, config.families, window=config.boilerplate.min_chars)
+        links, families, template_families = groups.links, groups.families, groups.template_families
     stats = ScanStats(
         documents=len(docs),
         passages=len(table.passages),
@@ -421,8 +422,9 @@ def scan(
         alignments=alignments,
         templates=templates,
         boilerplate=boilerplate,
-        families=tuple(families),
-        links=tuple(links),
+        families=families,
+        links=links,
+        template_families=template_families,
     )
 
 
@@ -468,70 +470,6 @@ def _boilerplate(
             line_e = int(np.searchsorted(starts, e - 1, side="right"))
             out.append(Boilerplate(doc.id, s, e, line_s, line_e, r.kind, r.documents, doc.text[s:e]))  # type: ignore[arg-type]
     return tuple(out)
-
-
-#: Pairs that share only boilerplate are linked (for the picture) when the run is carried
-#: by at most this many documents; a site-wide footer on 10,000 pages would otherwise
-#: make 50 million links.
-MAX_BOILERPLATE_LINK_DOCS = 20
-
-
-def _links(
-    docs: Sequence[Document],
-    norms: Sequence[Normalized],
-    runs: Sequence[Sequence[BoilerRun]],
-    alignments: Sequence[Alignment],
-    boilerplate: Sequence[Boilerplate],
-) -> tuple[list[DocLink], dict[tuple[str, str], list[str]], dict[str, list[str]]]:
-    """Document graph edges (content and boilerplate apart), shared texts, carried boilerplate."""
-    index = {d.id: i for i, d in enumerate(docs)}
-    masks: dict[int, npt.NDArray[np.int64]] = {}
-
-    def in_boilerplate(doc: int, start: int, end: int) -> int:
-        if doc not in masks:
-            mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
-            for bp in boilerplate:
-                if bp.doc_id == docs[doc].id:
-                    mask[bp.start : bp.end] = 1
-            masks[doc] = np.concatenate(([0], np.cumsum(mask)))
-        cum = masks[doc]
-        return int(cum[end] - cum[start])
-
-    content: dict[tuple[str, str], int] = {}
-    shared_text: dict[tuple[str, str], list[str]] = {}
-    for al in alignments:
-        if al.a == al.b:
-            continue
-        ia, ib = index[al.a], index[al.b]
-        total = 0
-        for s in al.spans:
-            ca = (s.a_end - s.a_start) - in_boilerplate(ia, s.a_start, s.a_end)
-            cb = (s.b_end - s.b_start) - in_boilerplate(ib, s.b_start, s.b_end)
-            total += (ca + cb) // 2
-        content[(al.a, al.b)] = total
-        shared_text[(al.a, al.b)] = [docs[ia].text[s.a_start : s.a_end] for s in al.spans]
-    carried: dict[str, list[str]] = {}
-    carriers: dict[str, list[str]] = defaultdict(list)
-    for doc, norm, doc_runs in zip(docs, norms, runs):
-        texts = sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
-        if texts:
-            carried[doc.id] = texts
-            for t in texts:
-                carriers[t].append(doc.id)
-    shared_bp: dict[tuple[str, str], int] = defaultdict(int)
-    for pair in content:
-        common = set(carried.get(pair[0], ())) & set(carried.get(pair[1], ()))
-        shared_bp[pair] = sum(len(t) for t in common)
-    for t, ids in carriers.items():
-        if len(ids) <= MAX_BOILERPLATE_LINK_DOCS:
-            for x, y in itertools.combinations(sorted(ids), 2):
-                if (x, y) not in content:
-                    shared_bp[(x, y)] += len(t)
-    links = [
-        DocLink(a, b, content.get((a, b), 0), shared_bp.get((a, b), 0))
-        for a, b in sorted(set(content) | set(shared_bp))
-    ]
-    return links, shared_text, carried
 
 
 def _covered_chars(clusters: Sequence) -> int:  # type: ignore[type-arg]
