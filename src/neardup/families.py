@@ -357,9 +357,9 @@ def find_template_families(
             for i, x in enumerate(carriers):
                 for y in carriers[i + 1 :]:
                     pair_weight[(x, y)] += w
-        else:
-            hub = n_docs + g
-            hub_edges.extend((x, hub, w) for x in carriers)
+        else:  # a virtual node, with the total weight of the clique it stands for
+            hub, spoke = n_docs + g, w * (len(carriers) - 1) / 2
+            hub_edges.extend((x, hub, spoke) for x in carriers)
     graph.add_weighted_edges_from((x, y, w) for (x, y), w in sorted(pair_weight.items()))
     graph.add_weighted_edges_from(hub_edges)
     communities = nx.community.louvain_communities(graph, weight="weight", resolution=config.resolution, seed=config.seed)
@@ -533,7 +533,8 @@ def _labels(
             if documents < 2 or key in candidates:
                 continue
             s, e = norm.original_span(r.start, r.end)
-            candidates[key] = (documents, float(np.sum(weight[ids])), r.kind, docs[d].text[s:e], len(key))
+            kind = "page" if _in_page_edges(r, runs[d]) else r.kind
+            candidates[key] = (documents, float(np.sum(weight[ids])), kind, docs[d].text[s:e], len(key))
     for p, c in zip(strings.tolist(), fam_cif[shared & (fam_pieces >= n_win)].tolist()):
         i = p - n_win
         d = min(x for x in pieces.where[i] if x in in_family)
@@ -556,3 +557,9 @@ def _labels(
         if len(labels) == MAX_LABELS:
             break
     return labels, total_chars, total_weight
+
+
+def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:
+    """Whether most of a run lies in its page's head or tail: it is the site's chrome."""
+    inside = sum(max(0, min(run.end, r.end) - max(run.start, r.start)) for r in doc_runs if r.kind == "page")
+    return inside * 2 >= run.end - run.start
