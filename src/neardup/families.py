@@ -514,10 +514,10 @@ def _labels(
     fam_pieces, fam_cif = codes[mine] // (n_families + 1), cif[mine]
     shared = fam_cif >= 2
     total_weight = float(np.sum(weight[fam_pieces[shared]] * (fam_cif[shared] - 1)))
-    total_chars = int(np.sum(np.where(fam_pieces[shared] < n_win, 1, 0)))
     strings = fam_pieces[shared & (fam_pieces >= n_win)]
-    total_chars += sum(pieces.chars[int(p) - n_win] for p in strings)
     in_family = set(members)
+    # Characters of each document inside some piece that another family document carries too.
+    cover = {d: np.zeros(len(norms[d].text) + 1, dtype=np.int64) for d in members}
     # (documents, score, kind, original text, chars) by normalised text.
     candidates: dict[str, tuple[int, float, str, str, int]] = {}
     # Boilerplate runs: a run is carried by as many family documents as its least carried window.
@@ -528,7 +528,11 @@ def _labels(
             if w is None or not len(w):
                 continue
             ids = np.searchsorted(uniq, w).astype(np.int64)
-            documents = int(carried(ids).min())
+            c = carried(ids)
+            at = r.start + np.flatnonzero(c >= 2)
+            np.add.at(cover[d], at, 1)
+            np.add.at(cover[d], at + (r.end - r.start - len(w) + 1), -1)
+            documents = int(c.min())
             key = norm.text[r.start : r.end]
             if documents < 2 or key in candidates:
                 continue
@@ -537,6 +541,11 @@ def _labels(
             candidates[key] = (documents, float(np.sum(weight[ids])), kind, docs[d].text[s:e], len(key))
     for p, c in zip(strings.tolist(), fam_cif[shared & (fam_pieces >= n_win)].tolist()):
         i = p - n_win
+        for x, (s, e) in pieces.where[i].items():
+            if x in in_family:
+                lo, hi = _norm_range(norms[x], s, e)
+                cover[x][lo] += 1
+                cover[x][hi] -= 1
         d = min(x for x in pieces.where[i] if x in in_family)
         s, e = pieces.where[i][d]
         lo, hi = _norm_range(norms[d], s, e)
@@ -556,7 +565,8 @@ def _labels(
         labels.append(FamilyLabel(kind, flat, documents, n_chars))  # type: ignore[arg-type]
         if len(labels) == MAX_LABELS:
             break
-    return labels, total_chars, total_weight
+    covered = [int(np.count_nonzero(np.cumsum(cover[d])[:-1] > 0)) for d in members]
+    return labels, round(sum(covered) / len(covered)), total_weight
 
 
 def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:

@@ -295,7 +295,8 @@ class TemplateFamily:
 
     ``weight``: the rarity-weighted characters its documents share (each shared piece
     counts ``chars * log((N + 1) / df)`` once per carrier beyond the first);
-    ``chars``: normalised characters of the pieces two or more of them share;
+    ``chars``: normalised characters of a family document, on average, inside pieces
+    that another document of the family carries too;
     ``boilerplate``: the defining pieces, most carried first; ``keywords``: jieba
     TF-IDF keywords of its documents.
     """

@@ -21,7 +21,7 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    cluster's members are scored per cluster with the local :func:`~neardup.verify.similarity`.
 
 Rows of the result have exactly the fields of a cluster in the JSON report
-(``neardup.scan/1``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+(``neardup.scan/2``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
 """
 
 from __future__ import annotations
