@@ -475,11 +475,10 @@ def _skeletons(
     ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
     norm_ends = np.searchsorted(norm.start, ends).tolist()
     tok_ends = np.searchsorted(starts, norm_ends).tolist()
-    folded = [("#" if is_slot_word(w) else w) for w in toks]
     lo_tok, lo = 0, 0
     for hi, hi_tok in zip(norm_ends, tok_ends):
         if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
-            parts = folded[lo_tok:hi_tok]
+            parts = ["#" if is_slot_word(w) else w for w in toks[lo_tok:hi_tok]]
             fixed = sum(len(p) for p in parts if p != "#")
             if fixed >= MIN_SKELETON_CHARS:
                 key = re.sub("#+", "#", "".join(parts))
