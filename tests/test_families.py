@@ -214,3 +214,18 @@ def test_template_families_partition_and_ignore_order(seed_texts: dict[str, str]
         seen |= set(f.doc_ids)
         assert all(2 <= label.documents <= len(f.doc_ids) for label in f.boilerplate)
     assert result.template_families == scan(list(reversed(docs))).template_families
+
+
+def test_base_text_groups_the_documents_that_use_it(pool: list[str]) -> None:
+    """Two documents filled in from a --base form are a template family (kind base), not copies."""
+    form = pool[20] + "\n" + pool[21]
+    docs = [
+        Document("use/a.txt", pool[22] + "\n" + form + "\n" + pool[23]),
+        Document("use/b.txt", pool[24] + "\n" + form + "\n" + pool[25]),
+        Document("other.txt", pool[26] + "\n" + pool[27]),
+    ]
+    result = scan(docs, base=[Document("form.txt", form)])
+    assert not result.clusters and not result.families
+    [family] = result.template_families
+    assert family.doc_ids == ("use/a.txt", "use/b.txt")
+    assert family.boilerplate[0].kind == "base" and family.boilerplate[0].documents == 2
