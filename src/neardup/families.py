@@ -555,7 +555,7 @@ def _labels(
     labels: list[FamilyLabel] = []
     chosen: list[str] = []
     for key, (documents, _, kind, text, n_chars) in ranked:
-        if any(key in c for c in chosen):
+        if any(_overlaps(key, c) for c in chosen):
             continue
         chosen.append(key)
         flat = " ".join(text.split())
@@ -572,3 +572,10 @@ def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:
     """Whether most of a run lies in its page's head or tail: it is the site's chrome."""
     inside = sum(max(0, min(run.end, r.end) - max(run.start, r.start)) for r in doc_runs if r.kind == "page")
     return inside * 2 >= run.end - run.start
+
+
+def _overlaps(a: str, b: str, k: int = 12) -> bool:
+    """Whether two label texts overlap: one holds the other, or an end of one (``k`` chars)."""
+    if a in b or b in a:
+        return True
+    return min(len(a), len(b)) >= k and (a[:k] in b or a[-k:] in b or b[:k] in a or b[-k:] in a)
