@@ -201,7 +201,7 @@ def test_a_footer_on_many_pages_costs_one_edge_per_page(pool: list[str]) -> None
 
 
 @given(st.randoms(use_true_random=False), st.integers(min_value=2, max_value=4))
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=8, deadline=None)
 def test_template_families_partition_and_ignore_order(seed_texts: dict[str, str], pool: list[str], rng: random.Random, pages: int) -> None:
     docs = three_sites(seed_texts, pool, pages=pages, closing=rng.random() < 0.5)
     docs = rng.sample(docs, len(docs))
@@ -213,6 +213,8 @@ def test_template_families_partition_and_ignore_order(seed_texts: dict[str, str]
         assert not seen & set(f.doc_ids) and set(f.doc_ids) <= ids
         seen |= set(f.doc_ids)
         assert all(2 <= label.documents <= len(f.doc_ids) for label in f.boilerplate)
+        assert len({d.split("/")[0] for d in f.doc_ids}) == 1  # a family never mixes sites
+    assert len(result.template_families) == 3
     assert result.template_families == scan(list(reversed(docs))).template_families
 
 
