@@ -231,3 +231,15 @@ def test_base_text_groups_the_documents_that_use_it(pool: list[str]) -> None:
     [family] = result.template_families
     assert family.doc_ids == ("use/a.txt", "use/b.txt")
     assert family.boilerplate[0].kind == "base" and family.boilerplate[0].documents == 2
+
+
+def test_recombined_clauses_make_no_template_family() -> None:
+    """Speeches recombined at random from one pool of seed clauses share clauses with
+    random others: Louvain parts that graph, but no part stands out (its documents are
+    tied more to the rest than to each other), so there is no template family."""
+    from benchmarks.generate import Generator
+
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.0).documents(120)]
+    result = scan(docs)
+    assert sum(b.kind == "corpus" for b in result.boilerplate) > 500  # plenty of shared clauses
+    assert result.template_families == ()

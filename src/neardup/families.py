@@ -35,6 +35,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +70,8 @@ MIN_CHROME_CHARS = 6
 MIN_SKELETON_CHARS = 12
 #: Labels kept per template family (the JSON lists them in order, most carried first).
 MAX_LABELS = 5
+#: Louvain communities that do not stand out are parted again at most this many times.
+MAX_SPLITS = 3
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
@@ -362,7 +365,7 @@ def find_template_families(
             hub_edges.extend((x, hub, spoke) for x in carriers)
     graph.add_weighted_edges_from((x, y, w) for (x, y), w in sorted(pair_weight.items()))
     graph.add_weighted_edges_from(hub_edges)
-    communities = nx.community.louvain_communities(graph, weight="weight", resolution=config.resolution, seed=config.seed)
+    communities = _communities(graph, set(graph), config, MAX_SPLITS)
     members = sorted(tuple(sorted(d for d in c if d < n_docs)) for c in communities)
     members = [m for m in members if len(m) >= 2]
     family_of = np.full(n_docs, -1, dtype=np.int64)
@@ -579,3 +582,36 @@ def _overlaps(a: str, b: str, k: int = 12) -> bool:
     if a in b or b in a:
         return True
     return min(len(a), len(b)) >= k and (a[:k] in b or a[-k:] in b or b[:k] in a or b[-k:] in a)
+
+
+def _communities(graph: Any, nodes: set[int], config: FamilyConfig, depth: int) -> list[set[int]]:
+    """Louvain communities of ``nodes`` that stand out in the whole graph; the others are
+    parted again (at most ``depth`` times), since modularity lumps small tight groups (a
+    page and its copy) into large loose ones."""
+    import networkx as nx
+
+    found = nx.community.louvain_communities(
+        graph.subgraph(nodes), weight="weight", resolution=config.resolution, seed=config.seed
+    )
+    out = []
+    for c in sorted(found, key=min):
+        if _stands_out(graph, c):
+            out.append(c)
+        elif depth > 0 and len(found) > 1 and len(c) > 2:
+            out.extend(_communities(graph, c, config, depth - 1))
+    return out
+
+
+def _stands_out(graph: Any, community: set[int]) -> bool:
+    """A community in the weak sense (Radicchi et al. 2004): its documents are tied more
+    to each other than to the rest (internal weight, counted from both ends, above the
+    weight of the edges leaving it). Louvain parts any connected graph; in a corpus
+    where every document shares a few clauses with random others, its parts are noise."""
+    inside = leaving = 0.0
+    for x in community:
+        for y, data in graph.adj[x].items():
+            if y in community:
+                inside += data["weight"]
+            else:
+                leaving += data["weight"]
+    return inside > leaving
