@@ -19,7 +19,9 @@ Two graphs of documents, two kinds of family:
   blanks: what a template leaves to fill), so drafts written from one template share
   their skeleton even when no paragraph of theirs is a near-copy of another.
 
-Both graphs are linear in the input. Shared text is found through postings (each
+A template family must stand out: its documents tied more to each other than to the
+rest (Louvain parts any connected graph, and a corpus whose speeches share a few stock
+clauses with random others is one). Both graphs are linear in the input. Shared text is found through postings (each
 piece of text -> the documents carrying it), never by comparing documents pairwise.
 Pieces carried by the same documents are summed into one; a piece carried by at most
 :data:`MAX_PAIR_DOCS` documents links them pairwise (at most that many edges per
