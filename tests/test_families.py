@@ -243,3 +243,21 @@ def test_recombined_clauses_make_no_template_family() -> None:
     result = scan(docs)
     assert sum(b.kind == "corpus" for b in result.boilerplate) > 500  # plenty of shared clauses
     assert result.template_families == ()
+
+
+def test_template_family_labels_stay_text_in_html_and_terminal(seed_texts: dict[str, str], pool: list[str]) -> None:
+    """A site whose chrome carries markup and terminal escapes: the family's labels show them as text."""
+    from neardup.report.html import render_html
+    from neardup.report.text import render_text
+
+    evil = '<script>window.__pwned=1</script> "><img src=x onerror="window.__pwned=2"> \x1b[31m版权所有'
+    docs = [Document(f"evil/{n}.txt", f"{evil}\n首页 导航 站点地图\n{pool[n]}\n{evil}\n") for n in range(3)]
+    docs.append(Document("other.txt", pool[5]))
+    result = scan(docs)
+    [family] = result.template_families
+    assert any("</script>" in label.text for label in family.boilerplate)
+    page = render_html(result)
+    assert "<script>window.__pwned" not in page and "<img src=x" not in page
+    assert "window.__pwned=1&lt;/script&gt; &quot;&gt;&lt;img src=x" in page
+    text = render_text(result)
+    assert "\x1b" not in text and "script>window.__pwned=1</script>" in text
