@@ -32,7 +32,6 @@ family's keywords are TF-IDF over the summed word counts of its documents.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
