@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ from neardup.templates import BoilerRun, is_slot_word, tfidf, words
 
 __all__ = [
     "DocumentGroups",
+    "DocumentWords",
     "MAX_PAIR_DOCS",
     "content_links",
     "find_families",
@@ -107,19 +108,88 @@ def group_documents(
     tokenised once for both kinds of family.
     """
     config = config or FamilyConfig()
-    tokens = [words(n.text) for n in norms]
+    cut = DocumentWords(docs, norms)
+    index = {d.id: i for i, d in enumerate(docs)}
     links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate)
-    shared_terms = {
-        d.id: _counts_inside(tokens[i][0], tokens[i][1], norms[i], reused[d.id]) for i, d in enumerate(docs) if d.id in reused
-    }
+
+    def shared_terms(doc_id: str) -> Counter[str]:
+        i = index[doc_id]
+        return cut.counts(i, [_norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())])
+
     families = find_families(links, shared_terms, carried, config)
-    template_families, template_edges = find_template_families(docs, norms, runs, config, tokens=tokens, window=window)
+    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
         old = by_pair.get((a, b))
         by_pair[(a, b)] = DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(w, 3))
     all_links = tuple(by_pair[k] for k in sorted(by_pair))
     return DocumentGroups(all_links, tuple(families), tuple(template_families))
+
+
+class DocumentWords:
+    """Each document's jieba words, sentence by sentence; a sentence is cut when first
+    needed, and never twice.
+
+    Skeletons need the sentences outside boilerplate, keywords the documents of a
+    family (the reused text of a content family's): only those are cut, each once.
+
+    >>> from neardup.normalize import normalize
+    >>> text = "鄂州市创建全国文明城市。文明城市创建工作推进会议在鄂州召开。"
+    >>> cut = DocumentWords([Document("a", text)], [normalize(text)])
+    >>> cut.sentence(0, 1)
+    (['文明城市', '创建', '工作', '推进', '会议', '在', '鄂州', '召开'], 11)
+    >>> sorted(cut.counts(0).items())[:3]
+    [('会议', 1), ('全国', 1), ('创建', 2)]
+    """
+
+    def __init__(self, docs: Sequence[Document], norms: Sequence[Normalized]) -> None:
+        self.docs, self.norms = docs, norms
+        self._ends: dict[int, list[int]] = {}
+        self._cut: dict[tuple[int, int], tuple[list[str], int]] = {}
+
+    def ends(self, d: int) -> list[int]:
+        """Normalised offsets where document ``d``'s sentences end (the last: its length)."""
+        if d not in self._ends:
+            text, norm = self.docs[d].text, self.norms[d]
+            marks = [m.end() for m in _SENTENCE_END.finditer(text)]
+            found = np.searchsorted(norm.start, marks).tolist() if marks else []
+            self._ends[d] = sorted({e for e in found if 0 < e < len(norm.text)} | {len(norm.text)})
+        return self._ends[d]
+
+    def sentence(self, d: int, i: int) -> tuple[list[str], int]:
+        """Words of sentence ``i`` of document ``d`` and the normalised offset where it starts."""
+        key = (d, i)
+        if key not in self._cut:
+            ends = self.ends(d)
+            lo = ends[i - 1] if i else 0
+            self._cut[key] = (words(self.norms[d].text[lo : ends[i]])[0], lo)
+        return self._cut[key]
+
+    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None) -> Counter[str]:
+        """Word counts of document ``d``, or of its words starting inside normalised ranges."""
+        out: Counter[str] = Counter()
+        ends = self.ends(d)
+        if ranges is None:
+            for i in range(len(ends)):
+                out.update(w for w in self.sentence(d, i)[0] if w != SLOT)
+            return out
+        inside = np.zeros(len(self.norms[d].text) + 1, dtype=np.int64)
+        for lo, hi in ranges:
+            inside[lo] += 1
+            inside[hi] -= 1
+        on = np.cumsum(inside) > 0
+        seen = np.concatenate(([0], np.cumsum(on)))
+        lo = 0
+        for i, hi in enumerate(ends):
+            if seen[hi] > seen[lo]:
+                toks, start = self.sentence(d, i)
+                pos = start
+                for w in toks:
+                    if on[pos] and w != SLOT:
+                        out[w] += 1
+                    pos += len(w)
+            lo = hi
+        return out
 
 
 # --------------------------------------------------------------------------- content families
@@ -192,36 +262,22 @@ def content_links(
     return links, dict(reused), carried
 
 
-def _counts_inside(
-    tokens: Sequence[str], starts: npt.NDArray[np.int64], norm: Normalized, spans: Sequence[tuple[int, int]]
-) -> Counter[str]:
-    """Word counts of the words starting inside some original ``[start, end)`` span."""
-    if not tokens:
-        return Counter()
-    inside = np.zeros(len(norm.text) + 1, dtype=np.int64)
-    for s, e in spans:
-        lo, hi = np.searchsorted(norm.start, [s, e])
-        inside[lo] += 1
-        inside[hi] -= 1
-    covered = np.cumsum(inside)[starts] > 0
-    return Counter(w for w, keep in zip(tokens, covered.tolist()) if keep and w != SLOT)
-
-
 def find_families(
     links: Sequence[DocLink],
-    shared_terms: Mapping[str, Mapping[str, int]],
+    shared_terms: Callable[[str], Mapping[str, int]],
     boilerplate: Mapping[str, Sequence[str]],
     config: FamilyConfig | None = None,
 ) -> list[Family]:
     """Families of two or more documents linked by shared content, largest first.
 
-    ``shared_terms[doc_id]``: word counts of the document's reused text (for keywords,
-    TF-IDF over the family's summed counts); ``boilerplate[doc_id]``: the corpus
+    ``shared_terms(doc_id)``: word counts of the document's reused text (for keywords,
+    TF-IDF over the family's summed counts; asked for family documents only);
+    ``boilerplate[doc_id]``: the corpus
     boilerplate runs a document carries.
 
     >>> links = [DocLink("a", "b", 400, 0), DocLink("b", "c", 300, 12), DocLink("x", "y", 200, 0), DocLink("c", "x", 0, 20)]
     >>> terms = {"a": {"文明城市": 2, "创建": 1}, "b": {"文明城市": 1}, "x": {"法治政府": 1}}
-    >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, terms, {}, FamilyConfig(keywords=1))]
+    >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, lambda d: terms.get(d, {}), {}, FamilyConfig(keywords=1))]
     [(1, ('a', 'b', 'c'), 700, ('文明城市',)), (2, ('x', 'y'), 200, ('法治政府',))]
     """
     import networkx as nx  # here, not at import time: the CLI starts faster
@@ -247,7 +303,7 @@ def find_families(
     for n, (docs, content) in enumerate(groups):
         terms: Counter[str] = Counter()
         for d in docs:
-            terms.update(shared_terms.get(d, {}))
+            terms.update(shared_terms(d))
         carried: dict[str, int] = defaultdict(int)
         for d in docs:
             for run in dict.fromkeys(boilerplate.get(d, ())):
@@ -285,13 +341,13 @@ def find_template_families(
     runs: Sequence[Sequence[BoilerRun]],
     config: FamilyConfig | None = None,
     *,
-    tokens: Sequence[tuple[list[str], npt.NDArray[np.int64]]] | None = None,
+    words: DocumentWords | None = None,
     window: int = 12,
 ) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
     """Template families (largest first) and the weighted edges between document pairs.
 
-    ``tokens``: each document's jieba words and their offsets in its normalised text
-    (:func:`neardup.templates.words`), computed here when not given. Returns the
+    ``words``: the documents' jieba words (:class:`DocumentWords`, shared with the
+    content families so that no sentence is cut twice). Returns the
     families and, for the picture, the pairwise edge weights (``a < b`` by id; pieces
     carried by more than :data:`MAX_PAIR_DOCS` documents make no pairwise edge).
 
@@ -312,14 +368,13 @@ def find_template_families(
     n_docs = len(docs)
     if n_docs < 2:
         return [], {}
-    if tokens is None:
-        tokens = [words(n.text) for n in norms]
+    cut = words or DocumentWords(docs, norms)
     # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
     win_hash, win_doc, run_windows = _boilerplate_windows(norms, runs, window)
     pieces = _Pieces({}, [], [], [])
-    for d, (doc, norm, doc_runs, (toks, starts)) in enumerate(zip(docs, norms, runs, tokens)):
+    for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
         _chrome_lines(pieces, d, doc.text, norm, doc_runs)
-        _skeletons(pieces, d, doc.text, norm, doc_runs, toks, starts)
+        _skeletons(pieces, d, norm, doc_runs, cut)
     # One posting table: window pieces first, then string pieces.
     uniq, win_piece = np.unique(win_hash, return_inverse=True)
     n_win = len(uniq)
@@ -386,7 +441,7 @@ def find_template_families(
             continue
         terms: Counter[str] = Counter()
         for d in m:
-            terms.update(w for w in tokens[d][0] if w != SLOT)
+            terms.update(cut.counts(d))
         families.append((m, total_weight, total_chars, labels, tfidf(terms, config.keywords)))
     families.sort(key=lambda x: (-len(x[0]), -x[1], x[0]))
     out = [
@@ -459,35 +514,24 @@ def _flush(pieces: _Pieces, d: int, text: str, group: list[tuple[int, int, str]]
         pieces.add("page\0" + "\0".join(k for _, _, k in group), "page", len(key), d, (group[0][0], group[-1][1]))
 
 
-def _skeletons(
-    pieces: _Pieces,
-    d: int,
-    text: str,
-    norm: Normalized,
-    doc_runs: Sequence[BoilerRun],
-    toks: Sequence[str],
-    starts: npt.NDArray[np.int64],
-) -> None:
+def _skeletons(pieces: _Pieces, d: int, norm: Normalized, doc_runs: Sequence[BoilerRun], cut: DocumentWords) -> None:
     """Sentences with their slot words folded, outside the page's chrome and the boilerplate."""
-    if not toks:
+    if not norm.text:
         return
     covered = np.zeros(len(norm.text) + 1, dtype=np.int64)
     for r in doc_runs:
         covered[r.start] += 1
         covered[r.end] -= 1
     inside = np.concatenate(([0], np.cumsum(np.cumsum(covered)[:-1] > 0)))
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
-    norm_ends = np.searchsorted(norm.start, ends).tolist()
-    tok_ends = np.searchsorted(starts, norm_ends).tolist()
-    lo_tok, lo = 0, 0
-    for hi, hi_tok in zip(norm_ends, tok_ends):
+    lo = 0
+    for i, hi in enumerate(cut.ends(d)):
         if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
-            parts = ["#" if is_slot_word(w) else w for w in toks[lo_tok:hi_tok]]
+            parts = ["#" if is_slot_word(w) else w for w in cut.sentence(d, i)[0]]
             fixed = sum(len(p) for p in parts if p != "#")
             if fixed >= MIN_SKELETON_CHARS:
                 key = re.sub("#+", "#", "".join(parts))
                 pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, norm.original_span(lo, hi))
-        lo, lo_tok = max(lo, hi), max(lo_tok, hi_tok)
+        lo = hi
 
 
 def _labels(
@@ -592,7 +636,7 @@ def _communities(graph: Any, nodes: set[int], config: FamilyConfig, depth: int) 
     import networkx as nx
 
     found = nx.community.louvain_communities(
-        graph.subgraph(nodes), weight="weight", resolution=config.resolution, seed=config.seed
+        graph.subgraph(nodes).copy() if len(nodes) < len(graph) else graph, weight="weight", resolution=config.resolution, seed=config.seed
     )
     out = []
     for c in sorted(found, key=min):
