@@ -26,8 +26,9 @@ piece of text -> the documents carrying it), never by comparing documents pairwi
 Pieces carried by the same documents are summed into one; a piece carried by at most
 :data:`MAX_PAIR_DOCS` documents links them pairwise (at most that many edges per
 carrier), a more common one joins its carriers to one virtual node instead, so edges
-stay proportional to the postings. Each document is tokenised once (jieba), and a
-family's keywords are TF-IDF over the summed word counts of its documents.
+stay proportional to the postings. jieba cuts each sentence at most once and only
+where needed (:class:`DocumentWords`); a family's keywords are TF-IDF over the summed
+word counts of its documents.
 """
 
 from __future__ import annotations
@@ -104,8 +105,8 @@ def group_documents(
 
     ``docs`` in id order with their normalised texts and boilerplate runs (normalised
     offsets, as :func:`neardup.templates.find_boilerplate` gives them); ``window``: the
-    boilerplate window length (``BoilerplateConfig.min_chars``). Each document is
-    tokenised once for both kinds of family.
+    boilerplate window length (``BoilerplateConfig.min_chars``). Both kinds of family
+    share one :class:`DocumentWords`, so no sentence is cut twice.
     """
     config = config or FamilyConfig()
     cut = DocumentWords(docs, norms)
