@@ -200,7 +200,7 @@ class BoilerplateConfig:
 
 @dataclass(frozen=True)
 class FamilyConfig:
-    """Template families: Louvain communities of the document graph (fixed ``seed``)."""
+    """Content and template families: Louvain communities of the two document graphs (fixed ``seed``)."""
 
     seed: int = 1
     resolution: float = 1.0

@@ -28,7 +28,7 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    al., 2014, for callers that want components without the driver.)
 
 Rows of the result have exactly the fields of a cluster in the JSON report
-(``neardup.scan/1``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+(``neardup.scan/2``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
 """
 
 from __future__ import annotations
