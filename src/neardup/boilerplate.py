@@ -51,6 +51,7 @@ __all__ = [
     "document_windows",
     "find_boilerplate",
     "find_runs",
+    "find_runs_and_shared",
 ]
 
 
@@ -152,17 +153,22 @@ def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> i
     return int(window_df[window_df >= floor].min())
 
 
-def _stretch(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: float, config: BoilerplateConfig) -> int:
-    """Length of the text around a run that at least ``floor`` documents carry (bridging
-    gaps of ``context_gap``), looked at no further than ``formula_chars`` past the run."""
-    reach = config.formula_chars + config.context_gap
-    lo, hi = max(0, s - reach), min(len(df), e + reach)
-    shared = df[lo:hi] >= floor
-    length = 0
-    for a, b in _bridged(_runs(shared, k, hi - lo + k - 1), config.context_gap):
-        if a <= s - lo and e - lo <= b:
-            length = b - a
-    return length
+class _Stretches:
+    """Shared stretches of one document at each document-count floor, computed once per floor."""
+
+    def __init__(self, df: npt.NDArray[np.int64], k: int, n: int, gap: int) -> None:
+        self.df, self.k, self.n, self.gap = df, k, n, gap
+        self.by_floor: dict[float, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
+
+    def around(self, s: int, e: int, floor: float) -> int:
+        """Length of the text around ``[s, e)`` that at least ``floor`` documents carry
+        (bridging gaps of ``gap``): 0 when the run is not inside one."""
+        if floor not in self.by_floor:
+            ranges = _bridged(_runs(self.df >= floor, self.k, self.n), self.gap)
+            self.by_floor[floor] = (np.array([a for a, _ in ranges], dtype=np.int64), np.array([b for _, b in ranges], dtype=np.int64))
+        starts, ends = self.by_floor[floor]
+        i = int(np.searchsorted(starts, s, side="right")) - 1
+        return int(ends[i] - starts[i]) if i >= 0 and ends[i] >= e else 0
 
 
 def _bridged(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
@@ -222,13 +228,28 @@ def find_runs(
     ``counts`` are the corpus's window counts (:func:`count_windows`); ``base`` the sorted
     distinct windows of the ``--base`` files.
     """
+    return find_runs_and_shared(text, norm, counts, config, base=base)[0]
+
+
+def find_runs_and_shared(
+    text: str,
+    norm: Normalized,
+    counts: WindowCounts,
+    config: BoilerplateConfig | None = None,
+    *,
+    base: npt.NDArray[np.uint64] | None = None,
+) -> tuple[list[BoilerRun], npt.NDArray[np.int64]]:
+    """:func:`find_runs`, and the normalised ranges ``(n, 2)`` whose windows two or more
+    documents carry (what the families stage looks at for shared sentence skeletons)."""
     config = config or BoilerplateConfig()
     k = config.min_chars
     n = len(norm.text)
     runs: list[BoilerRun] = []
+    shared = np.empty((0, 2), dtype=np.int64)
     g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
     if len(counts.values) and len(g):
         df = counts.lookup(g)
+        shared = np.array(_runs(df >= 2, k, n), dtype=np.int64).reshape(-1, 2)
         found = [
             (s, e, _carried(df, s, e, k, config.formula_docs))
             for s, e in _runs(df >= config.formula_docs, k, n)
@@ -239,7 +260,8 @@ def find_runs(
             for s, e in _runs(df >= config.min_docs, k, n)
             if e - s <= config.phrase_chars
         ]  # fmt: skip
-        found = [(s, e, c) for s, e, c in found if _stretch(df, s, e, k, c * config.standalone, config) <= config.formula_chars]
+        stretches = _Stretches(df, k, n, config.context_gap)
+        found = [(s, e, c) for s, e, c in found if stretches.around(s, e, c * config.standalone) <= config.formula_chars]
         for s, e, carried in _union(found):
             runs.append(BoilerRun(s, e, "corpus", carried))
     if base is not None and len(base) and len(g):
@@ -251,7 +273,7 @@ def find_runs(
     if config.page_edges:
         runs.extend(BoilerRun(s, e, "page", 1) for s, e in _page_edges(text, norm, config.prose_chars))
     runs.sort(key=lambda r: (r.start, r.kind, r.end))
-    return runs
+    return runs, shared
 
 
 def find_boilerplate(

@@ -72,6 +72,13 @@ MAX_BOILERPLATE_LINK_DOCS = 20
 MIN_CHROME_CHARS = 6
 #: A sentence skeleton counts when this many of its normalised characters are not slots.
 MIN_SKELETON_CHARS = 12
+#: A family's keywords come from its first documents (by id), at most this many, and
+#: from at most ``KEYWORD_CHARS`` of their (shared) text: enough for its topic, and jieba
+#: (about a megabyte a second) cuts a bounded amount of text per family.
+KEYWORD_DOCS = 24
+KEYWORD_CHARS = 3_000
+#: Sentences whose words are kept for reuse (the most recent ones).
+CUT_CACHE = 20_000
 #: Labels kept per template family (the JSON lists them in order, most carried first).
 MAX_LABELS = 5
 #: Louvain communities that do not stand out are parted again at most this many times.
@@ -79,6 +86,11 @@ MAX_SPLITS = 3
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
+#: What a template's blanks are filled with, folded in a sentence's skeleton: numbers,
+#: blanks (``20xx``), and place names (up to four characters before 省市县区州镇乡村).
+#: A regular expression, not jieba's part-of-speech tags: cutting every sentence of a
+#: large corpus into words costs minutes; this folds on every side alike.
+_SLOT_FILL = re.compile(r"(?:[0-9]+|\ue000|[\u4e00-\u9fff]{1,4}?[省市县区州镇乡村])+")
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -101,25 +113,29 @@ def group_documents(
     config: FamilyConfig | None = None,
     *,
     window: int = 12,
+    shared: Sequence[npt.NDArray[np.int64]] | None = None,
 ) -> DocumentGroups:
     """Content families, template families and the links of the document graph.
 
     ``docs`` in id order with their normalised texts and boilerplate runs (normalised
     offsets, as :func:`neardup.templates.find_boilerplate` gives them); ``window``: the
-    boilerplate window length (``BoilerplateConfig.min_chars``). Both kinds of family
-    share one :class:`DocumentWords`, so no sentence is cut twice.
+    boilerplate window length (``BoilerplateConfig.min_chars``); ``shared``: each
+    document's normalised ranges that other documents carry too (the scan knows them from
+    its window counts): only sentences mostly inside them can share a skeleton, so only
+    those are cut into words. Keywords come from at most :data:`KEYWORD_DOCS` documents
+    of a family. Both keep the stage linear and its memory bounded.
     """
     config = config or FamilyConfig()
     cut = DocumentWords(docs, norms)
     index = {d.id: i for i, d in enumerate(docs)}
     links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate)
 
-    def shared_terms(doc_id: str) -> Counter[str]:
+    def shared_terms(doc_id: str, budget: int | None = None) -> Counter[str]:
         i = index[doc_id]
-        return cut.counts(i, [_norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())])
+        return cut.counts(i, [_norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())], budget)
 
     families = find_families(links, shared_terms, carried, config)
-    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window)
+    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, shared=shared)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
         old = by_pair.get((a, b))
@@ -165,15 +181,23 @@ class DocumentWords:
             ends = self.ends(d)
             lo = ends[i - 1] if i else 0
             self._cut[key] = (words(self.norms[d].text[lo : ends[i]])[0], lo)
+            if len(self._cut) > CUT_CACHE:  # bounded: the oldest sentence goes
+                del self._cut[next(iter(self._cut))]
         return self._cut[key]
 
-    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None) -> Counter[str]:
-        """Word counts of document ``d``, or of its words starting inside normalised ranges."""
+    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None, budget: int | None = None) -> Counter[str]:
+        """Word counts of document ``d``, or of its words starting inside normalised ranges;
+        with ``budget``, of its first sentences holding about that many characters."""
         out: Counter[str] = Counter()
         ends = self.ends(d)
+        limit = ends[-1] if budget is None else budget
         if ranges is None:
-            for i in range(len(ends)):
+            lo = 0
+            for i, hi in enumerate(ends):
+                if lo >= limit:
+                    break
                 out.update(w for w in self.sentence(d, i)[0] if w != SLOT)
+                lo = hi
             return out
         inside = np.zeros(len(self.norms[d].text) + 1, dtype=np.int64)
         for lo, hi in ranges:
@@ -183,6 +207,8 @@ class DocumentWords:
         seen = np.concatenate(([0], np.cumsum(on)))
         lo = 0
         for i, hi in enumerate(ends):
+            if seen[lo] >= limit:
+                break
             if seen[hi] > seen[lo]:
                 toks, start = self.sentence(d, i)
                 pos = start
@@ -266,20 +292,20 @@ def content_links(
 
 def find_families(
     links: Sequence[DocLink],
-    shared_terms: Callable[[str], Mapping[str, int]],
+    shared_terms: Callable[[str, int], Mapping[str, int]],
     boilerplate: Mapping[str, Sequence[str]],
     config: FamilyConfig | None = None,
 ) -> list[Family]:
     """Families of two or more documents linked by shared content, largest first.
 
-    ``shared_terms(doc_id)``: word counts of the document's reused text (for keywords,
+    ``shared_terms(doc_id, budget)``: word counts of about ``budget`` characters of the document's reused text (for keywords,
     TF-IDF over the family's summed counts; asked for family documents only);
     ``boilerplate[doc_id]``: the corpus
     boilerplate runs a document carries.
 
     >>> links = [DocLink("a", "b", 400, 0), DocLink("b", "c", 300, 12), DocLink("x", "y", 200, 0), DocLink("c", "x", 0, 20)]
     >>> terms = {"a": {"文明城市": 2, "创建": 1}, "b": {"文明城市": 1}, "x": {"法治政府": 1}}
-    >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, lambda d: terms.get(d, {}), {}, FamilyConfig(keywords=1))]
+    >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, lambda d, budget: terms.get(d, {}), {}, FamilyConfig(keywords=1))]
     [(1, ('a', 'b', 'c'), 700, ('文明城市',)), (2, ('x', 'y'), 200, ('法治政府',))]
     """
     import networkx as nx  # here, not at import time: the CLI starts faster
@@ -304,8 +330,9 @@ def find_families(
     families = []
     for n, (docs, content) in enumerate(groups):
         terms: Counter[str] = Counter()
-        for d in docs:
-            terms.update(shared_terms(d))
+        per_doc = KEYWORD_CHARS // min(len(docs), KEYWORD_DOCS)
+        for d in docs[:KEYWORD_DOCS]:
+            terms.update(shared_terms(d, per_doc))
         carried: dict[str, int] = defaultdict(int)
         for d in docs:
             for run in dict.fromkeys(boilerplate.get(d, ())):
@@ -345,6 +372,7 @@ def find_template_families(
     *,
     words: DocumentWords | None = None,
     window: int = 12,
+    shared: Sequence[npt.NDArray[np.int64]] | None = None,
 ) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
     """Template families (largest first) and the weighted edges between document pairs.
 
@@ -376,7 +404,7 @@ def find_template_families(
     pieces = _Pieces({}, [], [], [])
     for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
         _chrome_lines(pieces, d, doc.text, norm, doc_runs)
-        _skeletons(pieces, d, norm, doc_runs, cut)
+        _skeletons(pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
     # One posting table: window pieces first, then string pieces.
     uniq, win_piece = np.unique(win_hash, return_inverse=True)
     n_win = len(uniq)
@@ -442,8 +470,8 @@ def find_template_families(
         if total_weight <= 0:
             continue
         terms: Counter[str] = Counter()
-        for d in m:
-            terms.update(cut.counts(d))
+        for d in sorted(m)[:KEYWORD_DOCS]:
+            terms.update(cut.counts(d, budget=KEYWORD_CHARS // min(len(m), KEYWORD_DOCS)))
         families.append((m, total_weight, total_chars, labels, tfidf(terms, config.keywords)))
     families.sort(key=lambda x: (-len(x[0]), -x[1], x[0]))
     out = [
@@ -516,10 +544,28 @@ def _flush(pieces: _Pieces, d: int, text: str, group: list[tuple[int, int, str]]
         pieces.add("page\0" + "\0".join(k for _, _, k in group), "page", len(key), d, (group[0][0], group[-1][1]))
 
 
-def _skeletons(pieces: _Pieces, d: int, norm: Normalized, doc_runs: Sequence[BoilerRun], cut: DocumentWords) -> None:
-    """Sentences with their slot words folded, outside the page's chrome and the boilerplate."""
+def _skeletons(
+    pieces: _Pieces,
+    d: int,
+    norm: Normalized,
+    doc_runs: Sequence[BoilerRun],
+    cut: DocumentWords,
+    shared: npt.NDArray[np.int64] | None = None,
+) -> None:
+    """Sentences with their slot words folded, outside the page's chrome and the boilerplate.
+
+    With ``shared`` (ranges other documents carry too), a sentence less than a third
+    inside them is skipped without cutting it: it cannot share a skeleton.
+    """
     if not norm.text:
         return
+    if shared is not None:
+        if len(shared) == 0:
+            return
+        mark = np.zeros(len(norm.text) + 1, dtype=np.int64)
+        np.add.at(mark, shared[:, 0], 1)
+        np.add.at(mark, shared[:, 1], -1)
+        on_shared = np.concatenate(([0], np.cumsum(np.cumsum(mark)[:-1] > 0)))
     covered = np.zeros(len(norm.text) + 1, dtype=np.int64)
     for r in doc_runs:
         covered[r.start] += 1
@@ -527,11 +573,12 @@ def _skeletons(pieces: _Pieces, d: int, norm: Normalized, doc_runs: Sequence[Boi
     inside = np.concatenate(([0], np.cumsum(np.cumsum(covered)[:-1] > 0)))
     lo = 0
     for i, hi in enumerate(cut.ends(d)):
+        if shared is not None and (on_shared[hi] - on_shared[lo]) * 3 < hi - lo:
+            lo = hi
+            continue
         if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
-            parts = ["#" if is_slot_word(w) else w for w in cut.sentence(d, i)[0]]
-            fixed = sum(len(p) for p in parts if p != "#")
-            if fixed >= MIN_SKELETON_CHARS:
-                key = re.sub("#+", "#", "".join(parts))
+            key = _SLOT_FILL.sub("#", norm.text[lo:hi])
+            if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
                 pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, norm.original_span(lo, hi))
         lo = hi
 

@@ -36,7 +36,7 @@ from neardup.boilerplate import (
     boilerplate_mask,
     count_windows,
     document_windows,
-    find_runs,
+    find_runs_and_shared,
     masked_kinds,
     window_hashes,
 )
@@ -117,6 +117,7 @@ class _Chunk:
     keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
     boilerplate: list[Boilerplate]
     runs: list[list[BoilerRun]]
+    shared: list[npt.NDArray[np.int64]]
 
 
 @dataclass(frozen=True)
@@ -217,14 +218,16 @@ def _prepare_chunk(
     masks: list[npt.NDArray[np.bool_] | None] = []
     records: list[Boilerplate] = []
     all_runs: list[list[BoilerRun]] = []
+    all_shared: list[npt.NDArray[np.int64]] = []
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
     for n, text in enumerate(texts):
         norm = normalize(text, config.normalize)
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
-        runs = find_runs(text, norm, counts, config.boilerplate, base=base) if boiler is not None else []
+        runs, shared = find_runs_and_shared(text, norm, counts, config.boilerplate, base=base) if boiler is not None else ([], _NO_RANGES)
         all_runs.append(runs)
+        all_shared.append(shared)
         if ids is not None:
             records.extend(_boilerplate_records(ids[n], text, norm, runs))
         masks.append(boilerplate_mask(len(norm.text), runs, kinds) if any(r.kind in kinds for r in runs) else None)
@@ -240,7 +243,7 @@ def _prepare_chunk(
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         sigs = signatures(hashes, offsets, config.signature)
         keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
-    return _Chunk(rows, hashes, lengths, keys, records, all_runs)
+    return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared)
 
 
 def _drop_excluded(
@@ -332,9 +335,20 @@ def parallel(documents: Sequence[Document], jobs: int) -> bool:
     return jobs > 1 and sum(len(d.text) for d in documents) >= max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS)
 
 
+@dataclass(frozen=True)
+class _Boilerplate:
+    """Per document: boilerplate runs and the ranges other documents share (normalised offsets)."""
+
+    runs: list[list[BoilerRun]]
+    shared: list[npt.NDArray[np.int64]]
+
+
+_NO_RANGES = np.empty((0, 2), dtype=np.int64)
+
+
 def _assemble(
     chunks: Iterable[_Chunk], capacity: int
-) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate], list[list[BoilerRun]]]:  # type: ignore[type-arg]
+) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate], _Boilerplate]:  # type: ignore[type-arg]
     """Put chunk results together as they arrive, copying each chunk's hashes once.
 
     The hashes go straight into one buffer of ``capacity`` (the documents' length in
@@ -344,10 +358,11 @@ def _assemble(
     """
     hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    rows, lengths, keys, records, runs = [], [], [], [], []
+    rows, lengths, keys, records, runs, shared = [], [], [], [], [], []
     for chunk in chunks:
         records.extend(chunk.boilerplate)
         runs.extend(chunk.runs)
+        shared.extend(chunk.shared)
         end = pos + len(chunk.hashes)
         if end > len(hashes):  # normalisation made text longer (e.g. NFKC of ㈱)
             grown = np.empty(max(end, len(hashes) * 3 // 2), dtype=np.uint64)
@@ -363,7 +378,7 @@ def _assemble(
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, runs
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, _Boilerplate(runs, shared)
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -548,7 +563,10 @@ def scan(
         if progress:
             progress("families", 0, 1)
         norms = _LazyNorms(docs, config)
-        groups = group_documents(docs, norms, boiler_runs, alignments, boilerplate, config.families, window=config.boilerplate.min_chars)
+        groups = group_documents(
+            docs, norms, boiler_runs.runs, alignments, boilerplate, config.families,
+            window=config.boilerplate.min_chars, shared=boiler_runs.shared,
+        )  # fmt: skip
         links, families, template_families = groups.links, groups.families, groups.template_families
         if progress:
             progress("families", 1, 1)
