@@ -413,6 +413,8 @@ def find_template_families(
     piece = np.concatenate((win_piece.astype(np.int64).ravel(), str_piece))
     doc_of = np.concatenate((win_doc, str_doc))
     chars = np.concatenate((np.ones(n_win, dtype=np.float64), np.asarray(pieces.chars, dtype=np.float64)))
+    if len(piece) == 0:  # nothing shared at all: no windows, no chrome, no skeleton
+        return [], {}
     order = np.lexsort((doc_of, piece))
     piece, doc_of = piece[order], doc_of[order]
     keep = np.concatenate(([True], (piece[1:] != piece[:-1]) | (doc_of[1:] != doc_of[:-1])))
