@@ -16,16 +16,17 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from neardup.config import ScanConfig
 from neardup.errors import NeardupError
 from neardup.read import load_settings, read_paths
-from neardup.report import render_html, render_json, render_text
-from neardup.scan import Progress, scan
-from neardup.store import Index, IndexMatch
+
+if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
+    from neardup.config import ScanConfig
+    from neardup.scan import Progress
+    from neardup.store import IndexMatch
 
 __all__ = ["main"]
 
@@ -122,6 +123,8 @@ def scan_options(func: F) -> F:
 
 
 def config_from(opts: dict[str, Any]) -> ScanConfig:
+    from neardup.config import ScanConfig
+
     return ScanConfig.from_options(
         threshold=opts.get("threshold"),
         ngram=opts.get("ngram"),
@@ -189,6 +192,9 @@ def scan_command(
     PATHS are files, folders (recursed), globs, '-' for stdin, or .jsonl files whose
     lines are objects with 'id' and 'text'.
     """
+    from neardup.report import render_html, render_json, render_text
+    from neardup.scan import scan
+
     config = replace(config_from(opts), detail=detail) if detail else config_from(opts)  # type: ignore[arg-type]
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     base = read_paths(opts["base_paths"], text_field=opts["text_field"], id_field=opts["id_field"]) if opts["base_paths"] else None
@@ -237,6 +243,7 @@ def gate_command(
     """
     from neardup.gate import Baseline, GateConfig, find_copies, judge
     from neardup.report.gate import render_gate
+    from neardup.store import Index
 
     config = GateConfig(max_copied=max_copied, max_span=max_span, cross=cross)
     base = opts["base_paths"]
@@ -323,6 +330,8 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
     Options such as --ngram set the parameters of a new index; given for an existing
     one, they must equal its own (exit 2 otherwise).
     """
+    from neardup.store import Index
+
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     for warning in read.warnings:
         click.echo(f"neardup: warning: {warning}", err=True)
@@ -386,6 +395,8 @@ def _match_dict(m: IndexMatch) -> dict[str, Any]:
 @handle_errors
 def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt: str, text_field: str, id_field: str) -> None:
     """Check FILES against INDEX: exit 1 when some file reuses a stored document, 0 when none does."""
+    from neardup.store import Index
+
     read = read_paths(files, text_field=text_field, id_field=id_field)
     skipped = [w for w in read.warnings if not w.endswith(": empty file")]
     if skipped:
@@ -412,6 +423,8 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
 @handle_errors
 def index_remove(index: str, ids: tuple[str, ...]) -> None:
     """Remove the documents IDS from INDEX (all or none: an unknown id removes nothing)."""
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         idx.remove_many(ids)
         click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
@@ -423,6 +436,8 @@ def index_remove(index: str, ids: tuple[str, ...]) -> None:
 @handle_errors
 def index_stats(index: str, fmt: str) -> None:
     """Show the size and parameters of INDEX."""
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         s = idx.stats()
     if fmt == "json":
@@ -448,6 +463,9 @@ def index_stats(index: str, fmt: str) -> None:
 @handle_errors
 def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) -> None:
     """List the clusters of INDEX with their stable ids, as `neardup scan` reports them."""
+    from neardup.report import render_json, render_text
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         result = idx.report()
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
