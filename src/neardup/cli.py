@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from neardup.errors import NeardupError
+from neardup.errors import NeardupError, UnusableReferenceError
 from neardup.read import load_settings, read_paths
 
 if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
@@ -241,7 +241,7 @@ def gate_command(
 
     Exit codes: 0 every submission passes, 1 at least one copies, 2 usage or input error.
     """
-    from neardup.gate import Baseline, GateConfig, find_copies, judge
+    from neardup.gate import Baseline, GateConfig, find_copies, find_copies_in_index, judge, read_references
     from neardup.report.gate import render_gate
     from neardup.store import Index
 
@@ -249,10 +249,9 @@ def gate_command(
     base = opts["base_paths"]
     read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
     subs = read_paths(submissions, **read_opts)
-    indexes = [a for a in against if _is_index(a)]
-    refs = read_paths([a for a in against if a not in indexes], **read_opts)
+    refs = read_references(against, **read_opts)
     bases = read_paths(base, **read_opts) if base else None
-    for warning in subs.warnings + refs.warnings + (bases.warnings if bases else []):
+    for warning in subs.warnings + list(refs.skipped) + (bases.warnings if bases else []):
         click.echo(f"neardup: warning: {warning}", err=True)
     if not subs.documents:
         raise NeardupError("no readable submission: give text files to check")
@@ -261,11 +260,16 @@ def gate_command(
     findings = []
     if refs.documents:
         findings = find_copies(subs.documents, refs.documents, base=base_docs, config=config, scan_config=config_from(opts))
-    for location in indexes:
-        from neardup.gate import find_copies_in_index
-
-        with Index.open(location, create=False) as idx:
-            findings.extend(find_copies_in_index(subs.documents, idx, base=base_docs, config=config))
+    for location in refs.indexes:
+        # options that decide signatures must be the index's own (IndexMismatchError names them)
+        signature_opts = {k: v for k, v in index_options(opts).items() if k != "threshold"}
+        with Index.open(location, create=False, check=True, **signature_opts) as idx:
+            findings.extend(
+                find_copies_in_index(
+                    subs.documents, idx, base=base_docs, config=config,
+                    threshold=opts.get("threshold"), boilerplate_docs=opts.get("boilerplate_docs"),
+                )
+            )  # fmt: skip
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
@@ -275,20 +279,9 @@ def gate_command(
     for f in findings:
         by_sub.setdefault(f.submission, []).append(f)
     verdicts = [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(subs.documents, key=lambda d: d.id)]
-    write_output(render_gate(verdicts, config, fmt), output)
+    write_output(render_gate(verdicts, config, fmt, skipped=refs.skipped), output)
     if not all(v.passed for v in verdicts):
         sys.exit(EXIT_FOUND)
-
-
-def _is_index(location: str) -> bool:
-    """A stored index: a redis:// URL or an SQLite file (recognised by its header)."""
-    if location.startswith("redis://"):
-        return True
-    try:
-        with open(location, "rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _read_text(path: str) -> str:
@@ -403,7 +396,9 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
         raise NeardupError(skipped[0])
     found = False
     results = []
-    with Index.open(index, create=False) as idx:
+    with Index.open(index, create=False, check=True) as idx:
+        if len(idx) == 0:  # a check with nothing to check against must not say "no match"
+            raise UnusableReferenceError(f"{idx.location}: the index holds no documents; add some with `neardup index add`")
         for doc in read.documents:
             matches = idx.query(doc.text, threshold=threshold)
             found = found or bool(matches)

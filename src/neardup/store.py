@@ -65,7 +65,7 @@ from neardup.config import (
     SignatureConfig,
     VerifyConfig,
 )
-from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
+from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Passage, ScanResult, ScanStats
 from neardup.scan import Progress, _covered_chars, prepare
 from neardup.shingle import mix64
@@ -327,6 +327,7 @@ class _Backend(Protocol):
     def load_params(self) -> dict[str, Any] | None: ...
     def create(self, params: dict[str, Any]) -> None: ...
     def configure(self, config: ScanConfig, bands: int, rows: int) -> None: ...
+    def check(self) -> None: ...
     def close(self) -> None: ...
     def write(self) -> Any: ...
     def read(self) -> Any: ...
@@ -400,6 +401,16 @@ class _SQLiteStore:
                 raise InputError(f"{path}: no index there; build one with `neardup index add {path} PATH...`")
             if not path.parent.is_dir():
                 raise InputError(f"{path.parent}: no such folder for the index")
+            try:  # say so plainly, rather than SQLite's "unable to open database file"
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                pass  # another process created it meanwhile
+            except OSError as err:
+                raise InputError(
+                    f"{path}: cannot create the index file in {path.parent} ({err.strerror}); choose a folder you can write to"
+                ) from None
+        elif not create and path.is_file() and path.stat().st_size and not _sqlite_header(path):
+            raise CorruptIndexError(f"{path}: not a neardup index (not an SQLite database); give an index built by `neardup index add`")
         try:
             fresh = not path.exists() or path.stat().st_size == 0
             self.db = sqlite3.connect(str(path), isolation_level=None, timeout=_BUSY_TIMEOUT)
@@ -408,8 +419,14 @@ class _SQLiteStore:
             self.db.execute("PRAGMA journal_mode=WAL").fetchone()
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
+        except sqlite3.OperationalError as err:
+            if "unable to open" in str(err) or "readonly" in str(err):
+                raise InputError(
+                    f"{path}: cannot open the index file for writing ({err}); check the permissions of the file and its folder"
+                ) from None
+            raise CorruptIndexError(f"{path}: not a neardup index ({err})") from None
         except sqlite3.DatabaseError as err:
-            raise InputError(f"{path}: not a neardup index ({err})") from None
+            raise CorruptIndexError(f"{path}: not a neardup index ({err})") from None
         self.bands = self.rows = 0
 
     # -- lifecycle
@@ -420,12 +437,12 @@ class _SQLiteStore:
         except sqlite3.OperationalError:
             tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if tables:
-                raise InputError(f"{self.location}: an SQLite database, but not a neardup index") from None
+                raise CorruptIndexError(f"{self.location}: an SQLite database, but not a neardup index") from None
             return None
         except sqlite3.DatabaseError as err:
-            raise InputError(f"{self.location}: not a neardup index ({err})") from None
+            raise CorruptIndexError(f"{self.location}: not a neardup index ({err})") from None
         if rows.get("format") != _FORMAT or "params" not in rows:
-            raise InputError(f"{self.location}: an SQLite database, but not a neardup index")
+            raise CorruptIndexError(f"{self.location}: an SQLite database, but not a neardup index")
         return _loads_params(rows["params"], self.location)
 
     def create(self, params: dict[str, Any]) -> None:
@@ -442,6 +459,19 @@ class _SQLiteStore:
 
     def configure(self, config: ScanConfig, bands: int, rows: int) -> None:
         self.bands, self.rows = bands, rows
+
+    def check(self) -> None:
+        """SQLite's ``quick_check``: every page readable and every b-tree well formed."""
+        try:
+            problems = [row[0] for row in self.db.execute("PRAGMA quick_check(3)").fetchall()]
+        except sqlite3.DatabaseError as err:
+            problems = [str(err)]
+        if problems != ["ok"]:
+            lines = [line for p in problems for line in p.splitlines() if not line.startswith("***")]
+            raise CorruptIndexError(
+                f"{self.location}: the index fails its integrity check ({lines[0] if lines else problems[0]});"
+                " rebuild it with `neardup index add`"
+            )
 
     def close(self) -> None:
         self.db.close()
@@ -717,6 +747,9 @@ class _RedisStore:
                 pipe.execute()
             except self._redis_mod.WatchError:
                 return
+
+    def check(self) -> None:
+        """Nothing beyond ``load_params``: Redis keeps no file image to verify."""
 
     def configure(self, config: ScanConfig, bands: int, rows: int) -> None:
         from datasketch import MinHashLSH
@@ -1013,6 +1046,14 @@ _USER_PARAMS = ("threshold", "ngram", "num_perm", "seed", "minhash_scheme", "tok
 _ENV_PARAMS = ("datasketch_major",)
 
 
+def _sqlite_header(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
 def _loads_params(raw: str, location: str) -> dict[str, Any]:
     try:
         params = json.loads(raw)
@@ -1209,6 +1250,7 @@ class Index:
         max_chars: int | None = None,
         keep_text: bool | None = None,
         create: bool = True,
+        check: bool = False,
     ) -> Index:
         """Open the index at ``path`` (a file, or ``redis://host:port/db?basename=NAME``).
 
@@ -1216,7 +1258,10 @@ class Index:
         An existing one keeps its own: an option given here that differs from the stored
         value raises :class:`IndexMismatchError` naming it, and so does a ``config``
         whose signature parameters differ. ``keep_text=False`` stores offsets only.
-        With ``create=False`` a missing index is an :class:`InputError`.
+        With ``create=False`` a missing index is an :class:`InputError`. A file that is
+        not a neardup index raises :class:`~neardup.errors.CorruptIndexError`, and so
+        does, with ``check=True``, one that fails SQLite's ``quick_check`` (every page is
+        read: a check that must not answer from a damaged index asks for it).
         """
         options = {
             "threshold": threshold,
@@ -1257,6 +1302,8 @@ class Index:
             _check_params(stored, asked, explicit, backend.location)
             stored_config = _config_of(stored, backend.location)
             backend.configure(stored_config, int(stored["bands"]), int(stored["rows"]))
+            if check:
+                backend.check()
         except BaseException:
             backend.close()
             raise
