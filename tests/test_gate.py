@@ -274,3 +274,14 @@ def test_library_fails_closed_with_typed_errors(tmp_path: Path) -> None:
     with pytest.raises(CorruptIndexError, match="not a neardup index"):
         Index.open(tmp_path / "corrupt.ndx", create=False)
     assert issubclass(CorruptIndexError, UnusableReferenceError)
+
+
+def test_gate_against_an_index_refuses_options_it_cannot_honour(copied: str, tmp_path: Path) -> None:
+    """Issue 13: `--ngram 4` on an index built with ngram 5 was accepted silently."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001.txt").write_bytes((SEEDS / "001_dd9de37c9c444b8c.txt").read_bytes())
+    assert CliRunner().invoke(cli, ["index", "add", "n5.ndx", "seeds", "--ngram", "5"]).exit_code == 0
+    result = gate(copied, "--against", "n5.ndx", "--ngram", "4")
+    assert result.exit_code == 2 and "ngram=5, not ngram=4" in result.output
+    assert gate(copied, "--against", "n5.ndx", "--ngram", "5").exit_code == 1
+    assert gate(copied, "--against", "n5.ndx").exit_code == 1

@@ -22,6 +22,7 @@ import click
 
 from neardup.errors import NeardupError, UnusableReferenceError
 from neardup.read import load_settings, read_paths
+from neardup.report.text import count as _count
 
 if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
     from neardup.config import ScanConfig
@@ -74,10 +75,12 @@ def progress_bar() -> Iterator[Progress | None]:
     if not show_progress():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
-    with RichProgress(
-        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    with RichProgress(  # on stderr: stdout carries the report, byte for byte as in CI
+        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True, console=Console(stderr=True),
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -165,6 +168,12 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
         known |= set(params)
         merged = {**shared, **settings.get(name, {})} if isinstance(settings.get(name, {}), dict) else shared
         out[name] = {k.replace("-", "_"): v for k, v in merged.items() if k.replace("-", "_") in params}
+        for key, value in out[name].items():  # a bad value names the file and key, not a flag
+            try:
+                params[key].type_cast_value(click.Context(cmd), value)
+            except click.BadParameter as err:
+                table = f"[{name}] " if key in settings.get(name, {}) or key.replace("_", "-") in settings.get(name, {}) else ""
+                raise NeardupError(f"{source}: {table}{key.replace('_', '-')} = {value!r}: {err.message}") from None
     unknown = sorted(k for k in shared if k.replace("-", "_") not in known)
     if unknown:
         raise NeardupError(f"{source}: unknown setting {unknown[0]!r}; use the name of a command-line flag, e.g. max-copied")
@@ -273,7 +282,7 @@ def gate_command(
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
-        click.echo(f"neardup: wrote {len(findings)} accepted findings to {write_baseline}", err=True)
+        click.echo(f"neardup: wrote {_count(len(findings), 'accepted finding')} to {write_baseline}", err=True)
         return
     by_sub: dict[str, list[Any]] = {}
     for f in findings:
@@ -349,14 +358,10 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
         )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
     if not matches:
         return [f"{doc_id}: no match"]
-    lines = [f"{doc_id}: {len(matches)} match{'es' if len(matches) > 1 else ''}"]
+    lines = [f"{doc_id}: {_count(len(matches), 'match', 'matches')}"]
     for m in matches:
         lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
         for s in m.spans:
@@ -422,7 +427,7 @@ def index_remove(index: str, ids: tuple[str, ...]) -> None:
 
     with Index.open(index, create=False) as idx:
         idx.remove_many(ids)
-        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
+        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {_count(len(idx), 'document')}")
 
 
 @index_group.command("stats")
@@ -441,7 +446,10 @@ def index_stats(index: str, fmt: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
         return
     size = "" if s.bytes is None else f", {s.bytes:,} bytes ({s.bytes_per_passage or 0:,.0f} per passage)"
-    click.echo(f"{s.location} ({s.backend}): {s.documents:,} documents, {s.passages:,} passages, {s.clusters:,} clusters, {s.matches:,} matches{size}")
+    click.echo(
+        f"{s.location} ({s.backend}): {_count(s.documents, 'document')}, {_count(s.passages, 'passage')},"
+        f" {_count(s.clusters, 'cluster')}, {_count(s.matches, 'match', 'matches')}{size}"
+    )
     p = s.params
     click.echo(
         f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
@@ -569,8 +577,8 @@ def spark_scan_command(
         overwrite=overwrite,
     )
     click.echo(
-        f"neardup: {summary['documents']} documents, {summary['passages']} passages, "
-        f"{summary['clusters']} clusters, {summary['duplicated_chars']:,} duplicated chars -> {output}"
+        f"neardup: {_count(summary['documents'], 'document')}, {_count(summary['passages'], 'passage')}, "
+        f"{_count(summary['clusters'], 'cluster')}, {_count(summary['duplicated_chars'], 'duplicated char')} -> {output}"
     )
 
 

@@ -183,9 +183,10 @@ def read_references(locations: Sequence[str], *, text_field: str = "text", id_fi
         usable = [d for d in read.documents if d.text.strip()]
         if not usable:
             if read.warnings:
-                why = read.warnings[0] if len(read.warnings) == 1 else f"{len(read.warnings)} files skipped, e.g. {read.warnings[0]}"
+                why = read.warnings[0] if len(read.warnings) == 1 else f"{len(read.warnings):,} files skipped, e.g. {read.warnings[0]}"
+                why = why.removeprefix(f"{location}: ")
                 raise UnusableReferenceError(f"{location}: no readable reference text ({why})")
-            raise UnusableReferenceError(f"{location}: no readable reference text (no files; hidden files are skipped)")
+            raise UnusableReferenceError(f"{location}: no readable reference text (no files)")
         documents.extend(usable)
         skipped.extend(read.warnings)
     return References(tuple(documents), tuple(indexes), tuple(skipped))

@@ -198,6 +198,9 @@ def read_paths(
     A missing path or a malformed JSONL line raises :class:`InputError` naming it.
     """
     result = ReadResult()
+    for raw in paths:  # an empty folder (or one of hidden files only) is said, never silent
+        if raw != "-" and Path(raw).is_dir() and next(_expand([raw]), None) is None:
+            result.warnings.append(f"{raw}: no files to read in this folder (hidden files are skipped)")
     for path in _expand(paths):
         name = "-" if path is None else path.as_posix()
         if path is not None and name.endswith(".jsonl"):

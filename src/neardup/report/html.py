@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template
+from neardup.report.text import count
 
 __all__ = ["CSP", "SCRIPT", "STYLE", "render_html"]
 
@@ -144,12 +145,12 @@ def _graph(doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[
             width = 1 + math.log10(1 + link.content)
             out.append(
                 f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#2f6fc0" stroke-width="{width:.1f}">'
-                f"<title>{_e(link.a)} — {_e(link.b)}: {link.content} content chars, {link.boilerplate} boilerplate</title></line>"
+                f"<title>{_e(link.a)} — {_e(link.b)}: {count(link.content, 'content char')}, {count(link.boilerplate, 'boilerplate char')}</title></line>"
             )
         else:
             out.append(
                 f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#9aa4b2" stroke-dasharray="4 3">'
-                f"<title>{_e(link.a)} — {_e(link.b)}: boilerplate only ({link.boilerplate} chars)</title></line>"
+                f"<title>{_e(link.a)} — {_e(link.b)}: boilerplate only ({count(link.boilerplate, 'char')})</title></line>"
             )
     for d in nodes:
         x, y = pos[d]
@@ -160,7 +161,7 @@ def _graph(doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{color}"><title>{_e(d)}</title></circle>')
         out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(_short(d)[:24])}</text>')
     if len(doc_ids) > len(nodes):
-        out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes)} of {len(doc_ids)} documents shown</text>')
+        out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes):,} of {count(len(doc_ids), "document")} shown</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -201,7 +202,7 @@ def _span_view(n: int, k: int, al: Alignment, span: ReuseSpan, ta: str, tb: str)
     head_a = f"A · {al.a}:{_line(ta, span.a_start)}-{_line(ta, span.a_end)} [{span.a_start}, {span.a_end})"
     head_b = f"B · {al.b}:{_line(tb, span.b_start)}-{_line(tb, span.b_end)} [{span.b_start}, {span.b_end})"
     return (
-        f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {len(span.edits)} edits</h3>'
+        f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {count(len(span.edits), "edit")}</h3>'
         '<div class="sbs">'
         f'<div class="side a"><h4>{_e(head_a)}</h4><pre class="text">{_marked(ta, span.a_start, span.a_end, a_marks)}</pre></div>'
         f'<div class="side b"><h4>{_e(head_b)}</h4><pre class="text">{_marked(tb, span.b_start, span.b_end, b_marks)}</pre></div>'
@@ -233,7 +234,7 @@ def _cluster_section(result: ScanResult) -> str:
     if not result.clusters:
         parts.append('<p class="muted">No near-duplicate passages found.</p>')
     for c in result.clusters:
-        parts.append(f'<h3 id="cluster-{c.id}">Cluster {c.id}: {len(c.members)} copies in {len(c.doc_ids)} document(s), {c.chars:,} chars</h3>')
+        parts.append(f'<h3 id="cluster-{c.id}">Cluster {c.id}: {count(len(c.members), "copy", "copies")} in {count(len(c.doc_ids), "document")}, {count(c.chars, "char")}</h3>')
         parts.append("<table><tr><th>#</th><th>document</th><th>lines</th><th>[start, end)</th><th>similarity</th></tr>")
         for i, m in enumerate(c.members):
             parts.append(
@@ -244,7 +245,7 @@ def _cluster_section(result: ScanResult) -> str:
         t = templates.get(c.id)
         if t is not None:
             parts.append(
-                f'<p>Template: {len(t.slots)} slot(s), {t.shared:,} shared characters. '
+                f'<p>Template: {count(len(t.slots), "slot")}, {count(t.shared, "shared character")}. '
                 '<span class="muted">Slots show each member\'s fill, first member first.</span></p>'
             )
             parts.append(_template_view(t, c))
@@ -260,7 +261,7 @@ def _pairs_section(result: ScanResult) -> str:
              "Differences that normalisation ignores (punctuation, 繁/简, pinyin glosses) are not marked.</p>"]
     shown = 0
     for n, al in enumerate(result.alignments):
-        parts.append(f'<h3 class="pair">{_e(al.a)} ⟷ {_e(al.b)}: {len(al.spans)} span(s)</h3>')
+        parts.append(f'<h3 class="pair">{_e(al.a)} ⟷ {_e(al.b)}: {count(len(al.spans), "span")}</h3>')
         for k, span in enumerate(al.spans):
             if shown >= MAX_SPANS:
                 break
@@ -314,8 +315,9 @@ def render_html(result: ScanResult) -> str:
     """The whole report as one HTML document (UTF-8 text)."""
     s = result.stats
     summary = (
-        f"{s.documents} documents, {s.passages} passages, {s.matches} verified pairs, {s.clusters} clusters, "
-        f"{s.duplicated_chars:,} duplicated chars, {len(result.boilerplate)} boilerplate runs, {len(result.families)} families"
+        f"{count(s.documents, 'document')}, {count(s.passages, 'passage')}, {count(s.matches, 'verified pair')}, "
+        f"{count(s.clusters, 'cluster')}, {count(s.duplicated_chars, 'duplicated char')}, "
+        f"{count(len(result.boilerplate), 'boilerplate run')}, {count(len(result.families), 'family', 'families')}"
     )
     warnings = "".join(f'<p class="muted">warning: {_e(w)}</p>' for w in result.warnings)
     charts = (
