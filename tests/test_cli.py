@@ -189,3 +189,19 @@ def test_counts_are_singular_or_plural_with_thousands_separators(tmp_path: Path,
     assert not re.search(r"(?<![\d,.])1 (documents|clusters|edits|passages|copies|slots|spans|more clusters)\b", out + html)
     limited = run("scan", str(tmp_path), "--limit", "1").output
     assert "... 1 more cluster (use" in limited or "more clusters" not in limited
+
+
+def test_a_bad_setting_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: `threshold = 2` in neardup.toml was reported as '--threshold'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.txt").write_text("一段文字。", encoding="utf-8")
+    (tmp_path / "neardup.toml").write_text("threshold = 2\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", "a.txt"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"neardup: {tmp_path / 'neardup.toml'}: threshold = 2: ")
+    assert "'--threshold'" not in result.output and len(result.output.strip().splitlines()) == 1
+    (tmp_path / "neardup.toml").write_text('[gate]\nmax-copied = "lots"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["gate", "a.txt", "--against", "a.txt"])
+    assert result.exit_code == 2 and "neardup.toml: [gate] max-copied = 'lots':" in result.output
+    assert "--max-copied" not in result.output and len(result.output.strip().splitlines()) == 1
