@@ -83,6 +83,13 @@ def _short(doc_id: str) -> str:
     return doc_id.rstrip("/").rsplit("/", 1)[-1]
 
 
+def label_width(text: str, font_size: float = 11) -> float:
+    """A generous width of ``text`` in pixels: a full em per CJK character, 0.62 em otherwise."""
+    import unicodedata
+
+    return sum(font_size if unicodedata.east_asian_width(ch) in ("W", "F") else 0.62 * font_size for ch in text)
+
+
 def _line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -133,8 +140,12 @@ def _graph(doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[
         for i, d in enumerate(nodes)
     }
     palette = ["#2f6fc0", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#7f8c8d"]
+    labels = {d: _short(d)[:24] for d in nodes}
+    # room on both sides for the longest label beside its node: none is cut at the edge
+    margin = math.ceil(max((label_width(t) for t in labels.values()), default=0) + 10 + 8 + 4 - (size / 2 - r))
+    margin = max(margin, 0)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 160}" height="{size}" viewBox="-80 0 {size + 160} {size}" role="img" aria-labelledby="graph-t">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * margin}" height="{size}" viewBox="{-margin} 0 {size + 2 * margin} {size}" role="img" aria-labelledby="graph-t">',
         '<title id="graph-t">Document graph: solid edges share content, dashed grey edges share only boilerplate</title>',
     ]
     for link in links:
@@ -159,7 +170,7 @@ def _graph(doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[
         anchor = "start" if x >= size / 2 else "end"
         dx = 10 if x >= size / 2 else -10
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{color}"><title>{_e(d)}</title></circle>')
-        out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(_short(d)[:24])}</text>')
+        out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(labels[d])}</text>')
     if len(doc_ids) > len(nodes):
         out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes):,} of {count(len(doc_ids), "document")} shown</text>')
     out.append("</svg>")
