@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from neardup.config import ScanConfig
-    from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
+    from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError, UnusableReferenceError
     from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
     from neardup.read import read_paths
     from neardup.report import render_json, render_text
@@ -34,6 +34,8 @@ except PackageNotFoundError:  # running from a source tree without install
 _HOMES = {
     "ScanConfig": "config",
     "ConfigError": "errors",
+    "CorruptIndexError": "errors",
+    "UnusableReferenceError": "errors",
     "IndexMismatchError": "errors",
     "InputError": "errors",
     "NeardupError": "errors",
@@ -89,6 +91,7 @@ __all__ = [
     "Added",
     "Cluster",
     "ConfigError",
+    "CorruptIndexError",
     "Document",
     "Index",
     "IndexMatch",
@@ -102,6 +105,7 @@ __all__ = [
     "Passage",
     "ScanConfig",
     "ScanResult",
+    "UnusableReferenceError",
     "__version__",
     "read_paths",
     "render_json",
