@@ -277,3 +277,18 @@ def test_json_samples_parse_as_neardup_reads_them(block: Block) -> None:
 
     pairs = parse_pairs(block.text, "README.md", lambda v: v)
     assert len(pairs) == len(block.text.strip().splitlines())
+
+
+def test_the_fast_tier_is_registered_and_documented() -> None:
+    """`pytest -m "not slow"` is the developer's tier: the marker exists and the README says so."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
+    assert any(m.startswith("slow:") for m in config["markers"])
+    assert not re.search(r"(^|\s)-m\s", config.get("addopts", ""))  # CI (`python -m pytest` in .ci/run) runs every tier
+    assert 'python -m pytest -m "not slow"' in README
+    assert "python -m pytest\n" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
