@@ -252,6 +252,8 @@ def test_partly_unreadable_references_still_gate_and_are_listed(copied: str, tmp
     assert "skipped reference refs/scan.pdf: binary file" in result.stdout
     data = json.loads(gate(copied, "--against", "refs", "--format", "json").stdout)
     assert data["skipped_references"] == [w for w in data["skipped_references"] if w.startswith("refs/scan.pdf")] != []
+    for fmt, shown in (("junit", "<system-err>skipped reference refs/scan.pdf"), ("github", "::warning title=neardup%3A skipped reference::refs/scan.pdf"), ("sarif", "skipped reference refs/scan.pdf")):
+        assert shown in gate(copied, "--against", "refs", "--format", fmt).stdout, fmt
 
 
 def test_library_fails_closed_with_typed_errors(tmp_path: Path) -> None:

@@ -59,6 +59,8 @@ def render_junit(verdicts: Sequence[Verdict], config: GateConfig, skipped: Seque
         if not v.passed:
             failure = ET.SubElement(case, "failure", message=_message(v), type="CopiedText")
             failure.text = "\n".join(_where(f) for f in v.findings)
+    if skipped:
+        ET.SubElement(suite, "system-err").text = "\n".join(f"skipped reference {why}" for why in skipped)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
