@@ -551,3 +551,25 @@ def test_capped_matches_never_split_a_stored_cluster(tmp_path: Path, simplified_
             assert listed == [(1, ["n", "x1", "x2"]), (2, ["y1", "y2"])]
         else:
             assert listed == [(1, ["x1", "x2"]), (2, ["n", "y1", "y2"])]
+
+
+def test_a_damaged_index_fails_its_integrity_check(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    """Issue 13: `check=True` runs SQLite's quick_check beside the queries; `check()` raises."""
+    import os
+
+    from neardup.errors import CorruptIndexError
+
+    good = tmp_path / "good.ndx"
+    with Index.open(good) as index:
+        index.add_many([(name, text) for name, text in seed_texts.items()])
+    with Index.open(good, check=True) as index:
+        assert index.query(seed_texts["004_21f10bf9ae509db8.txt"][12165:14165])
+        index.check()
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 20000] = os.urandom(20000)
+    damaged = tmp_path / "damaged.ndx"
+    damaged.write_bytes(bytes(data))
+    with Index.open(damaged, create=False, check=True) as index:
+        with pytest.raises(CorruptIndexError, match="damaged.ndx: the index fails its integrity check"):
+            index.query(seed_texts["004_21f10bf9ae509db8.txt"])
+            index.check()

@@ -279,6 +279,7 @@ def gate_command(
                     threshold=opts.get("threshold"), boilerplate_docs=opts.get("boilerplate_docs"),
                 )
             )  # fmt: skip
+            idx.check()  # no verdict from a damaged index (the check ran beside the queries)
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
@@ -408,6 +409,7 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
             matches = idx.query(doc.text, threshold=threshold)
             found = found or bool(matches)
             results.append((doc.id, matches))
+        idx.check()
     if fmt == "json":
         payload = {"index": idx.location, "results": [{"id": d, "matches": [_match_dict(m) for m in ms]} for d, ms in results]}
         click.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2))
