@@ -199,6 +199,7 @@ def _problems(events: list[dict]) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # headless Chromium
 def test_report_in_headless_chromium(evil_result, tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     report.write_text(render_html(evil_result), encoding="utf-8")
