@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from neardup.align import align_pair
 from neardup.config import ScanConfig
-from neardup.errors import ConfigError, CorruptIndexError, InputError, UnusableReferenceError
+from neardup.errors import ConfigError, InputError, UnusableReferenceError
 from neardup.model import Document, Passage, ReuseSpan, ScanResult
 from neardup.normalize import Normalized, normalize
 from neardup.passages import split_passages
