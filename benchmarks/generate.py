@@ -21,6 +21,13 @@ partial   3-5 consecutive paragraphs pasted into an otherwise new document
 mixed     blanked, then traditional, then lightly edited
 ========  ================================================================
 
+With ``--redundant`` the corpus repeats itself the way real ones do: a pool of stock
+paragraphs recurs (some lightly edited) across thousands of originals (a few of them in
+most documents, as Zipf would have it), most documents end with one of a few closing
+formulas (同志们，让我们……而努力奋斗！), and most carry one of eight sites' chrome (a
+menu line on top, a source line, a copyright footer). None of that is a planted copy;
+the truth lists only the planted copies above.
+
 Everything follows from ``--seed``: the same command writes byte-identical files.
 
     python -m benchmarks.generate --docs 10000 --out benchmarks/data/c10k
@@ -92,6 +99,19 @@ def clause_pool(seeds: Path = SEEDS) -> tuple[str, ...]:
     return tuple(sorted(clauses))
 
 
+FORMULAS = (
+    "同志们，让我们更加紧密地团结在以习近平同志为核心的党中央周围，凝心聚力、真抓实干，为全面建设社会主义现代化国家而努力奋斗！",
+    "同志们，新征程上，让我们以习近平新时代中国特色社会主义思想为指导，踔厉奋发、勇毅前行，奋力谱写高质量发展新篇章！",
+    "让我们在市委的坚强领导下，坚定信心、攻坚克难，以优异成绩迎接党的二十大胜利召开！",
+    "以上讲话仅供参考，请结合本地实际认真抓好贯彻落实。",
+)
+SITES = tuple(
+    (f"首页 > {name} > 领导讲话 > 正文", f"（来源：{name}　本文来源于网络，仅供学习交流，如有侵权请联系删除）",
+     f"Copyright © 2015-2024 {name} 版权所有　ICP备案号：京ICP备{10000000 + 7919 * n}号")
+    for n, name in enumerate(("范文大全网", "公文写作网", "讲话稿之家", "党建文库", "工作总结网", "应用文网", "文秘资料网", "第一范文网"))
+)  # fmt: skip
+
+
 @dataclass
 class Doc:
     id: str
@@ -99,20 +119,44 @@ class Doc:
     paragraphs: list[str]
     city: str
     indent: str
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
-        return "\n".join([self.title, *(self.indent + p for p in self.paragraphs)]) + "\n"
+        return "\n".join([*self.head, self.title, *(self.indent + p for p in self.paragraphs), *self.tail]) + "\n"
 
 
 class Generator:
     """Makes originals and planted copies; every choice comes from one seeded RNG."""
 
-    def __init__(self, seed: int, dup_rate: float = 0.1, pool: tuple[str, ...] | None = None) -> None:
+    def __init__(self, seed: int, dup_rate: float = 0.1, pool: tuple[str, ...] | None = None, redundant: bool = False) -> None:
         self.rng = random.Random(seed)
         self.dup_rate = dup_rate
         self.pool = pool or clause_pool()
         self.recent: deque[Doc] = deque(maxlen=2000)  # sources are drawn from recent originals
+        self.redundant = redundant
+        # Stock paragraphs, drawn by a Zipf law: the first recurs in most documents.
+        self.stock = [self._paragraph(self.rng.choice(CITIES) + "市", 2020) for _ in range(300)] if redundant else []
+        self.stock_weights = [1 / (k + 1) for k in range(len(self.stock))]
+
+    def _chrome(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A site's menu and source line on top, its footer below (7 documents in 10)."""
+        if not self.redundant or self.rng.random() >= 0.7:
+            return (), ()
+        menu, source, footer = self.rng.choice(SITES)
+        return (menu, source), (footer,)
+
+    def _redundancy(self, paragraphs: list[str]) -> None:
+        """Stock paragraphs (lightly edited now and then) and a closing formula (8 in 10)."""
+        rng = self.rng
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
+            stock = rng.choices(self.stock, self.stock_weights)[0]
+            if rng.random() < 0.3:
+                stock = self._edit(stock, 0.02)
+            paragraphs.insert(rng.randint(0, len(paragraphs)), stock)
+        if rng.random() < 0.8:
+            paragraphs.append(rng.choice(FORMULAS))
 
     def _sentence(self) -> str:
         clauses = [self.rng.choice(self.pool) for _ in range(self.rng.randint(2, 5))]
@@ -135,9 +179,12 @@ class Generator:
         title_clause = rng.choice(self.pool).rstrip(_END)
         title = f"{city}{year}年{title_clause}讲话"
         paragraphs = [self._paragraph(city, year) for _ in range(rng.randint(8, 14))]
+        if self.redundant:
+            self._redundancy(paragraphs)
         if rng.random() < 0.5:
             paragraphs.insert(0, "同志们：")
-        return Doc(doc_id, title, paragraphs, city, rng.choice(["", "  ", "\u3000\u3000"]))
+        head, tail = self._chrome()
+        return Doc(doc_id, title, paragraphs, city, rng.choice(["", "  ", "\u3000\u3000"]), head, tail)
 
     def _edit(self, text: str, rate: float) -> str:
         rng = self.rng
@@ -183,7 +230,8 @@ class Generator:
         elif kind == "mixed":
             text = _opencc("s2t").convert(self._blank(source, "\n".join([title, *paras])))
             title, *paras = self._edit(text, 0.01).split("\n")
-        return Doc(doc_id, title, paras, source.city, indent)
+        head, tail = self._chrome()  # a copy is published on a site of its own
+        return Doc(doc_id, title, paras, source.city, indent, head, tail)
 
     def documents(self, count: int | None = None, max_bytes: int | None = None) -> Iterator[tuple[Doc, dict[str, str] | None]]:
         """Yield ``(document, truth)`` pairs; ``truth`` is set for planted copies."""
@@ -205,13 +253,20 @@ class Generator:
 
 
 def write_corpus(
-    out: Path, *, seed: int = 1, docs: int | None = None, mb: float | None = None, dup_rate: float = 0.1, fmt: str = "jsonl"
+    out: Path,
+    *,
+    seed: int = 1,
+    docs: int | None = None,
+    mb: float | None = None,
+    dup_rate: float = 0.1,
+    fmt: str = "jsonl",
+    redundant: bool = False,
 ) -> dict[str, object]:
     """Write the corpus, its truth and ``meta.json`` under ``out``; return the meta."""
     if docs is None and mb is None:
         raise ValueError("give docs or mb")
     out.mkdir(parents=True, exist_ok=True)
-    gen = Generator(seed, dup_rate)
+    gen = Generator(seed, dup_rate, redundant=redundant)
     n_docs = n_bytes = n_copies = 0
     corpus = (out / "corpus.jsonl").open("w", encoding="utf-8", newline="\n") if fmt == "jsonl" else None
     folder = out / "docs"
@@ -233,7 +288,7 @@ def write_corpus(
         corpus.close()
     meta: dict[str, object] = {
         "seed": seed, "documents": n_docs, "copies": n_copies, "text_bytes": n_bytes,
-        "dup_rate": dup_rate, "format": fmt,
+        "dup_rate": dup_rate, "format": fmt, "redundant": redundant,
     }  # fmt: skip
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
@@ -248,8 +303,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dup-rate", type=float, default=0.1, help="fraction of documents that are planted copies")
     parser.add_argument("--format", choices=["jsonl", "folder"], default="jsonl")
+    parser.add_argument("--redundant", action="store_true", help="stock paragraphs, closing formulas and site chrome, as real corpora have")
     args = parser.parse_args(argv)
-    meta = write_corpus(args.out, seed=args.seed, docs=args.docs, mb=args.mb, dup_rate=args.dup_rate, fmt=args.format)
+    meta = write_corpus(
+        args.out, seed=args.seed, docs=args.docs, mb=args.mb, dup_rate=args.dup_rate, fmt=args.format, redundant=args.redundant
+    )
     print(json.dumps(meta), file=sys.stderr)
     return 0
 

@@ -102,11 +102,11 @@ def test_scan_html_report_to_file(seeds_dir: Path, tmp_path: Path) -> None:
     assert "{20xx | 2018}" in page and 'class="sbs"' in page
 
 
-def test_ignore_boilerplate_and_base_flags(seeds_dir: Path, tmp_path: Path) -> None:
+def test_link_boilerplate_and_base_flags(seeds_dir: Path, tmp_path: Path) -> None:
     plain = json.loads(run("scan", str(seeds_dir), "--format", "json").output)
-    ignored = json.loads(run("scan", str(seeds_dir), "--format", "json", "--ignore-boilerplate").output)
-    assert plain["config"]["boilerplate"]["ignore"] is False and ignored["config"]["boilerplate"]["ignore"] is True
-    assert len(ignored["clusters"]) == len(plain["clusters"]) == 2  # the real copies survive
+    linked = json.loads(run("scan", str(seeds_dir), "--format", "json", "--link-boilerplate").output)
+    assert plain["config"]["boilerplate"]["link"] is False and linked["config"]["boilerplate"]["link"] is True
+    assert len(linked["clusters"]) == len(plain["clusters"]) == 2  # the real copies, either way
     base = seeds_dir / "001_dd9de37c9c444b8c.txt"
     with_base = json.loads(run("scan", str(seeds_dir), "--format", "json", "--base", str(base)).output)
     assert any(b["kind"] == "base" and b["doc_id"].endswith("001_dd9de37c9c444b8c.txt") for b in with_base["boilerplate"])

@@ -47,3 +47,60 @@ def test_connected_components_equal_networkx(edge_list: list[tuple[int, int]]) -
     got = connected_components(np.array(edge_list, dtype=np.int64).reshape(-1, 2))
     assert sorted(got) == expected
     assert all(c == sorted(c) for c in got)
+
+
+def _paragraph_ids(doc: Document, bounds: list[tuple[int, int, int]], start: int, end: int) -> set[int]:
+    """Paragraphs of a built document that mostly overlap ``[start, end)`` (or that it mostly lies in)."""
+    return {pid for s, e, pid in bounds if min(e, end) - max(s, start) >= min(e - s, end - start) / 2}
+
+
+def _built_corpus(paragraphs: list[str], rng: random.Random, docs: int = 14) -> tuple[list[Document], dict[str, list[tuple[int, int, int]]]]:
+    """Documents made of shared paragraphs in random orders (lightly edited), with where each paragraph went."""
+    out, where = [], {}
+    for i in range(docs):
+        picked = rng.sample(range(len(paragraphs)), rng.randint(2, 5))
+        text, bounds = "", []
+        for pid in picked:
+            para = paragraphs[pid]
+            if rng.random() < 0.5:  # a light edit: one clause's character replaced
+                k = rng.randrange(len(para))
+                para = para[:k] + "某" + para[k + 1 :]
+            if text:
+                text += "\n\n"
+            bounds.append((len(text), len(text) + len(para), pid))
+            text += para
+        out.append(Document(f"d{i:02d}", text))
+        where[f"d{i:02d}"] = bounds
+    return out, where
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=20, deadline=None)
+def test_every_member_shares_text_with_its_representative(simplified_paragraphs: list[str], rng: random.Random) -> None:
+    """The invariant of issue 12: no chaining, whatever the corpus's redundancy."""
+    paragraphs = [p for p in simplified_paragraphs if len(p) >= 80][:9]
+    docs, where = _built_corpus(paragraphs, rng)
+    by_id = {d.id: d for d in docs}
+    for c in scan(docs).clusters:
+        rep = c.members[c.representative]
+        rep_pids = _paragraph_ids(by_id[rep.doc_id], where[rep.doc_id], rep.start, rep.end)
+        assert rep.similarity == 1.0
+        for m in c.members:
+            pids = _paragraph_ids(by_id[m.doc_id], where[m.doc_id], m.start, m.end)
+            assert pids & rep_pids, (c.id, m.doc_id, pids, rep_pids)  # a copy of the same text
+            assert 0 < m.similarity <= 1
+
+
+def test_a_region_holding_two_texts_does_not_join_their_copies(simplified_paragraphs: list[str]) -> None:
+    """A = X Y and B = X Y copy each other; C copies only X, D only Y: C and D share nothing."""
+    x, y, q, r = [p for p in simplified_paragraphs if len(p) >= 80][:4]
+    docs = [
+        Document("a", x + "\n\n" + y),
+        Document("b", x + "\n\n" + y),
+        Document("c", x + "\n\n" + q),
+        Document("d", r + "\n\n" + y),
+    ]
+    result = scan(docs)
+    for c in result.clusters:
+        assert not {"c", "d"} <= set(c.doc_ids), c
+    assert sorted(sorted(c.doc_ids) for c in result.clusters) == [["a", "b", "c"], ["a", "b", "d"]]

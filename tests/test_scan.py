@@ -117,7 +117,7 @@ def test_oracle_brute_force_agrees_with_lsh(simplified_paragraphs) -> None:
             if rng.random() < rate:
                 chars[k] = rng.choice("的一是了我不人在他有这个上们来到时大地为子中你说生国年着就那和要")
         docs.append(Document(f"copy{i:02d}", "".join(chars)))
-    config = ScanConfig()
+    config = ScanConfig.from_options(link_boilerplate=True)  # prepare() masks no boilerplate either
     result = scan(docs, config=config)
     found = {(m.a, m.b) for m in result.matches}
     table = prepare(sorted(docs, key=lambda d: d.id), config)
@@ -206,19 +206,44 @@ def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -
     assert render_json(scan(docs)) == fast
 
 
-def test_detail_auto_gives_clusters_only_past_the_limit(simplified_paragraphs, monkeypatch) -> None:
-    """Small corpora get the full analysis; past AUTO_FULL_CHARS, clusters and a warning."""
-    import sys
-
-    scan_module = sys.modules["neardup.scan"]  # the module: ``neardup.scan`` is also the function
-
+def test_detail_clusters_skips_spans_and_templates_but_keeps_boilerplate(simplified_paragraphs) -> None:
+    """The full analysis is the default at every size; ``--detail clusters`` is an opt-out."""
     docs = [Document("a", "\n".join(simplified_paragraphs[:3])), Document("b", "\n".join(simplified_paragraphs[:3]))]
     full = scan(docs)
     assert full.clusters and full.alignments and full.templates and not full.warnings
-    monkeypatch.setattr(scan_module, "AUTO_FULL_CHARS", 100)
-    auto = scan(docs)
-    assert auto.clusters == full.clusters
-    assert not auto.alignments and not auto.templates
-    assert any("--detail full" in w for w in auto.warnings)
-    forced = scan(docs, config=ScanConfig(detail="full"))
-    assert forced.alignments == full.alignments and not forced.warnings
+    quick = scan(docs, config=ScanConfig(detail="clusters"))
+    assert quick.clusters == full.clusters and quick.boilerplate == full.boilerplate
+    assert not quick.alignments and not quick.templates
+
+
+FORMULA = "同志们，让我们更加紧密地团结在以习近平同志为核心的党中央周围，凝心聚力、真抓实干，为全面建设社会主义现代化国家而努力奋斗！"
+SOURCE_LINE = "（来源：某某范文网　发布时间：2023-05-01　本文来源于网络，仅供学习交流，如有侵权请联系删除。）"
+FOOTER = "Copyright © 2015-2024 某某范文网 版权所有　ICP备案号：京ICP备12345678号"
+
+
+def test_formula_and_chrome_on_many_documents_make_no_cluster(simplified_paragraphs) -> None:
+    """Issue 12: 22 speeches end with one formula and carry one site's chrome; two share a paragraph."""
+    from benchmarks.generate import Generator
+
+    gen = Generator(seed=12, dup_rate=0.0)
+    copied = simplified_paragraphs[5]
+    docs = []
+    for i in range(22):
+        speech = gen.original(f"s{i:02d}")
+        body = list(speech.paragraphs)
+        if i in (3, 17):
+            body.insert(len(body) // 2, copied)
+        text = "\n".join(["首页 > 新闻中心 > 领导讲话", speech.title, SOURCE_LINE, *body, FORMULA, FOOTER])
+        docs.append(Document(f"s{i:02d}.txt", text))
+    result = scan(docs)
+    assert [sorted(c.doc_ids) for c in result.clusters] == [["s03.txt", "s17.txt"]]
+    assert len(result.clusters[0].members) == 2
+    assert copied[20:60] in result.clusters[0].members[0].text
+    kinds = {(bp.doc_id, bp.kind) for bp in result.boilerplate}
+    formula_docs = {bp.doc_id for bp in result.boilerplate if "团结在以习近平同志为核心的党中央周围" in bp.text}
+    source_docs = {bp.doc_id for bp in result.boilerplate if "仅供学习交流" in bp.text}
+    assert len(formula_docs) >= 20 and len(source_docs) == 22
+    assert ("s00.txt", "corpus") in kinds and ("s00.txt", "page") in kinds
+    # Opting in links them again: the formula and chrome then make clusters of their own.
+    linked = scan(docs, config=ScanConfig.from_options(link_boilerplate=True))
+    assert any(len(c.doc_ids) > 2 for c in linked.clusters)

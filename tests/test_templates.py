@@ -10,7 +10,8 @@ from neardup.cli import cli
 from neardup.config import BoilerplateConfig, ScanConfig
 from neardup.model import Cluster, Member
 from neardup.normalize import normalize
-from neardup.templates import find_boilerplate, template_of
+from neardup.boilerplate import find_boilerplate
+from neardup.templates import template_of
 
 from .conftest import EZHOU_FILE
 
@@ -100,18 +101,19 @@ def _site_page(seed_texts, body: str) -> str:
     return "\n".join(lines[:8] + [body, "", "  近年来,县政府始终严格落实" + STOCK + "。"] + lines[25:])
 
 
-def test_ignore_boilerplate_drops_pairs_that_share_only_chrome(seed_texts, simplified_paragraphs) -> None:
+def test_boilerplate_never_links_documents_by_default(seed_texts, simplified_paragraphs) -> None:
     a = _site_page(seed_texts, simplified_paragraphs[14])
     b = _site_page(seed_texts, simplified_paragraphs[16])
     docs = [Document("site/a.txt", a), Document("site/b.txt", b), Document("other.txt", "某地" + STOCK + "的情况" * 30)]
     plain = scan(docs)
-    assert any(set(c.doc_ids) == {"site/a.txt", "site/b.txt"} for c in plain.clusters)
-    ignored = scan(docs, config=ScanConfig.from_options(ignore_boilerplate=True))
-    assert not any({"site/a.txt", "site/b.txt"} <= set(c.doc_ids) for c in ignored.clusters)
-    assert not ignored.alignments and not ignored.families
-    # The same pages with a truly copied body are still reported with the flag on.
+    assert not any({"site/a.txt", "site/b.txt"} <= set(c.doc_ids) for c in plain.clusters)
+    assert not plain.alignments and not plain.families
+    assert {bp.kind for bp in plain.boilerplate if bp.doc_id == "site/a.txt"} >= {"page", "corpus"}  # still reported
+    linked = scan(docs, config=ScanConfig.from_options(link_boilerplate=True))
+    assert any(set(c.doc_ids) == {"site/a.txt", "site/b.txt"} for c in linked.clusters)
+    # The same pages with a truly copied body are still reported.
     c = _site_page(seed_texts, simplified_paragraphs[14])
-    again = scan(docs + [Document("site/c.txt", c)], config=ScanConfig.from_options(ignore_boilerplate=True))
+    again = scan(docs + [Document("site/c.txt", c)])
     assert any(set(cl.doc_ids) == {"site/a.txt", "site/c.txt"} for cl in again.clusters)
 
 

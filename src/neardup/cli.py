@@ -116,7 +116,7 @@ def scan_options(func: F) -> F:
         click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400]."),
         click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text."),
         click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id."),
-        click.option("--ignore-boilerplate", is_flag=True, default=None, help="Leave boilerplate (stock phrases, page menus and footers) out of similarity."),
+        click.option("--link-boilerplate", is_flag=True, default=None, help="Let boilerplate (stock phrases, closing formulas, page menus and footers) count as shared text; by default it is reported but never links documents."),
         click.option("--boilerplate-docs", type=click.IntRange(2), default=None, help="Text carried by this many distinct documents is boilerplate [default: 3]."),
         click.option("--base", "base_paths", multiple=True, metavar="FILE", help="Known template/boilerplate file whose text never counts as copied (repeatable)."),
     ]
@@ -137,7 +137,7 @@ def config_from(opts: dict[str, Any]) -> ScanConfig:
         tokens=opts.get("tokens"),
         min_chars=opts.get("min_chars"),
         max_chars=opts.get("max_chars"),
-        ignore_boilerplate=opts.get("ignore_boilerplate"),
+        link_boilerplate=opts.get("link_boilerplate"),
         boilerplate_docs=opts.get("boilerplate_docs"),
     )
 
@@ -185,8 +185,8 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Report format (html: one self-contained page).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
-@click.option("--detail", type=click.Choice(["auto", "full", "clusters"]), default=None,
-              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters only (fastest); auto: full up to 20 million characters [default: auto].")
+@click.option("--detail", type=click.Choice(["full", "clusters"]), default=None,
+              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters and boilerplate only (faster) [default: full].")
 @click.option(
     "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
     help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",

@@ -1,13 +1,29 @@
-"""Verified matches -> clusters of copies.
+"""Verified matches -> clusters of copies, each a set of copies of one text.
 
-A copied speech is many matching paragraphs in a row, and users want it reported once:
-"lines 127-169 of A reappear as lines 235-277 of B", not as forty paragraph pairs. So
-besides the match edges, consecutive matches between the same two documents (passage
-``i`` ~ ``j``, then ``i+d`` ~ ``j+e`` with ``d, e <= gap``) chain their passages on each
-side. Connected components are clusters; inside a cluster, a document's passages that
-are at most ``gap`` apart form one member (one contiguous copy). Passage components are
-found with numpy label propagation (networkx spent seconds building a graph of Python
-objects at a million passages; a test checks both give the same components).
+Single linkage over matches chains: a closing formula shared by twenty speeches, or a
+passage that holds paragraph X and paragraph Y, joins X's copies to Y's copies, until
+one "cluster" holds thousands of members that share nothing. So clusters are built in
+two steps, each linear in the matches:
+
+1. **Stars over passages.** Every matched passage ranks by its number of matches (ties:
+   the earlier passage). In rounds, a passage that outranks all its unassigned
+   neighbours becomes a centre, and every unassigned passage that is or neighbours a
+   centre joins the best-ranked one; assigned passages leave the graph. Every member of
+   a star is a verified match of its centre. A passage left alone joins its neighbour's
+   centre only if it verifies against that centre too.
+2. **Runs of stars.** A copied speech is forty matching paragraphs in a row, and users
+   want it reported once: "lines 127-169 of A reappear as lines 235-277 of B". Star
+   ``P`` is followed by star ``Q`` when every passage of ``P`` has, at most ``gap``
+   passages further in its document, a distinct passage of ``Q``, and the two have as
+   many passages. Such stars merge: the members stay copies of one text, paragraph by
+   paragraph, and a passage that holds X where another document holds Y never merges
+   X's copies with Y's.
+
+Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
+The representative is the member holding the most centres; every member's
+``similarity`` is its Jaccard with the representative (a member sharing no shingle with
+it is dropped, so "every member shares text with the representative" holds by
+construction).
 
 Template families work one level up: documents are nodes, an edge carries how much
 content text two documents share (boilerplate kept apart on the edge, never in its
@@ -29,38 +45,178 @@ from neardup.passages import PassageArray
 from neardup.templates import keywords
 from neardup.verify import similarity
 
-__all__ = ["cluster_matches", "connected_components", "find_families"]
+__all__ = ["attach_loners", "cluster_matches", "connected_components", "find_families", "merge_runs", "star_centres"]
 
 SetOf = Callable[[Sequence[int]], npt.NDArray[np.uint64]]
 
 
 def cluster_matches(
     passages: Sequence[Passage],
-    matches: Sequence[Match],
+    matches: Sequence[Match] | npt.NDArray[np.int64],
     doc_ids: Sequence[str],
     texts: Sequence[str],
     shingle_set: SetOf,
     config: ClusterConfig | None = None,
+    *,
+    threshold: float = 0.3,
 ) -> list[Cluster]:
     """Group matched passages into clusters of members, ordered by size then text.
 
+    ``matches``: verified matches, or their ``(a, b)`` passage pairs as an array.
     ``shingle_set(passage_numbers)`` returns the sorted unique shingle hashes of those
-    passages together; it scores each member against the others.
+    passages together: it scores each member against the representative, and checks a
+    passage left alone against its neighbour's centre (Jaccard ``threshold``).
     """
     config = config or ClusterConfig()
     docs = _doc_numbers(passages)
-    pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
-    edges = np.concatenate((pairs, _chain_edges(pairs, docs, config.gap)))
-    components = connected_components(edges)
-    passages = _Memo(passages, [n for c in components for n in c])
+    pairs = _pairs(matches)
+    nodes, centre = star_centres(pairs)
+    centre = attach_loners(nodes, centre, pairs, shingle_set, threshold)
+    groups = merge_runs(nodes, centre, docs[nodes], config.gap)
+    memo = _Memo(passages, [n for g in groups for n in g[0]])
     clusters = []
-    for component in components:
-        regions = _regions(component, docs, config.gap)
-        if len(regions) < 2:
+    for group_nodes, centres in groups:
+        members, rep = _members(_regions(group_nodes, docs, config.gap), centres, memo, doc_ids, texts, shingle_set)
+        if len(members) >= 2:
+            clusters.append((members, rep))
+    clusters.sort(key=lambda c: (-len(c[0]), -sum(m.length for m in c[0]), c[0][0].doc_id, c[0][0].start))
+    return [Cluster(id=i + 1, members=tuple(ms), representative=rep) for i, (ms, rep) in enumerate(clusters)]
+
+
+def _pairs(matches: Sequence[Match] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    if isinstance(matches, np.ndarray):
+        return matches.astype(np.int64, copy=False).reshape(-1, 2)
+    return np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
+
+
+def star_centres(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Every matched node (sorted) and its star's centre (a centre is its own), by rounds.
+
+    A node's rank is ``(degree, -node)``. Each round, among the nodes still unassigned,
+    a node that outranks all its unassigned neighbours is a centre; every unassigned node
+    that is a centre or neighbours one joins the best-ranked such centre. At least the
+    top node of every component is assigned each round, so the rounds end; each is a
+    few numpy passes over the remaining edges.
+
+    >>> nodes, centre = star_centres(np.array([[1, 2], [2, 3], [3, 4], [4, 5]]))
+    >>> dict(zip(nodes.tolist(), centre.tolist()))
+    {1: 2, 2: 2, 3: 2, 4: 4, 5: 4}
+    """
+    if len(pairs) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    nodes, local = np.unique(pairs, return_inverse=True)
+    n = len(nodes)
+    u, v = local.reshape(-1, 2).T
+    keep = u != v
+    u, v = u[keep], v[keep]
+    degree = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    rank = degree.astype(np.int64) * n + (n - 1 - np.arange(n, dtype=np.int64))  # all distinct
+    centre = np.full(n, -1, dtype=np.int64)
+    open_ = np.ones(n, dtype=bool)
+    while True:
+        best = np.where(open_, rank, -1)
+        np.maximum.at(best, u, rank[v])
+        np.maximum.at(best, v, rank[u])
+        is_centre = open_ & (best == rank)
+        pick = np.where(is_centre, rank, -1)
+        cu, cv = is_centre[u], is_centre[v]
+        np.maximum.at(pick, u[cv], rank[v[cv]])
+        np.maximum.at(pick, v[cu], rank[u[cu]])
+        joined = open_ & (pick >= 0)
+        centre[joined] = n - 1 - (pick[joined] % n)  # rank -> node
+        open_ &= ~joined
+        if not open_.any():
+            break
+        alive = open_[u] & open_[v]
+        u, v = u[alive], v[alive]
+    return nodes, nodes[centre]
+
+
+def attach_loners(
+    nodes: npt.NDArray[np.int64],
+    centre: npt.NDArray[np.int64],
+    pairs: npt.NDArray[np.int64],
+    shingle_set: SetOf,
+    threshold: float,
+) -> npt.NDArray[np.int64]:
+    """A centre left without members joins a neighbour's centre if it verifies against it."""
+    if len(nodes) == 0:
+        return centre
+    size = np.bincount(np.searchsorted(nodes, centre), minlength=len(nodes))
+    loners = np.flatnonzero((size == 1) & (centre == nodes))
+    if len(loners) == 0:
+        return centre
+    centre = centre.copy()
+    # each loner tries the centre of its smallest-numbered neighbour
+    both = np.concatenate((pairs, pairs[:, ::-1]))
+    both = both[np.isin(both[:, 0], nodes[loners])]
+    both = both[np.lexsort((both[:, 1], both[:, 0]))]
+    first = np.concatenate(([True], both[1:, 0] != both[:-1, 0])) if len(both) else np.empty(0, bool)
+    neighbour = dict(zip(both[first, 0].tolist(), both[first, 1].tolist()))
+    for k in loners.tolist():
+        x = int(nodes[k])
+        other = neighbour.get(x)
+        if other is None:
             continue
-        clusters.append(_members(regions, passages, doc_ids, texts, shingle_set))
-    clusters.sort(key=lambda ms: (-len(ms), -sum(m.length for m in ms), ms[0].doc_id, ms[0].start))
-    return [Cluster(id=i + 1, members=tuple(ms)) for i, ms in enumerate(clusters)]
+        c = int(centre[np.searchsorted(nodes, other)])
+        if c != x and similarity(shingle_set([x]), shingle_set([c]))[0] >= threshold:
+            centre[k] = c
+    return centre
+
+
+def merge_runs(
+    nodes: npt.NDArray[np.int64], centre: npt.NDArray[np.int64], node_docs: npt.NDArray[np.int64], gap: int
+) -> list[tuple[list[int], set[int]]]:
+    """Stars merged into runs: each group's passage numbers (sorted) and its centres.
+
+    ``nodes`` are sorted passage numbers, in which the next passage of a document is the
+    next number (the scan's global numbers, or Spark's ``doc << 32 | index``);
+    ``node_docs`` their documents. Star ``P`` links to star ``Q`` when each passage of
+    ``P`` is followed, within ``gap`` passages of its document, by a distinct passage of
+    ``Q`` (the nearest passage of another star), and both stars have as many passages.
+    Stars of one passage are dropped.
+
+    >>> merge_runs(np.array([0, 1, 3, 4]), np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]), 2)
+    [([0, 1, 3, 4], {0, 1})]
+    """
+    if len(nodes) == 0:
+        return []
+    labels, label = np.unique(centre, return_inverse=True)
+    keep = np.bincount(label, minlength=len(labels))[label] >= 2
+    nodes, label, node_docs = nodes[keep], label[keep], node_docs[keep]
+    if len(nodes) == 0:
+        return []
+    n_labels = len(labels)
+    nxt = np.full(len(nodes), -1, dtype=np.int64)  # index into nodes of the next star's passage
+    for d in range(1, gap + 1):
+        q = nodes + d
+        pos = np.minimum(np.searchsorted(nodes, q), len(nodes) - 1)
+        ok = (nxt < 0) & (nodes[pos] == q) & (node_docs[pos] == node_docs) & (label[pos] != label)
+        nxt[ok] = pos[ok]
+    has = nxt >= 0
+    src_label, dst, dst_label = label[has], nxt[has], label[nxt[has]]
+    size = np.bincount(label, minlength=n_labels)
+    count = np.bincount(src_label, minlength=n_labels)
+    lo = np.full(n_labels, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_labels, -1, dtype=np.int64)
+    np.minimum.at(lo, src_label, dst_label)
+    np.maximum.at(hi, src_label, dst_label)
+    order = np.lexsort((dst, src_label))
+    sl, sd = src_label[order], dst[order]
+    repeated = np.zeros(n_labels, dtype=bool)
+    repeated[sl[1:][(sl[1:] == sl[:-1]) & (sd[1:] == sd[:-1])]] = True
+    ok = (count == size) & (count > 0) & (lo == hi) & ~repeated
+    ok[ok] &= size[lo[ok]] == size[ok]
+    src = np.flatnonzero(ok)
+    group_of = np.arange(n_labels)
+    if len(src):
+        for comp in connected_components(np.stack((src, lo[src]), axis=1)):
+            group_of[comp] = comp[0]
+    g = group_of[label]
+    order = np.lexsort((nodes, g))
+    bounds = np.flatnonzero(np.diff(g[order])) + 1
+    return [(nodes[part].tolist(), set(labels[np.unique(label[part])].tolist())) for part in np.split(order, bounds)]
 
 
 def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:
@@ -124,30 +280,6 @@ def _doc_numbers(passages: Sequence[Passage]) -> npt.NDArray[np.int64]:
     return np.fromiter((p.doc for p in passages), dtype=np.int64, count=len(passages))
 
 
-def _chain_edges(pairs: npt.NDArray[np.int64], docs: npt.NDArray[np.int64], gap: int) -> npt.NDArray[np.int64]:
-    """Edges ``(a, a+da)`` and ``(b, b+db)`` wherever ``(a+da, b+db)`` is a match too.
-
-    ``da, db`` in ``1..gap``, each step staying inside its document: a copied region
-    shows up as a run of such matches, and its passages become one component.
-    """
-    n = len(docs)
-    if len(pairs) == 0:
-        return np.empty((0, 2), dtype=np.int64)
-    a, b = pairs[:, 0], pairs[:, 1]
-    known = np.unique(a * n + b)
-    edges = []
-    for da in range(1, gap + 1):
-        for db in range(1, gap + 1):
-            a2, b2 = a + da, b + db
-            ok = (a2 < n) & (b2 < n)
-            ok[ok] &= (docs[a2[ok]] == docs[a[ok]]) & (docs[b2[ok]] == docs[b[ok]])
-            code = a2 * n + b2
-            hit = ok & (known[np.minimum(np.searchsorted(known, code), len(known) - 1)] == code)
-            edges.append(np.stack((a[hit], a2[hit]), axis=1))
-            edges.append(np.stack((b[hit], b2[hit]), axis=1))
-    return np.concatenate(edges)
-
-
 def _regions(nodes: list[int], docs: npt.NDArray[np.int64], gap: int) -> list[list[int]]:
     """Split sorted passage numbers into runs inside one document with gaps <= ``gap``."""
     regions: list[list[int]] = []
@@ -164,46 +296,44 @@ def _regions(nodes: list[int], docs: npt.NDArray[np.int64], gap: int) -> list[li
 
 def _members(
     regions: list[list[int]],
+    centres: set[int],
     passages: Sequence[Passage],
     doc_ids: Sequence[str],
     texts: Sequence[str],
     shingle_set: SetOf,
-) -> list[Member]:
-    sets = [shingle_set(r) for r in regions]
-    scores: dict[tuple[int, int], float] = {}
+) -> tuple[list[Member], int]:
+    """Members of one cluster (sorted by document and start) and the representative's index.
 
-    def score(k: int, o: int) -> float:
-        key = (min(k, o), max(k, o))
-        if key not in scores:
-            scores[key] = similarity(sets[key[0]], sets[key[1]])[0]
-        return scores[key]
+    The representative holds the most centres (then: the longest, the first reported).
+    """
+    firsts = [passages[r[0]] for r in regions]
+    ends = [max(passages[p].end for p in r) for r in regions]
 
-    members = []
+    def rank(k: int) -> tuple[int, int, str, int]:
+        return (-sum(1 for p in regions[k] if p in centres), firsts[k].start - ends[k], doc_ids[firsts[k].doc], firsts[k].start)
+
+    rep_k = min(range(len(regions)), key=rank)
+    rep_set = shingle_set(regions[rep_k])
+    out = []
     for k, region in enumerate(regions):
-        first = passages[region[0]]
-        start, end = first.start, max(passages[p].end for p in region)
-        best = max(score(k, o) for o in _peers(k, len(regions)))
-        members.append(
-            Member(
-                doc_id=doc_ids[first.doc],
-                start=start,
-                end=end,
-                line_start=first.line_start,
-                line_end=max(passages[p].line_end for p in region),
-                passages=tuple(passages[p].index for p in region),
-                similarity=round(best, 4),
-                text=texts[first.doc][start:end],
-            )
+        score = 1.0 if k == rep_k else similarity(shingle_set(region), rep_set)[0]
+        if score <= 0.0:
+            continue
+        first, end = firsts[k], ends[k]
+        member = Member(
+            doc_id=doc_ids[first.doc],
+            start=first.start,
+            end=end,
+            line_start=first.line_start,
+            line_end=max(passages[p].line_end for p in region),
+            passages=tuple(passages[p].index for p in region),
+            similarity=round(score, 4),
+            text=texts[first.doc][first.start : end],
         )
-    members.sort(key=lambda m: (m.doc_id, m.start))
-    return members
-
-
-def _peers(k: int, n: int, limit: int = 32) -> list[int]:
-    """Members compared with member ``k``: all of them, or ``limit`` nearest in order."""
-    others = [o for o in range(n) if o != k]
-    return others if len(others) <= limit else sorted(others, key=lambda o: abs(o - k))[:limit]
-
+        out.append((member, k == rep_k))
+    out.sort(key=lambda mr: (mr[0].doc_id, mr[0].start))
+    rep = next(i for i, (_, is_rep) in enumerate(out) if is_rep)
+    return [m for m, _ in out], rep
 
 
 def find_families(

@@ -25,10 +25,6 @@ __all__ = [
     "VerifyConfig",
 ]
 
-#: With ``detail="auto"``, the largest input (characters) that gets the full analysis.
-AUTO_FULL_CHARS = 20_000_000
-
-
 
 def _check(ok: bool, message: str) -> None:
     if not ok:
@@ -158,27 +154,45 @@ class AlignConfig:
 
 @dataclass(frozen=True)
 class BoilerplateConfig:
-    """What counts as boilerplate rather than copying.
+    """What counts as boilerplate rather than copying, and whether it may link documents.
 
-    ``corpus``: a run of at least ``min_chars`` normalised characters every window of
-    which occurs in at least ``min_docs`` distinct documents (on the seeds, 3 documents
-    and 12 characters keep exactly the stock phrases; 2 documents would take in real
-    copied sentences). ``page``: with ``page_edges``, the short lines before a page's
-    first line of prose and after its last (``prose_chars`` content units: a CJK
-    character or a Latin/digit word each count one). ``ignore``: leave all of it out of
-    similarity (``--ignore-boilerplate``); base-file text is always left out.
+    ``corpus``: a phrase, a run of at most ``phrase_chars`` normalised characters every
+    ``min_chars`` window of which occurs in at least ``min_docs`` distinct documents (on
+    the seeds, 3 documents and 12 characters keep exactly the stock phrases), or a
+    formula, a run of at most ``formula_chars`` whose windows occur in at least
+    ``formula_docs`` documents; either only where it stands alone (the text around it
+    that at least ``standalone`` times as many documents carry, bridged over
+    ``context_gap`` characters, is at most ``formula_chars`` long: otherwise it is part of
+    a copy that as many documents share); longer shared runs are copies. ``page``: with ``page_edges``, the
+    short lines before a page's first line of prose and after its last (``prose_chars``
+    content units: a CJK character or a Latin/digit word each count one).
+
+    ``link``: let boilerplate count as shared text (``--link-boilerplate``). By default
+    boilerplate is found and reported but makes no match, no cluster edge and no part of
+    any similarity: twenty speeches that end with one formula are not copies of each
+    other. Base-file text never counts, whatever ``link`` says.
     """
 
     min_docs: int = 3
     min_chars: int = 12
     page_edges: bool = True
     prose_chars: int = 50
-    ignore: bool = False
+    phrase_chars: int = 48
+    formula_chars: int = 240
+    formula_docs: int = 10
+    context_gap: int = 24
+    standalone: float = 0.5
+    link: bool = False
 
     def __post_init__(self) -> None:
         _check(self.min_docs >= 2, f"boilerplate min_docs must be >= 2, got {self.min_docs}")
         _check(4 <= self.min_chars <= 32, f"boilerplate min_chars must be in [4, 32], got {self.min_chars}")
         _check(self.prose_chars >= 1, f"prose_chars must be >= 1, got {self.prose_chars}")
+        _check(self.formula_chars >= self.phrase_chars, f"formula_chars must be >= phrase_chars, got {self.formula_chars}")
+        _check(self.phrase_chars >= self.min_chars, f"phrase_chars must be >= min_chars, got {self.phrase_chars}")
+        _check(self.formula_docs >= self.min_docs, f"formula_docs must be >= min_docs, got {self.formula_docs}")
+        _check(self.context_gap >= 0, f"context_gap must be >= 0, got {self.context_gap}")
+        _check(0 < self.standalone < 1, f"standalone must be in (0, 1), got {self.standalone}")
 
 
 @dataclass(frozen=True)
@@ -206,14 +220,12 @@ class ScanConfig:
     align: AlignConfig = field(default_factory=AlignConfig)
     boilerplate: BoilerplateConfig = field(default_factory=BoilerplateConfig)
     families: FamilyConfig = field(default_factory=FamilyConfig)
-    #: ``full``: clusters plus reused spans, templates, boilerplate and families;
-    #: ``clusters``: clusters only; ``auto``: full up to ``AUTO_FULL_CHARS`` characters of
-    #: input, clusters beyond (aligning every matched pair and counting boilerplate over
-    #: the whole corpus cost more time and memory than the clusters themselves).
-    detail: Literal["auto", "full", "clusters"] = "auto"
+    #: ``full``: clusters plus reused spans, templates and families, at every size;
+    #: ``clusters``: clusters and boilerplate only (an opt-out for speed).
+    detail: Literal["full", "clusters"] = "full"
 
     def __post_init__(self) -> None:
-        _check(self.detail in ("auto", "full", "clusters"), f"detail must be 'auto', 'full' or 'clusters', got {self.detail!r}")
+        _check(self.detail in ("full", "clusters"), f"detail must be 'full' or 'clusters', got {self.detail!r}")
 
     @classmethod
     def from_options(
@@ -228,7 +240,7 @@ class ScanConfig:
         min_chars: int | None = None,
         max_chars: int | None = None,
         backend: str | None = None,
-        ignore_boilerplate: bool | None = None,
+        link_boilerplate: bool | None = None,
         boilerplate_docs: int | None = None,
         detail: str | None = None,
     ) -> ScanConfig:
@@ -255,7 +267,7 @@ class ScanConfig:
             verify=VerifyConfig(threshold=t),
             boilerplate=BoilerplateConfig(
                 min_docs=pick(boilerplate_docs, base.boilerplate.min_docs),
-                ignore=pick(ignore_boilerplate, base.boilerplate.ignore),
+                link=pick(link_boilerplate, base.boilerplate.link),
             ),
             detail=pick(detail, base.detail),
         )

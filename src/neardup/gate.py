@@ -28,7 +28,8 @@ from neardup.passages import split_passages
 from neardup.read import read_paths
 from neardup.scan import scan
 from neardup.store import Index
-from neardup.templates import boilerplate_mask, find_boilerplate
+from neardup.align import align_normalized
+from neardup.boilerplate import boilerplate_mask, find_boilerplate, masked_kinds
 
 __all__ = [
     "Baseline",
@@ -288,10 +289,7 @@ def find_copies(
     clash = sub_ids & ref_ids
     if clash:
         raise InputError(f"{sorted(clash)[0]}: given both as a submission and as a reference")
-    # the verdict needs reused spans and boilerplate, not family keywords (jieba's TF-IDF
-    # model alone takes over a second to load: too slow for a pre-commit hook)
-    quick = replace(scan_config, families=replace(scan_config.families, keywords=0))
-    result = scan([*submissions, *references], config=quick, base=base)
+    result = scan([*submissions, *references], config=replace(scan_config, detail="clusters"), base=base)
     index = {d.id: i for i, d in enumerate(result.documents)}
     norms = {d.id: normalize(d.text, scan_config.normalize) for d in result.documents}
     ref_docs = sorted(ref_ids)
@@ -301,28 +299,58 @@ def find_copies(
         scan_config.boilerplate,
         base=[normalize(b.text, scan_config.normalize) for b in base],
     )
-    masks = {r: boilerplate_mask(len(norms[r].text), runs, ("corpus", "page", "base")) for r, runs in zip(ref_docs, ref_runs)}
+    kinds = masked_kinds(scan_config.boilerplate)
+    masks = {r: boilerplate_mask(len(norms[r].text), runs, kinds) for r, runs in zip(ref_docs, ref_runs)}
     chrome: dict[str, list[tuple[int, int]]] = {}
     for bp in result.boilerplate:
         if bp.doc_id in sub_ids and bp.kind in ("page", "base"):
             chrome.setdefault(bp.doc_id, []).append((bp.start, bp.end))
     findings: list[Finding] = []
-    for al in result.alignments:
-        for sub_id, src_id, swap in ((al.a, al.b, False), (al.b, al.a, True)):
-            if sub_id not in sub_ids or sub_id == src_id:
-                continue
-            if src_id not in ref_ids and not (config.cross and src_id in sub_ids):
-                continue
-            for span in al.spans:
-                sp = span.swapped() if swap else span
-                if src_id in masks and _boilerplate_share(norms[src_id], masks[src_id], sp.b_start, sp.b_end) > 0.5:
-                    continue
-                sub_chrome = _covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
-                if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
-                    continue
-                findings.append(_finding(result, index, sub_id, src_id, sp))
+    for sub_id, src_id, sp in _copied_spans(result, sub_ids, ref_ids, config.cross, scan_config):
+        if src_id in masks and _boilerplate_share(norms[src_id], masks[src_id], sp.b_start, sp.b_end) > 0.5:
+            continue
+        sub_chrome = _covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
+        if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
+            continue
+        findings.append(_finding(result, index, sub_id, src_id, sp))
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     return findings
+
+
+def _copied_spans(
+    result: ScanResult, sub_ids: set[str], ref_ids: set[str], cross: bool, config: ScanConfig
+) -> list[tuple[str, str, ReuseSpan]]:
+    """``(submission, source, span)`` with A = the submission: each copy aligned with one source.
+
+    In every cluster, each submission member is aligned with one member of another
+    document that may be a source (a reference, or with ``cross`` another submission):
+    the representative when it may, else the source member most similar to it. One
+    alignment per submission member keeps the gate linear however many references
+    carry a text.
+    """
+    out = []
+    for cluster in result.clusters:
+        members = cluster.members
+        for m in members:
+            if m.doc_id not in sub_ids:
+                continue
+            sources = [
+                (k, o) for k, o in enumerate(members)
+                if o.doc_id != m.doc_id and (o.doc_id in ref_ids or (cross and o.doc_id in sub_ids))
+            ]  # fmt: skip
+            if not sources:
+                continue
+            _, src = min(sources, key=lambda ko: (ko[0] != cluster.representative, -ko[1].similarity, ko[1].doc_id, ko[1].start))
+            norm_m = normalize(m.text, config.align.normalize)
+            norm_s = normalize(src.text, config.align.normalize)
+            for sp in align_normalized(m.text, norm_m, src.text, norm_s, config.align):
+                shifted = ReuseSpan(
+                    sp.a_start + m.start, sp.a_end + m.start, sp.b_start + src.start, sp.b_end + src.start,
+                    sp.similarity, sp.matched,
+                    tuple(replace(e, a_start=e.a_start + m.start, a_end=e.a_end + m.start, b_start=e.b_start + src.start, b_end=e.b_end + src.start) for e in sp.edits),
+                )  # fmt: skip
+                out.append((m.doc_id, src.doc_id, shifted))
+    return out
 
 
 def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str, sp: ReuseSpan) -> Finding:

@@ -79,7 +79,11 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One contiguous copy of a cluster's text inside one document."""
+    """One contiguous copy of a cluster's text inside one document.
+
+    ``similarity``: Jaccard of this member's shingles (boilerplate left out) with the
+    cluster representative's; 1.0 for the representative itself.
+    """
 
     doc_id: str
     start: int
@@ -97,10 +101,15 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Cluster:
-    """Copies of the same text: two or more members joined by verified matches."""
+    """Copies of one text: two or more members, each sharing verified text with the representative.
+
+    ``representative`` indexes ``members``: the copy the others were matched against
+    (templates and reused spans are taken against it).
+    """
 
     id: int
     members: tuple[Member, ...]
+    representative: int = 0
 
     @property
     def chars(self) -> int:

@@ -1,7 +1,10 @@
 """The one place that wires the stages: ``scan(documents) -> ScanResult``.
 
-Documents are cut into chunks; each chunk is normalised, split, shingled and signed on
-its own (in worker processes with ``jobs > 1``), and only compact arrays come back:
+Documents are cut into chunks and read twice. The first pass counts, for every
+12-character window, the documents that carry it (what corpus boilerplate is made of).
+The second pass normalises, splits, finds each document's boilerplate, shingles what is
+not boilerplate, and signs it, chunk by chunk (in worker processes with ``jobs > 1``);
+only compact arrays come back:
 passages as records, shingle hashes as one flat array with offsets (CSR), and one 64-bit
 LSH key per passage and band instead of the signature. Chunks are put back in document
 order, so the result does not depend on ``jobs``. Candidates, verification and
@@ -17,8 +20,10 @@ import itertools
 import logging
 import multiprocessing
 import os
+import tempfile
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -26,19 +31,42 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.align import align_normalized, align_within
+from neardup.boilerplate import (
+    BoilerRun,
+    WindowCounts,
+    boilerplate_mask,
+    count_windows,
+    document_windows,
+    find_runs,
+    masked_kinds,
+    window_hashes,
+)
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches, find_families
-from neardup.config import AUTO_FULL_CHARS, ScanConfig, ShingleConfig
+from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Match, Passage, ScanResult, ScanStats, Template
+from neardup.model import (
+    Alignment,
+    Boilerplate,
+    Cluster,
+    DocLink,
+    Document,
+    Family,
+    Match,
+    Passage,
+    ReuseSpan,
+    ScanResult,
+    ScanStats,
+    Template,
+)
 from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
-from neardup.templates import BoilerRun, boilerplate_mask, find_boilerplate, template_of
+from neardup.templates import template_of
 from neardup.verify import verify_segments
 
-__all__ = ["Progress", "PassageTable", "prepare", "scan"]
+__all__ = ["PassageTable", "Progress", "parallel", "prepare", "prepare_masked", "scan"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +114,55 @@ class _Chunk:
     hashes: npt.NDArray[np.uint64]
     lengths: npt.NDArray[np.int64]
     keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
+    boilerplate: list[Boilerplate]
+
+
+@dataclass(frozen=True)
+class _Boiler:
+    """What the second pass needs to find boilerplate: the corpus's window counts and the
+    base files' windows, in memory or (for worker processes) as a saved ``.npz``."""
+
+    counts: WindowCounts | None = None
+    base: npt.NDArray[np.uint64] | None = None
+    path: str | None = None
+
+    def load(self) -> tuple[WindowCounts, npt.NDArray[np.uint64] | None]:
+        if self.path is None:
+            return self.counts or WindowCounts.empty(), self.base
+        return _load_boiler(self.path)
+
+
+_LOADED: dict[str, tuple[WindowCounts, npt.NDArray[np.uint64] | None]] = {}
+
+
+def _load_boiler(path: str) -> tuple[WindowCounts, npt.NDArray[np.uint64] | None]:
+    """A worker maps the saved counts once, whatever the number of chunks it runs."""
+    if path not in _LOADED:
+        data = np.load(path, mmap_mode="r")
+        base = data["base"] if len(data["base"]) else None
+        _LOADED.clear()
+        _LOADED[path] = (WindowCounts(data["values"], data["counts"]), base)
+    return _LOADED[path]
+
+
+def _window_chunk(texts: list[str], first_doc: int, config: ScanConfig) -> npt.NDArray[np.uint64]:
+    """First pass: every document's distinct boilerplate windows, end to end."""
+    k = config.boilerplate.min_chars
+    parts = [document_windows(normalize(t, config.normalize).text, k) for t in texts]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+
+def _boilerplate_records(doc_id: str, text: str, norm: Normalized, runs: Sequence[BoilerRun]) -> list[Boilerplate]:
+    if not runs:
+        return []
+    starts = line_starts(text)
+    out = []
+    for r in runs:
+        s, e = norm.original_span(r.start, r.end)
+        line_s = int(np.searchsorted(starts, s, side="right"))
+        line_e = int(np.searchsorted(starts, e - 1, side="right"))
+        out.append(Boilerplate(doc_id, s, e, line_s, line_e, r.kind, r.documents, text[s:e]))  # type: ignore[arg-type]
+    return out
 
 
 def _passage_index(
@@ -124,22 +201,33 @@ def _prepare_chunk(
     config: ScanConfig,
     sign: str,
     params: tuple[int, int] | None = None,
-    masks: Sequence[npt.NDArray[np.bool_] | None] | None = None,
+    boiler: _Boiler | None = None,
+    ids: Sequence[str] | None = None,
 ) -> _Chunk:
-    """Normalise, split and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
+    """Normalise, split, find boilerplate and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
 
     ``sign``: ``"none"``, ``"keys"`` (LSH band keys, with ``params`` = (bands, rows)) or
-    ``"sigs"`` (full signatures). Top-level so that worker processes can run it.
+    ``"sigs"`` (full signatures). Shingles touching boilerplate of the kinds
+    :func:`~neardup.boilerplate.masked_kinds` names are left out. Top-level so that
+    worker processes can run it.
     """
     all_rows, norm_texts = [], []
+    masks: list[npt.NDArray[np.bool_] | None] = []
+    records: list[Boilerplate] = []
+    counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
+    kinds = masked_kinds(config.boilerplate)
     for n, text in enumerate(texts):
         norm = normalize(text, config.normalize)
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
+        runs = find_runs(text, norm, counts, config.boilerplate, base=base) if boiler is not None else []
+        if ids is not None:
+            records.extend(_boilerplate_records(ids[n], text, norm, runs))
+        masks.append(boilerplate_mask(len(norm.text), runs, kinds) if any(r.kind in kinds for r in runs) else None)
     rows = np.concatenate(all_rows).view(PASSAGE_DTYPE).ravel() if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
     doc_hashes, doc_offsets = shingle_hashes_many(norm_texts, config.shingle)
     index, lengths = _passage_index(rows, first_doc, doc_offsets, norm_texts, config.shingle)
-    if masks is not None and any(m is not None and m.any() for m in masks):
+    if any(m is not None and m.any() for m in masks):
         index, lengths = _drop_excluded(index, lengths, doc_offsets, norm_texts, masks, config.shingle)
     hashes = doc_hashes[index]
     del doc_hashes, index
@@ -148,7 +236,7 @@ def _prepare_chunk(
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         sigs = signatures(hashes, offsets, config.signature)
         keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
-    return _Chunk(rows, hashes, lengths, keys)
+    return _Chunk(rows, hashes, lengths, keys, records)
 
 
 def _drop_excluded(
@@ -170,68 +258,77 @@ def _drop_excluded(
     return index[keep], np.bincount(owner[keep], minlength=len(lengths)).astype(np.int64)
 
 
-def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str]]]:
-    first, texts, size = 0, [], 0
+def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str], list[str]]]:
+    first, texts, ids, size = 0, [], [], 0
     for n, doc in enumerate(documents):
         texts.append(doc.text)
+        ids.append(doc.id)
         size += len(doc.text)
         if size >= CHUNK_CHARS or len(texts) >= CHUNK_DOCS:
-            yield first, texts
-            first, texts, size = n + 1, [], 0
+            yield first, texts, ids
+            first, texts, ids, size = n + 1, [], [], 0
     if texts:
-        yield first, texts
+        yield first, texts, ids
 
 
 def _run_chunks(
     documents: Sequence[Document],
-    config: ScanConfig,
-    sign: str,
+    work: Callable[..., Any],
+    args: tuple[Any, ...],
     jobs: int,
     progress: Progress | None,
-    exclude: Sequence[npt.NDArray[np.bool_] | None] | None = None,
-) -> Iterator[_Chunk]:
-    """Chunk results in document order; with ``jobs > 1``, from ``jobs`` worker processes.
+    stage: str,
+    *,
+    with_ids: bool = False,
+) -> Iterator[Any]:
+    """``work(texts, first_doc, *args[, ids=...])`` of every chunk, in document order.
 
+    With ``jobs > 1`` on a large corpus, ``jobs`` worker processes compute the chunks.
     This process only hands out chunks and collects results (at most ``2 * jobs`` in
     flight). It does not take chunks itself: while it computes, holding the GIL, its
     thread that reads results from the workers' pipes stalls, and so do the workers.
     """
     total, done = len(documents), 0
     if progress:
-        progress("prepare", 0, total)
+        progress(stage, 0, total)
     chunks = _chunks(documents)
-    params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
-    if jobs == 1 or sum(len(d.text) for d in documents) < max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS):
-        for first, texts in chunks:
-            yield _prepare_chunk(texts, first, config, sign, params, _slice(exclude, first, len(texts)))
+
+    def call(first: int, texts: list[str], ids: list[str]) -> tuple[Any, ...]:
+        return (work, texts, first, *args, *((ids,) if with_ids else ()))
+
+    if not parallel(documents, jobs):
+        for first, texts, ids in chunks:
+            fn, *rest = call(first, texts, ids)
+            yield fn(*rest)
             done += len(texts)
             if progress:
-                progress("prepare", done, total)
+                progress(stage, done, total)
         return
     context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending: deque[tuple[int, Future[_Chunk]]] = deque()
-        for first, texts in chunks:
-            pending.append((len(texts), pool.submit(_prepare_chunk, texts, first, config, sign, params, _slice(exclude, first, len(texts)))))
+        pending: deque[tuple[int, Future[Any]]] = deque()
+        for first, texts, ids in chunks:
+            pending.append((len(texts), pool.submit(*call(first, texts, ids))))
             while pending and (len(pending) > 2 * jobs or pending[0][1].done()):
                 count, future = pending.popleft()
                 yield future.result()
                 done += count
                 if progress:
-                    progress("prepare", done, total)
+                    progress(stage, done, total)
         while pending:
             count, future = pending.popleft()
             yield future.result()
             done += count
             if progress:
-                progress("prepare", done, total)
+                progress(stage, done, total)
 
 
-def _slice(exclude: Sequence[npt.NDArray[np.bool_] | None] | None, first: int, n: int) -> list[npt.NDArray[np.bool_] | None] | None:
-    return None if exclude is None else list(exclude[first : first + n])
+def parallel(documents: Sequence[Document], jobs: int) -> bool:
+    """Whether a scan of these documents uses worker processes."""
+    return jobs > 1 and sum(len(d.text) for d in documents) >= max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS)
 
 
-def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None]:  # type: ignore[type-arg]
+def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate]]:  # type: ignore[type-arg]
     """Put chunk results together as they arrive, copying each chunk's hashes once.
 
     The hashes go straight into one buffer of ``capacity`` (the documents' length in
@@ -241,8 +338,9 @@ def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, np
     """
     hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    rows, lengths, keys = [], [], []
+    rows, lengths, keys, records = [], [], [], []
     for chunk in chunks:
+        records.extend(chunk.boilerplate)
         end = pos + len(chunk.hashes)
         if end > len(hashes):  # normalisation made text longer (e.g. NFKC of ㈱)
             grown = np.empty(max(end, len(hashes) * 3 // 2), dtype=np.uint64)
@@ -258,7 +356,7 @@ def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, np
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -293,10 +391,52 @@ def prepare(
     *,
     jobs: int | None = 1,
 ) -> PassageTable:
-    """Normalise, split and shingle documents into a :class:`PassageTable`."""
+    """Normalise, split and shingle documents into a :class:`PassageTable` (no boilerplate pass)."""
     capacity = sum(len(d.text) for d in documents)
-    table, _ = _assemble(_run_chunks(documents, config, "none", _check_jobs(jobs), progress), capacity)
+    chunks = _run_chunks(documents, _prepare_chunk, (config, "none"), _check_jobs(jobs), progress, "prepare")
+    table, _, _ = _assemble(chunks, capacity)
     return table
+
+
+def prepare_masked(
+    documents: Sequence[Document],
+    config: ScanConfig,
+    counts: WindowCounts,
+    *,
+    first_doc: int = 0,
+    base: npt.NDArray[np.uint64] | None = None,
+) -> tuple[PassageTable, list[Boilerplate]]:
+    """The scan's second pass over some documents, given the corpus's window counts.
+
+    For callers that count windows their own way (the Spark scan): passages with the
+    shingles that touch boilerplate left out (as ``config.boilerplate`` says), and each
+    document's boilerplate. ``counts`` need only hold these documents' windows.
+    """
+    chunk = _prepare_chunk(
+        [d.text for d in documents], first_doc, config, "none", None, _Boiler(counts, base), [d.id for d in documents]
+    )
+    table, _, records = _assemble([chunk], sum(len(d.text) for d in documents))
+    return table, records
+
+
+def _boiler(
+    docs: Sequence[Document], base_docs: Sequence[Document], config: ScanConfig, jobs: int, progress: Progress | None
+) -> _Boiler:
+    """First pass: the corpus's window counts and the base files' windows."""
+    k = config.boilerplate.min_chars
+    counts = WindowCounts.empty()
+    if len(docs) >= config.boilerplate.min_docs:
+        capacity = sum(len(d.text) for d in docs)
+        counts = count_windows(_run_chunks(docs, _window_chunk, (config,), jobs, progress, "boilerplate"), capacity)
+    base = None
+    if base_docs:
+        base = np.unique(np.concatenate([window_hashes(normalize(d.text, config.normalize).text, k) for d in base_docs]))
+    if not parallel(docs, jobs):
+        return _Boiler(counts, base)
+    handle, path = tempfile.mkstemp(prefix="neardup-boiler-", suffix=".npz")
+    os.close(handle)
+    np.savez(path, values=counts.values, counts=counts.counts, base=base if base is not None else np.empty(0, np.uint64))
+    return _Boiler(path=path)
 
 
 def scan(
@@ -309,16 +449,19 @@ def scan(
     warnings: Sequence[str] = (),
     base: Sequence[Document] = (),
 ) -> ScanResult:
-    """Find clusters of near-duplicate passages across (and within) documents.
+    """Find clusters of copies of one text across (and within) documents.
 
     Documents are processed in id order, so the result does not depend on input order,
     nor on ``jobs``: up to that many worker processes (``0`` or ``None``: one per CPU)
     normalise, split, shingle and sign the documents of a large corpus (from
     :data:`PARALLEL_MIN_CHARS` characters). As with any multiprocessing, a script that
     calls ``scan(..., jobs=2)`` needs an ``if __name__ == "__main__":`` guard.
-    Besides clusters, the result carries (with ``config.detail`` ``"full"``, or ``"auto"``
-    up to :data:`~neardup.config.AUTO_FULL_CHARS` characters) the reused spans of every pair of documents that share a verified passage, each
-    cluster's template with its slots, the boilerplate of every document, and template
+
+    Boilerplate (page chrome, corpus formulas, ``base`` text) is found and reported, and
+    left out of every match and similarity unless ``config.boilerplate.link``. With
+    ``config.detail == "full"`` (the default, at every size) the result also carries the
+    reused spans of every cluster member against its representative (and of repeats
+    inside one document), each cluster's template with its slots, and template
     families. ``base`` documents are known templates or boilerplate (``--base``): text
     shared with them never counts as copied.
 
@@ -340,26 +483,17 @@ def scan(
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
     capacity = sum(len(d.text) for d in docs)
-    full = config.detail == "full" or (config.detail == "auto" and capacity <= AUTO_FULL_CHARS)
-    if config.detail == "auto" and not full:
-        warnings = [*warnings, (
-            f"corpus of {capacity:,} characters is over {AUTO_FULL_CHARS:,}: clusters only; "
-            "pass --detail full for reused spans, templates, boilerplate and families"
-        )]
+    full = config.detail == "full"
     base_docs = sorted(base, key=lambda d: d.id)
-    masked = bool(base_docs) or config.boilerplate.ignore
-    norms: list[Normalized] | None = None
-    runs: list[list[BoilerRun]] | None = None
-    exclude: list[npt.NDArray[np.bool_] | None] | None = None
-    if full or masked:
-        norms = [normalize(d.text, config.normalize) for d in docs]
-        base_norms = [normalize(d.text, config.normalize) for d in base_docs]
-        runs = find_boilerplate([d.text for d in docs], norms, config.boilerplate, base=base_norms)
-        if masked:
-            kinds = ("base", "corpus", "page") if config.boilerplate.ignore else ("base",)
-            exclude = [boilerplate_mask(len(n.text), r, kinds) if r else None for n, r in zip(norms, runs)]
+    boiler = _boiler(docs, base_docs, config, jobs, progress)
     sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
-    table, keys = _assemble(_run_chunks(docs, config, sign, jobs, progress, exclude), capacity)
+    params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
+    try:
+        chunks = _run_chunks(docs, _prepare_chunk, (config, sign, params, boiler), jobs, progress, "prepare", with_ids=True)
+        table, keys, boilerplate_records = _assemble(chunks, capacity)
+    finally:
+        if boiler.path:
+            os.unlink(boiler.path)
     if progress:
         progress("candidates", 0, 1)
     if keys is None:
@@ -374,10 +508,13 @@ def scan(
         pairs = pairs[~_overlapping(table.passages.rows, pairs) & (sizes[pairs[:, 0]] > 0) & (sizes[pairs[:, 1]] > 0)]
     if progress:
         progress("candidates", 1, 1)
-        progress("verify", 0, 1)
-    matches = verify_segments(pairs, table.hashes, table.offsets, config.verify)
+        progress("verify", 0, max(len(pairs), 1))
+    matches = verify_segments(
+        pairs, table.hashes, table.offsets, config.verify,
+        progress=(lambda done, total: progress("verify", done, total)) if progress else None,
+    )  # fmt: skip
     if progress:
-        progress("verify", 1, 1)
+        progress("verify", max(len(pairs), 1), max(len(pairs), 1))
         progress("cluster", 0, 1)
     clusters = cluster_matches(
         table.passages,
@@ -386,22 +523,24 @@ def scan(
         [d.text for d in docs],
         table.union,
         config.cluster,
+        threshold=config.verify.threshold,
     )
     if progress:
         progress("cluster", 1, 1)
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
-    boilerplate: tuple[Boilerplate, ...] = ()
+    boilerplate = tuple(boilerplate_records)
     families: list[Family] = []
     links: list[DocLink] = []
-    if full and norms is not None and runs is not None:
-        alignments = _alignments(docs, norms, table.passages, matches, config)
+    if full:
+        alignments = _alignments(docs, table.passages, matches, clusters, config, progress)
+        templates = _templates(clusters, config, progress)
+        links, shared_text, carried = _links(docs, alignments, boilerplate, config)
         if progress:
-            progress("align", 1, 1)
-        templates = tuple(template_of(c, config=config.align) for c in clusters)
-        boilerplate = _boilerplate(docs, norms, runs)
-        links, shared_text, carried = _links(docs, norms, runs, alignments, boilerplate)
+            progress("families", 0, 1)
         families = find_families(links, shared_text, carried, config.families)
+        if progress:
+            progress("families", 1, 1)
     stats = ScanStats(
         documents=len(docs),
         passages=len(table.passages),
@@ -435,38 +574,69 @@ def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> np
 
 def _alignments(
     docs: Sequence[Document],
-    norms: Sequence[Normalized],
     passages: Sequence[Passage],
     matches: Sequence[Match],
+    clusters: Sequence[Cluster],
     config: ScanConfig,
+    progress: Progress | None = None,
 ) -> tuple[Alignment, ...]:
-    """Reused spans of every pair of documents sharing a verified passage (and repeats in one)."""
-    doc_pairs = sorted({(passages[m.a].doc, passages[m.b].doc) for m in matches})
-    out = []
-    for da, db in doc_pairs:
-        a, b = docs[da], docs[db]
-        if da == db:
-            spans = align_within(a.text, config=config.align, norm=norms[da])
-        else:
-            spans = align_normalized(a.text, norms[da], b.text, norms[db], config.align)
-        if spans:
-            out.append(Alignment(a.id, b.id, tuple(spans)))
-    return tuple(out)
+    """Reused spans of every cluster member against its representative, and of repeats in one document.
+
+    One alignment per member, never per pair of members: the cost is the members' text,
+    however large a cluster grows. Repeats inside one document (a speech pasted twice
+    into a compilation) are aligned on that document once.
+    """
+    index = {d.id: i for i, d in enumerate(docs)}
+    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
+    within = sorted({passages[m.a].doc for m in matches if passages[m.a].doc == passages[m.b].doc})
+    total = len(within) + len(clusters)
+    if progress:
+        progress("align", 0, max(total, 1))
+    for n, d in enumerate(within):
+        doc = docs[d]
+        for span in align_within(doc.text, config=config.align, norm=normalize(doc.text, config.align.normalize)):
+            found[(doc.id, doc.id)][_key(span)] = span
+        if progress:
+            progress("align", n + 1, max(total, 1))
+    for n, cluster in enumerate(clusters):
+        rep = cluster.members[cluster.representative]
+        rep_norm = normalize(rep.text, config.align.normalize)
+        for member in cluster.members:
+            if member is rep or member.doc_id == rep.doc_id:
+                continue  # the same document: aligned whole above
+            norm = normalize(member.text, config.align.normalize)
+            for span in align_normalized(rep.text, rep_norm, member.text, norm, config.align):
+                shifted = _shift(span, rep.start, member.start)
+                if index[rep.doc_id] <= index[member.doc_id]:
+                    found[(rep.doc_id, member.doc_id)][_key(shifted)] = shifted
+                else:
+                    flipped = shifted.swapped()
+                    found[(member.doc_id, rep.doc_id)][_key(flipped)] = flipped
+        if progress:
+            progress("align", len(within) + n + 1, max(total, 1))
+    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))
 
 
-def _boilerplate(
-    docs: Sequence[Document], norms: Sequence[Normalized], runs: Sequence[Sequence[BoilerRun]]
-) -> tuple[Boilerplate, ...]:
+def _key(span: ReuseSpan) -> tuple[int, int, int, int]:
+    return (span.a_start, span.b_start, span.a_end, span.b_end)
+
+
+def _shift(span: ReuseSpan, da: int, db: int) -> ReuseSpan:
+    """A span found between two members, moved into their documents' offsets."""
+    edits = tuple(
+        type(e)(e.kind, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.a_text, e.b_text) for e in span.edits
+    )
+    return ReuseSpan(span.a_start + da, span.a_end + da, span.b_start + db, span.b_end + db, span.similarity, span.matched, edits)
+
+
+def _templates(clusters: Sequence[Cluster], config: ScanConfig, progress: Progress | None) -> tuple[Template, ...]:
     out = []
-    for doc, norm, doc_runs in zip(docs, norms, runs):
-        if not doc_runs:
-            continue
-        starts = line_starts(doc.text)
-        for r in doc_runs:
-            s, e = norm.original_span(r.start, r.end)
-            line_s = int(np.searchsorted(starts, s, side="right"))
-            line_e = int(np.searchsorted(starts, e - 1, side="right"))
-            out.append(Boilerplate(doc.id, s, e, line_s, line_e, r.kind, r.documents, doc.text[s:e]))  # type: ignore[arg-type]
+    if progress:
+        progress("templates", 0, max(len(clusters), 1))
+    for n, c in enumerate(clusters):
+        out.append(template_of(c, config=config.align))
+        if progress and (n % 100 == 99 or n == len(clusters) - 1):
+            progress("templates", n + 1, max(len(clusters), 1))
     return tuple(out)
 
 
@@ -478,21 +648,22 @@ MAX_BOILERPLATE_LINK_DOCS = 20
 
 def _links(
     docs: Sequence[Document],
-    norms: Sequence[Normalized],
-    runs: Sequence[Sequence[BoilerRun]],
     alignments: Sequence[Alignment],
     boilerplate: Sequence[Boilerplate],
+    config: ScanConfig,
 ) -> tuple[list[DocLink], dict[tuple[str, str], list[str]], dict[str, list[str]]]:
     """Document graph edges (content and boilerplate apart), shared texts, carried boilerplate."""
     index = {d.id: i for i, d in enumerate(docs)}
+    by_doc: dict[str, list[Boilerplate]] = defaultdict(list)
+    for bp in boilerplate:
+        by_doc[bp.doc_id].append(bp)
     masks: dict[int, npt.NDArray[np.int64]] = {}
 
     def in_boilerplate(doc: int, start: int, end: int) -> int:
         if doc not in masks:
             mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
-            for bp in boilerplate:
-                if bp.doc_id == docs[doc].id:
-                    mask[bp.start : bp.end] = 1
+            for bp in by_doc.get(docs[doc].id, ()):
+                mask[bp.start : bp.end] = 1
             masks[doc] = np.concatenate(([0], np.cumsum(mask)))
         cum = masks[doc]
         return int(cum[end] - cum[start])
@@ -512,12 +683,12 @@ def _links(
         shared_text[(al.a, al.b)] = [docs[ia].text[s.a_start : s.a_end] for s in al.spans]
     carried: dict[str, list[str]] = {}
     carriers: dict[str, list[str]] = defaultdict(list)
-    for doc, norm, doc_runs in zip(docs, norms, runs):
-        texts = sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
+    for doc_id, bps in by_doc.items():
+        texts = sorted({normalize(bp.text, config.normalize).text for bp in bps if bp.kind == "corpus"})
         if texts:
-            carried[doc.id] = texts
+            carried[doc_id] = texts
             for t in texts:
-                carriers[t].append(doc.id)
+                carriers[t].append(doc_id)
     shared_bp: dict[tuple[str, str], int] = defaultdict(int)
     for pair in content:
         common = set(carried.get(pair[0], ())) & set(carried.get(pair[1], ()))

@@ -4,21 +4,28 @@ Every stage is the local one run in a distributed way, so a Spark scan reports t
 clusters as :func:`neardup.scan.scan` on the same documents:
 
 1. **Documents** are numbered in id order (a distributed sort), as the local scan does.
-2. **Passages and signatures**: ``mapPartitions`` calls the local :func:`~neardup.scan.prepare`
-   (normalise, split, shingle) and :func:`~neardup.signature.signatures` on batches of
-   documents; a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local
-   global passage number.
-3. **Candidates**: one row per (band, band key), grouped into buckets; a bucket of two
+2. **Boilerplate**: every document's distinct 12-character windows are counted over the
+   corpus (one ``groupBy``); each document then gets the counts of its own windows, which
+   is all the local second pass needs to find its boilerplate.
+3. **Passages and signatures**: ``mapPartitions`` calls the local second pass
+   (:func:`~neardup.scan.prepare_masked`: normalise, split, find boilerplate, shingle what
+   is not boilerplate) and :func:`~neardup.signature.signatures` on batches of documents;
+   a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local global
+   passage number.
+4. **Candidates**: one row per (band, band key), grouped into buckets; a bucket of two
    passages is one pair, and a bigger one gives its pairs by the rule of ``candidates.py``
    (its own function: all pairs up to ``max_bucket`` members, else a star and a chain in
    passage order).
-4. **Verify**: candidate pairs join both shingle sets; :func:`~neardup.verify.verify_pairs`
+5. **Verify**: candidate pairs join both shingle sets; :func:`~neardup.verify.verify_pairs`
    runs inside ``mapPartitions``.
-5. **Cluster**: chain edges are a join of matches on ``(a + da, b + db)``, ``da, db <= gap``;
-   connected components come from the large-star/small-star iteration (Kiveris et al.,
-   "Connected Components in MapReduce and Beyond", 2014), never collected to the driver;
-   regions are runs of a document's passages at most ``gap`` apart (a window), and each
-   cluster's members are scored per cluster with the local :func:`~neardup.verify.similarity`.
+6. **Cluster**: the matched pairs (two integers each) come to the driver, which runs the
+   local rules (:func:`~neardup.cluster.star_centres`, then
+   :func:`~neardup.cluster.merge_runs`): copies of one text per cluster, never chained.
+   Shingles and texts stay distributed: regions are runs of a document's passages at most
+   ``gap`` apart (a window), and each cluster's members are scored against its
+   representative with the local :func:`~neardup.verify.similarity`.
+   (:func:`connected_components` is the large-star/small-star iteration of Kiveris et
+   al., 2014, for callers that want components without the driver.)
 
 Rows of the result have exactly the fields of a cluster in the JSON report
 (``neardup.scan/1``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
@@ -33,12 +40,14 @@ from typing import Any
 
 import numpy as np
 
+from neardup.boilerplate import WindowCounts, document_windows
 from neardup.candidates import band_params, pairs_in_bucket
-from neardup.cluster import _peers
+from neardup.cluster import attach_loners, merge_runs, star_centres
 from neardup.config import ScanConfig
 from neardup.errors import InputError, NeardupError
 from neardup.model import Document
-from neardup.scan import prepare
+from neardup.normalize import normalize
+from neardup.scan import prepare_masked
 from neardup.signature import signatures
 from neardup.verify import similarity, verify_pairs
 
@@ -110,6 +119,7 @@ CLUSTER_SCHEMA = T.StructType(
         T.StructField("documents", T.ArrayType(T.StringType(), False), False),
         T.StructField("id", T.LongType(), False),
         T.StructField("members", T.ArrayType(_MEMBER_SCHEMA, False), False),
+        T.StructField("representative", T.IntegerType(), False),
         T.StructField("size", T.IntegerType(), False),
     ]
 )
@@ -171,13 +181,11 @@ def scan(
     elif options:
         raise InputError(f"give either config or options ({', '.join(sorted(options))}), not both")
     documents = _documents(df, text_col, id_col)
-    passages = _passages(documents, config).persist(_STORAGE)
     cached: list[DataFrame] = []
+    passages = _passages(_with_window_counts(documents, config, cached), config).persist(_STORAGE)
     candidates = _candidates(passages, config, cached).persist(_STORAGE)
     matches = _verify(candidates, passages, config).persist(_STORAGE)
-    edges = matches.select(F.col("a").alias("u"), F.col("b").alias("v")).union(_chain_edges(matches, config.cluster.gap))
-    components = connected_components(edges)
-    clusters = _clusters(components, passages, documents, config.cluster.gap)
+    clusters = _clusters(_stars(matches, passages, config), passages, documents, config.cluster.gap)
     return SparkScanResult(clusters, documents, passages, candidates, matches, config, tuple(cached))
 
 
@@ -205,6 +213,31 @@ def _documents(df: DataFrame, text_col: str, id_col: str) -> DataFrame:
 # --- passages and signatures -----------------------------------------------------------
 
 
+_WINDOWS_SCHEMA = T.StructType([T.StructField("doc", T.LongType(), False), T.StructField("w", T.LongType(), False)])
+
+
+def _with_window_counts(documents: DataFrame, config: ScanConfig, cached: list[DataFrame]) -> DataFrame:
+    """``documents`` plus ``wv``/``wc``: the document's windows carried by 2+ documents, and how many.
+
+    Windows are the local 64-bit hashes, held as signed longs (the same bits).
+    """
+    k = config.boilerplate.min_chars
+    norm_config = config.normalize
+
+    def windows(partition: Iterable[Any]) -> Iterator[tuple[int, int]]:
+        for row in partition:
+            w = document_windows(normalize(row["text"], norm_config).text, k)
+            for value in w.view(np.int64).tolist():
+                yield (row["doc"], value)
+
+    spark = documents.sparkSession
+    per_doc = spark.createDataFrame(documents.rdd.mapPartitions(windows), _WINDOWS_SCHEMA, verifySchema=False).persist(_STORAGE)
+    cached.append(per_doc)
+    shared = per_doc.groupBy("w").agg(F.count("*").alias("c")).where("c >= 2")
+    lists = per_doc.join(shared, "w").groupBy("doc").agg(F.collect_list("w").alias("wv"), F.collect_list("c").alias("wc"))
+    return documents.join(lists, "doc", "left")
+
+
 def _passages(documents: DataFrame, config: ScanConfig) -> DataFrame:
     bands, rows = band_params(config.candidates.threshold, config.signature.num_perm)
 
@@ -229,7 +262,12 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows: int) -> Iterator[tuple[Any, ...]]:
     """Rows of ``_PASSAGE_SCHEMA`` for one partition of ``(doc, id, text)`` rows."""
     for batch in _batches(partition, _BATCH_DOCS):
-        table = prepare([Document(row["id"], row["text"]) for row in batch], config)
+        values = np.array([v for row in batch for v in (row["wv"] or ())], dtype=np.int64).view(np.uint64)
+        counts = np.array([c for row in batch for c in (row["wc"] or ())], dtype=np.int64)
+        order = np.argsort(values, kind="stable")
+        values, counts = values[order], counts[order]
+        keep = np.concatenate(([True], values[1:] != values[:-1])) if len(values) else np.empty(0, bool)
+        table, _ = prepare_masked([Document(row["id"], row["text"]) for row in batch], config, WindowCounts(values[keep], counts[keep]))
         sigs = signatures(table.hashes, table.offsets, config.signature)
         for i, p in enumerate(table.passages):
             doc = int(batch[p.doc]["doc"])
@@ -257,7 +295,8 @@ def _candidates(passages: DataFrame, config: ScanConfig, cached: list[DataFrame]
     Pairs inside one document whose passages overlap are dropped, as the local scan does.
     """
     max_bucket = config.candidates.max_bucket
-    keyed = passages.select("pid", F.posexplode("keys").alias("band", "key"))
+    # A passage with no shingle left (all boilerplate) is nobody's candidate, as locally.
+    keyed = passages.where(F.length("shingles") > 0).select("pid", F.posexplode("keys").alias("band", "key"))
     # Most keys are unique and most shared ones join two passages: one hash aggregate
     # (count, min, max) settles those; only keys of three or more list their members.
     sizes = keyed.groupBy("band", "key").agg(
@@ -315,21 +354,43 @@ def _uint64(data: bytes) -> np.ndarray:
 # --- cluster ---------------------------------------------------------------------------
 
 
-def _chain_edges(matches: DataFrame, gap: int) -> DataFrame:
-    """Edges ``(a, a + da)`` and ``(b, b + db)`` for matches ``(a, b)`` and ``(a + da, b + db)``.
-
-    The distributed form of ``cluster._chain_edges``: pids of one document are consecutive
-    numbers, so a match ``da, db <= gap`` passages further on in the same two documents is
-    an exact join on ``(a + da, b + db)``.
-    """
-    spark = matches.sparkSession
-    steps = spark.createDataFrame([(da, db) for da in range(1, gap + 1) for db in range(1, gap + 1)], "da long, db long")
-    pairs = matches.select("a", "b")
-    shifted = pairs.crossJoin(F.broadcast(steps)).select(
-        "a", "b", (F.col("a") + F.col("da")).alias("a2"), (F.col("b") + F.col("db")).alias("b2")
+def _stars(matches: DataFrame, passages: DataFrame, config: ScanConfig) -> DataFrame:
+    """``(node, comp, centre)``: each clustered passage, its cluster (the smallest pid) and
+    whether it is a centre, by the local rules on the matched pairs collected here."""
+    rows = matches.select("a", "b").collect()
+    pairs = np.array([(r["a"], r["b"]) for r in rows], dtype=np.int64).reshape(-1, 2)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
+    nodes, centre = star_centres(pairs)
+    centre = _attach_loners(nodes, centre, pairs, passages, config.verify.threshold)
+    groups = merge_runs(nodes, centre, nodes >> _DOC_SHIFT, config.cluster.gap)
+    out = [(int(n), int(g[0]), int(n) in centres) for g, centres in groups for n in g]
+    schema = T.StructType(
+        [T.StructField("node", T.LongType(), False), T.StructField("comp", T.LongType(), False), T.StructField("centre", T.BooleanType(), False)]
     )
-    hits = shifted.join(pairs.select(F.col("a").alias("a2"), F.col("b").alias("b2")), ["a2", "b2"])
-    return hits.select(F.col("a").alias("u"), F.col("a2").alias("v")).union(hits.select(F.col("b").alias("u"), F.col("b2").alias("v")))
+    return matches.sparkSession.createDataFrame(out, schema)
+
+
+def _attach_loners(
+    nodes: np.ndarray, centre: np.ndarray, pairs: np.ndarray, passages: DataFrame, threshold: float
+) -> np.ndarray:
+    """The local :func:`neardup.cluster.attach_loners`, with the shingles it may need fetched."""
+    wanted: set[int] = set()
+
+    def shingle_set(numbers: Any) -> np.ndarray:
+        return fetched[int(numbers[0])]
+
+    # Which shingle sets the rule may need: every loner and its neighbours' centres.
+    size = np.bincount(np.searchsorted(nodes, centre), minlength=len(nodes)) if len(nodes) else np.empty(0, np.int64)
+    loners = nodes[(size == 1) & (centre == nodes)] if len(nodes) else nodes
+    if len(loners) == 0:
+        return centre
+    wanted.update(loners.tolist())
+    both = np.concatenate((pairs, pairs[:, ::-1]))
+    near = both[np.isin(both[:, 0], loners), 1]
+    wanted.update(centre[np.searchsorted(nodes, near)].tolist())
+    got = passages.where(F.col("pid").isin(sorted(wanted))).select("pid", "shingles").collect()
+    fetched = {int(r["pid"]): _uint64(r["shingles"]) for r in got}
+    return attach_loners(nodes, centre, pairs, shingle_set, threshold)
 
 
 def connected_components(edges: DataFrame) -> DataFrame:
@@ -394,6 +455,7 @@ def _checkpoint(frame: DataFrame) -> DataFrame:
 
 
 def _clusters(components: DataFrame, passages: DataFrame, documents: DataFrame, gap: int) -> DataFrame:
+    """Cluster rows from ``(node, comp, centre)``: regions as members, scored against the representative."""
     nodes = components.join(
         passages.select(F.col("pid").alias("node"), "doc", "idx", "start", "end", "line_start", "line_end", "shingles"), "node"
     )
@@ -408,6 +470,7 @@ def _clusters(components: DataFrame, passages: DataFrame, documents: DataFrame, 
         F.max("line_end").alias("line_end"),
         F.array_sort(F.collect_list("idx")).alias("passages"),
         F.collect_list("shingles").alias("shingles"),
+        F.sum(F.col("centre").cast("int")).alias("centres"),
     )
     regions = regions.withColumn("regions", F.count("*").over(Window.partitionBy("comp"))).where("regions >= 2")
     members = regions.join(documents, "doc").select(
@@ -422,33 +485,45 @@ def _clusters(components: DataFrame, passages: DataFrame, documents: DataFrame, 
         "passages",
         F.expr("substring(text, start + 1, end - start)").alias("text"),
         "shingles",
+        "centres",
     )
     grouped = members.groupBy("comp").agg(F.collect_list(F.struct(*[c for c in members.columns if c != "comp"])).alias("regions"))
     spark = passages.sparkSession
-    unsorted = spark.createDataFrame(grouped.rdd.map(lambda row: _cluster_row(row["regions"])), _UNSORTED_CLUSTER_SCHEMA, verifySchema=False)
+    made = grouped.rdd.map(lambda row: _cluster_row(row["regions"])).filter(lambda row: row is not None)
+    unsorted = spark.createDataFrame(made, _UNSORTED_CLUSTER_SCHEMA, verifySchema=False)
     order = [F.col("size").desc(), F.col("chars").desc(), F.col("first_doc_id"), F.col("first_start")]
     numbered = unsorted.orderBy(*order).drop("first_doc_id", "first_start").rdd.zipWithIndex()
-    rows = numbered.map(lambda pair: (pair[0]["chars"], pair[0]["documents"], pair[1] + 1, pair[0]["members"], pair[0]["size"]))
+    rows = numbered.map(
+        lambda pair: (pair[0]["chars"], pair[0]["documents"], pair[1] + 1, pair[0]["members"], pair[0]["representative"], pair[0]["size"])
+    )
     return spark.createDataFrame(rows, CLUSTER_SCHEMA, verifySchema=False).persist(_STORAGE)
 
 
-def _cluster_row(regions: list[Any]) -> tuple[Any, ...]:
+def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
     """One cluster from its regions, as ``cluster._members`` builds it locally.
 
-    Regions are ordered by passage number (document, then first passage); each member's
-    similarity is its best Jaccard against the same peers as locally (``cluster._peers``).
+    The representative holds the most centres (then: the longest, the first in report
+    order); every member's similarity is its Jaccard with it, and a member sharing
+    nothing with it is left out. ``None`` when fewer than two members remain.
     """
     regions = sorted(regions, key=lambda r: (r["doc"], r["first_idx"]))
+    rep_k = min(range(len(regions)), key=lambda k: (-regions[k]["centres"], regions[k]["start"] - regions[k]["end"], regions[k]["doc_id"], regions[k]["start"]))
     sets = [np.unique(np.concatenate([_uint64(s) for s in r["shingles"]])) for r in regions]
     members = []
     for k, r in enumerate(regions):
-        best = max(similarity(sets[k], sets[o])[0] for o in _peers(k, len(regions)))
+        score = 1.0 if k == rep_k else similarity(sets[k], sets[rep_k])[0]
+        if score <= 0.0:
+            continue
         members.append(
-            (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(best, 4), r["start"], r["text"])
+            (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(score, 4), r["start"], r["text"], k == rep_k)
         )
+    if len(members) < 2:
+        return None
     members.sort(key=lambda m: (m[0], m[6]))
+    rep = next(i for i, m in enumerate(members) if m[8])
+    members = [m[:8] for m in members]
     chars = sum(m[1] - m[6] for m in members)
-    return (chars, sorted({m[0] for m in members}), members, len(members), members[0][0], members[0][6])
+    return (chars, sorted({m[0] for m in members}), members, rep, len(members), members[0][0], members[0][6])
 
 
 def _covered_chars(clusters: DataFrame) -> int:

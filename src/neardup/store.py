@@ -44,7 +44,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Union
@@ -69,6 +69,7 @@ from neardup.config import (
 from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Passage, ScanResult, ScanStats
 from neardup.scan import Progress, _covered_chars, prepare
+from neardup.scan import scan as scan_documents
 from neardup.shingle import mix64
 from neardup.signature import signatures, to_lean_minhash
 from neardup.verify import similarity
@@ -1785,14 +1786,8 @@ class Index:
         """Counts, size on disk (SQLite) and the stored parameters."""
         with self._backend.read():
             docs, passages = self._backend.counts()
-            rows = self._backend.all_passages()
             matches = len(self._backend.all_edges())
-        by_cluster: dict[int, list[Position]] = defaultdict(list)
-        for r in rows:
-            if r.cluster is not None:
-                by_cluster[r.cluster].append((r.doc, r.idx))
-        gap = self.config.cluster.gap
-        clusters = sum(1 for positions in by_cluster.values() if _region_count(positions, gap) >= 2)
+        clusters = len(self.report().clusters)
         return IndexStats(
             location=self.location,
             backend=self._backend.kind,
@@ -1809,7 +1804,13 @@ class Index:
 
         Cluster ids are the index's stable ids, clusters listed in id order. Documents are
         in id order as in a scan; the summary's ``candidates`` counts stored matches, as
-        the index keeps no unverified pairs. Without stored texts, member texts are empty.
+        the index keeps no unverified pairs.
+
+        With the texts stored (the default), the clusters are those a scan of the stored
+        documents finds: coherent, with boilerplate counted over the whole index and left
+        out of every match. Without stored texts, the stored matches are clustered by the
+        same rules (boilerplate counted as each document arrived cannot be recounted) and
+        member texts are empty.
         """
         with self._backend.read():
             doc_rows = sorted(self._backend.all_documents(), key=lambda d: d.doc_id)
@@ -1838,19 +1839,14 @@ class Index:
             return np.unique(np.concatenate([sets_by_pid[pid_of[n]] for n in numbers]))
 
         texts = [d.text or "" for d in doc_rows]
-        found = cluster_matches(passages, matches, [d.doc_id for d in doc_rows], texts, union, self.config.cluster)
-        at = {(passages[n].doc, passages[n].index): r.cluster for n, r in enumerate(passage_rows)}
-        doc_number = {d.doc_id: n for n, d in enumerate(doc_rows)}
-        clusters = []
-        for c in found:
-            ids = {at[(doc_number[m.doc_id], i)] for m in c.members for i in m.passages}
-            cid = ids.pop() if len(ids) == 1 else None
-            if cid is None:  # a bug, never an input: the stored ids must follow the matches
-                raise RuntimeError(f"{self.location}: stored cluster ids {sorted(ids, key=str)} disagree with the matches")
-            clusters.append(Cluster(id=cid, members=c.members))
-        clusters.sort(key=lambda c: c.id)
-        if len({c.id for c in clusters}) != len(clusters):
-            raise RuntimeError(f"{self.location}: one stored cluster id covers several clusters")
+        if doc_rows and all(d.text is not None for d in doc_rows):
+            found = list(scan_documents([Document(d.doc_id, d.text or "") for d in doc_rows], config=replace(self.config, detail="clusters")).clusters)
+        else:
+            found = cluster_matches(
+                passages, matches, [d.doc_id for d in doc_rows], texts, union, self.config.cluster, threshold=self.config.verify.threshold
+            )
+        at = {(d.doc_id, r.idx): r.cluster for d, r in ((doc_rows[order[r.doc]], r) for r in passage_rows)}
+        clusters = _stable_ids(found, at)
         documents = tuple(Document(d.doc_id, d.text or "") for d in doc_rows)
         stats = ScanStats(
             documents=len(documents),
@@ -1863,6 +1859,32 @@ class Index:
         config = self.config.to_dict()
         config["index"] = {"location": self.location, "backend": self._backend.kind, "params": dict(self.params)}
         return ScanResult(documents, passages, tuple(matches), tuple(clusters), stats, config)
+
+
+def _stable_ids(found: Sequence[Cluster], at: Mapping[tuple[str, int], int | None]) -> list[Cluster]:
+    """Coherent clusters named by the index's stable ids (``at``: each stored passage's id).
+
+    The index keeps a stable id per connected group of matched passages. A group may hold
+    several coherent clusters (copies of different texts that some passage touches
+    both): the largest keeps the group's id; the others are numbered after the largest
+    id in use, in report order, and may be renumbered as the index changes.
+    """
+    taken: set[int] = set()
+    named: list[tuple[int | None, Cluster]] = []
+    for c in found:  # largest first, as clusters are ordered
+        ids = sorted({i for m in c.members for p in m.passages if (i := at.get((m.doc_id, p))) is not None})
+        cid = next((i for i in ids if i not in taken), None)
+        if cid is not None:
+            taken.add(cid)
+        named.append((cid, c))
+    next_id = max([*taken, *(i for i in at.values() if i is not None), 0]) + 1
+    out = []
+    for cid, c in named:
+        if cid is None:
+            cid, next_id = next_id, next_id + 1
+        out.append(Cluster(id=cid, members=c.members, representative=c.representative))
+    out.sort(key=lambda c: c.id)
+    return out
 
 
 def _unpack(item: Addable) -> tuple[str, str, Any]:

@@ -27,6 +27,8 @@ __all__ = ["similarity", "verify_pairs", "verify_segments"]
 
 #: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
 NUMBA_MIN_PAIRS = 5_000
+#: Pairs verified between two progress reports.
+PROGRESS_PAIRS = 1_000_000
 
 
 def similarity(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> tuple[float, float]:
@@ -64,6 +66,7 @@ def verify_segments(
     config: VerifyConfig | None = None,
     *,
     use_numba: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Match]:
     """:func:`verify_pairs` where passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i+1]]``.
 
@@ -89,7 +92,11 @@ def verify_segments(
     if kernels is not None:
         sorted_unique, counts = kernels[0](hashes, lo, hi)
         starts = np.concatenate(([0], np.cumsum(counts)))
-        shared = kernels[1](sorted_unique, starts, local)
+        shared = np.empty(len(local), dtype=np.int64)
+        for b in range(0, len(local), PROGRESS_PAIRS):  # batches, so a bar can move
+            shared[b : b + PROGRESS_PAIRS] = kernels[1](sorted_unique, starts, local[b : b + PROGRESS_PAIRS])
+            if progress:
+                progress(min(b + PROGRESS_PAIRS, len(local)), len(local))
     else:
         sets = [np.unique(hashes[a:b]) for a, b in zip(lo.tolist(), hi.tolist())]
         counts = np.array([len(s) for s in sets], dtype=np.int64)

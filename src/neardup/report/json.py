@@ -39,6 +39,7 @@ def _cluster(c: Cluster) -> dict[str, Any]:
         "size": len(c.members),
         "chars": c.chars,
         "documents": list(c.doc_ids),
+        "representative": c.representative,
         "members": [_member(m) for m in c.members],
     }
 

@@ -1,0 +1,304 @@
+"""The default command, no flags, on redundant corpora: time, memory, stages, coherence, quality.
+
+    python -m benchmarks.default_scan --mb 5 50 300 [--detail-clusters] [--peers-up-to 50]
+    python -m benchmarks.default_scan --seed-copies 10 20 60
+
+``--mb``: corpora from ``python -m benchmarks.generate --redundant`` (stock paragraphs
+recurring across thousands of documents, closing formulas and site chrome on most of
+them, and the usual planted copies), written once under ``benchmarks/data/redundant-N``.
+``--seed-copies N``: N lightly edited copies (1 % of characters replaced) of each of the
+five seed pages.
+
+Each corpus is scanned by the real CLI in a child process, ``neardup scan CORPUS
+--format json -o OUT``: no analysis flag (the format only says how to write the
+report). The child runs the CLI's own code and records when each stage starts (the
+progress callback the bar is drawn from), so the table shows time per stage. Reported:
+wall and CPU seconds (the process tree), peak RSS, seconds per MB, stages; coherence
+(sampled member pairs of every cluster whose 5-gram containment, on normalised text,
+is below 0.2: they would share no text); recall and precision of document pairs against
+the planted copies; and, in the same run, the naive datasketch pipeline at document
+level (``MinHash.update_batch`` over character 5-grams, ``MinHashLSH`` at 0.5, networkx
+components), with the ratio of wall times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.perf import ROOT, PeakRSS, load_corpus, load_truth, machine, save, table
+
+DATA = ROOT / "benchmarks" / "data"
+OUT = ROOT / "benchmarks" / "out"
+
+
+# --------------------------------------------------------------------------- corpora
+
+
+def redundant_corpus(mb: float) -> Path:
+    out = DATA / f"redundant-{mb:g}"
+    if not (out / "meta.json").exists():
+        from benchmarks.generate import write_corpus
+
+        write_corpus(out, seed=1, mb=mb, redundant=True)
+    return out
+
+
+def seed_copies(n: int) -> Path:
+    """``n`` lightly edited copies of each seed page (a folder of text files)."""
+    out = DATA / f"seed-copies-{n}"
+    if out.exists():
+        return out
+    rng = random.Random(n)
+    docs = out / "docs"
+    docs.mkdir(parents=True)
+    for k in range(n):
+        for page in sorted((ROOT / "examples" / "seeds").iterdir()):
+            chars = list(page.read_text(encoding="utf-8"))
+            for i, ch in enumerate(chars):
+                if "\u4e00" <= ch <= "\u9fff" and rng.random() < 0.01:
+                    chars[i] = rng.choice("的一是了我不人在他有这个上们来到时大地为子中")
+            (docs / f"c{k:03d}_{page.name}").write_text("".join(chars), encoding="utf-8")
+    (out / "meta.json").write_text(json.dumps({"copies": n}) + "\n", encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def child(args: list[str], stages_file: str) -> int:
+    """Run ``neardup`` with ``args`` in this process, recording when each stage starts."""
+    import neardup.cli as cli
+
+    start = time.perf_counter()
+    marks: dict[str, float] = {}
+    real_scan = cli.scan
+
+    def observed_scan(*a: Any, progress: Any = None, **kw: Any) -> Any:
+        def hook(stage: str, done: int, total: int) -> None:
+            marks.setdefault(stage, time.perf_counter() - start)
+            if progress is not None:
+                progress(stage, done, total)
+
+        result = real_scan(*a, progress=hook, **kw)
+        marks["report"] = time.perf_counter() - start
+        return result
+
+    cli.scan = observed_scan  # type: ignore[assignment]
+    try:
+        cli.cli.main(args, prog_name="neardup", standalone_mode=False)
+    finally:
+        marks["end"] = time.perf_counter() - start
+        Path(stages_file).write_text(json.dumps(marks), encoding="utf-8")
+    return 0
+
+
+def run_cli(corpus_path: Path, out: Path, extra: list[str]) -> dict[str, Any]:
+    stages = out.with_suffix(".stages.json")
+    cmd = [sys.executable, "-m", "benchmarks.default_scan", "--child", str(stages), "--",
+           "scan", str(corpus_path), "--format", "json", "-o", str(out), *extra]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, cwd=ROOT)
+    with PeakRSS(proc.pid) as rss:
+        _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-2000:]}")
+    marks = json.loads(stages.read_text())
+    order = sorted(marks.items(), key=lambda kv: kv[1])
+    per_stage = {name: round(order[i + 1][1] - t, 2) for i, (name, t) in enumerate(order[:-1])}
+    per_stage = {"read": round(order[0][1], 2), **per_stage}
+    return {
+        "seconds": wall,
+        "cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        "peak_rss_GiB": rss.peak / 2**30,
+        "stages": per_stage,
+    }
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _grams(text: str) -> set[str]:
+    from neardup.normalize import normalize
+
+    t = normalize(text).text
+    return {t[i : i + 5] for i in range(max(len(t) - 4, 1))}
+
+
+def coherence(report: dict[str, Any], pairs_per_cluster: int = 10, seed: int = 1) -> dict[str, Any]:
+    """Share of sampled member pairs (per cluster) whose 5-gram containment is below 0.2."""
+    rng = random.Random(seed)
+    sampled = incoherent = 0
+    rep_sampled = rep_incoherent = 0
+    for c in report["clusters"]:
+        members = c["members"]
+        grams = {}
+
+        def g(k: int) -> set[str]:
+            if k not in grams:
+                grams[k] = _grams(members[k]["text"])
+            return grams[k]
+
+        n = len(members)
+        pairs = {tuple(sorted(rng.sample(range(n), 2))) for _ in range(pairs_per_cluster)} if n > 2 else {(0, 1)}
+        for i, j in pairs:
+            a, b = g(i), g(j)
+            sampled += 1
+            incoherent += len(a & b) / max(1, min(len(a), len(b))) < 0.2
+        rep = c.get("representative", 0)
+        for k in rng.sample(range(n), min(n, pairs_per_cluster)):
+            if k == rep:
+                continue
+            a, b = g(k), g(rep)
+            rep_sampled += 1
+            rep_incoherent += len(a & b) / max(1, min(len(a), len(b))) < 0.2
+    return {
+        "pairs_sampled": sampled,
+        "incoherent_share": incoherent / sampled if sampled else 0.0,
+        "rep_incoherent_share": rep_incoherent / rep_sampled if rep_sampled else 0.0,
+        "largest_cluster": max((c["size"] for c in report["clusters"]), default=0),
+    }
+
+
+def _bare(doc_id: str) -> str:
+    return doc_id.rsplit("/", 1)[-1].removesuffix(".txt")
+
+
+def pair_quality(doc_sets: list[set[str]], truth: list[dict[str, str]]) -> dict[str, Any]:
+    """Recall of planted (copy, source) pairs; precision of reported document pairs.
+
+    A reported pair (two documents in one cluster) is right when both belong to one
+    planted family. Counted per cluster from family sizes (no list of all pairs), so a
+    pair reported by two clusters counts twice.
+    """
+    family: dict[str, str] = {}
+    for t in truth:
+        family[t["copy"]] = family.get(t["source"], t["source"])
+        family.setdefault(t["source"], t["source"])
+    where: dict[str, set[int]] = defaultdict(set)
+    reported = correct = 0
+    for n, docs in enumerate(doc_sets):
+        docs = {_bare(d) for d in docs}
+        for d in docs:
+            where[d].add(n)
+        reported += len(docs) * (len(docs) - 1) // 2
+        sizes: dict[str, int] = defaultdict(int)
+        for d in docs:
+            if d in family:
+                sizes[family[d]] += 1
+        correct += sum(k * (k - 1) // 2 for k in sizes.values())
+    found = sum(1 for t in truth if where[t["copy"]] & where[t["source"]])
+    return {
+        "planted": len(truth),
+        "recall": found / len(truth) if truth else 1.0,
+        "precision": correct / reported if reported else 1.0,
+        "reported_pairs": reported,
+    }
+
+
+def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5) -> list[set[str]]:
+    """The naive pipeline: one MinHash per document, MinHashLSH, networkx components."""
+    import networkx as nx
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=128)
+    hashes = []
+    for key, (_, text) in enumerate(docs):
+        m = MinHash(num_perm=128)
+        m.update_batch([text[i : i + 5].encode("utf8") for i in range(max(len(text) - 4, 1))])
+        hashes.append(m)
+        lsh.insert(key, m)
+    graph = nx.Graph()
+    for key, m in enumerate(hashes):
+        for other in lsh.query(m):
+            if other != key:
+                graph.add_edge(key, other)
+    return [{docs[k][0] for k in comp} for comp in nx.connected_components(graph)]
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int) -> list[dict[str, Any]]:
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
+    truth = load_truth(corpus) if (corpus / "truth.jsonl").exists() else []
+    rows = []
+    variants = [("neardup scan (default)", [])]
+    if detail_clusters:
+        variants.append(("neardup scan --detail clusters", ["--detail", "clusters"]))
+    for name, extra in variants:
+        extra = [*extra, *(["--jobs", str(jobs)] if jobs != 1 else [])]
+        out = OUT / f"default_{label}_{'clusters' if extra else 'full'}.json"
+        row = {"corpus": label, "MB": mb, "pipeline": name + (f" --jobs {jobs}" if jobs != 1 else ""), **run_cli(target, out, extra)}
+        report = json.loads(out.read_text(encoding="utf-8"))
+        row["s_per_MB"] = row["seconds"] / mb
+        row.update(coherence(report))
+        row.update(pair_quality([set(c["documents"]) for c in report["clusters"]], truth))
+        row["clusters"] = report["summary"]["clusters"]
+        row["passages"] = report["summary"]["passages"]
+        rows.append(row)
+    if peers:
+        docs = load_corpus(corpus) if (corpus / "corpus.jsonl").exists() else [
+            (p.name, p.read_text(encoding="utf-8")) for p in sorted((corpus / "docs").iterdir())
+        ]  # fmt: skip
+        with PeakRSS() as rss:
+            wall, cpu = time.perf_counter(), time.process_time()
+            clusters = datasketch_documents(docs)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update_batch, MinHashLSH 0.5, networkx)",
+               "seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30, "s_per_MB": wall / mb}  # fmt: skip
+        row.update(pair_quality(clusters, truth))
+        rows.append(row)
+        for r in rows[:-1]:
+            r["speedup_vs_datasketch"] = wall / r["seconds"]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return child(argv[3:], argv[1])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.default_scan", description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, nargs="*", default=[], help="redundant generated corpora of these sizes")
+    parser.add_argument("--seed-copies", type=int, nargs="*", default=[], help="N edited copies of each seed page")
+    parser.add_argument("--peers-up-to", type=float, default=50, help="run the datasketch pipeline up to this many MB")
+    parser.add_argument("--detail-clusters", action="store_true", help="also time --detail clusters")
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = []
+    for n in args.seed_copies:
+        corpus = seed_copies(n)
+        mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
+        rows += bench(corpus, f"seed-copies-{n}", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
+    for mb in args.mb:
+        corpus = redundant_corpus(mb)
+        real = json.loads((corpus / "meta.json").read_text())["text_bytes"] / 1e6
+        rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
+    info = machine()
+    save("default_scan", {"machine": info, "rows": rows})
+    print(f"machine: {info.get('cpu')}, {info.get('cpus')} CPUs, load {info.get('load_avg_1m')}")
+    cols = ["corpus", "MB", "pipeline", "seconds", "cpu_seconds", "peak_rss_GiB", "s_per_MB", "speedup_vs_datasketch",
+            "incoherent_share", "rep_incoherent_share", "largest_cluster", "recall", "precision", "clusters"]  # fmt: skip
+    print(table(rows, cols))
+    for r in rows:
+        if "stages" in r:
+            print(f"{r['corpus']} {r['pipeline']}: " + ", ".join(f"{k} {v:g}s" for k, v in r["stages"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

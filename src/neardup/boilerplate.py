@@ -1,0 +1,293 @@
+"""Documents -> boilerplate runs: text that recurs for reasons other than copying.
+
+A stage of its own between passages and candidates: what it finds is reported, and (by
+default) masked out of the shingles, so it makes no match, no cluster edge and no part
+of any similarity.
+
+- ``corpus``: phrases and formulas that stand alone. A phrase is a run of at most
+  ``phrase_chars`` normalised characters every ``min_chars`` window of which occurs in
+  at least ``min_docs`` distinct documents (党政主要负责人履行推进法治建设第一责任人职责, a
+  copyright line); a formula, a run of at most ``formula_chars`` whose windows occur in
+  at least ``formula_docs`` documents (同志们，让我们紧密团结在……而努力奋斗！, a stock
+  paragraph in a thousand speeches). Either counts only when it stands alone: the text
+  around it that at least ``standalone`` times as many documents carry (bridged over
+  ``context_gap`` characters) is at most ``formula_chars`` long. A formula in 300
+  speeches sits among text of one speech, or of the two or three that copy it; a
+  sentence of a speech that twelve offices copied sits among text the same twelve carry
+  (every office edits elsewhere, so no single run is long), so it is part of their copy,
+  not boilerplate. A longer shared run is a copy too. Counting distinct documents, not occurrences, keeps
+  a speech copied twice into one compilation from looking common.
+- ``page``: on one page, the short lines before its first line of prose and after its
+  last (menus, breadcrumbs, bylines, copyright and link lines): what jusText calls the
+  page's edges, visible even when the corpus holds one page from each site.
+- ``base``: runs shared with a known template or boilerplate file given with ``--base``
+  (JPlag's base code): never counted as copied.
+
+Corpus counting is two passes over the documents, both linear: every document's
+distinct windows are counted once (:func:`count_windows`, one sort of all of them), then
+each document looks its windows up (:func:`find_runs`). Only windows carried by two or
+more documents are kept between the passes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.config import BoilerplateConfig, ShingleConfig
+from neardup.normalize import Normalized
+from neardup.passages import line_starts
+from neardup.shingle import shingle_hashes
+
+__all__ = [
+    "BoilerRun",
+    "WindowCounts",
+    "boilerplate_mask",
+    "count_windows",
+    "document_windows",
+    "find_boilerplate",
+    "find_runs",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerRun:
+    """Boilerplate in one document, in **normalised** offsets (scan maps them back)."""
+
+    start: int
+    end: int
+    kind: str
+    documents: int
+
+
+@dataclass(frozen=True)
+class WindowCounts:
+    """How many distinct documents carry each window seen in two or more of them.
+
+    ``values`` is sorted; a window that is absent is carried by one document (or none).
+    """
+
+    values: npt.NDArray[np.uint64]
+    counts: npt.NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> WindowCounts:
+        return cls(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64))
+
+    def lookup(self, windows: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """Document count of each window (1 for windows not kept)."""
+        if len(self.values) == 0 or len(windows) == 0:
+            return np.ones(len(windows), dtype=np.int64)
+        pos = np.minimum(np.searchsorted(self.values, windows), len(self.values) - 1)
+        return np.where(self.values[pos] == windows, self.counts[pos], 1)
+
+
+def window_hashes(text: str, k: int) -> npt.NDArray[np.uint64]:
+    """Hashes of every ``k``-character window of a normalised text (none if shorter)."""
+    if len(text) < k:
+        return np.empty(0, dtype=np.uint64)
+    return shingle_hashes(text, ShingleConfig(ngram=k))
+
+
+def document_windows(text: str, k: int) -> npt.NDArray[np.uint64]:
+    """Sorted distinct ``k``-character windows of one normalised text."""
+    w = window_hashes(text, k)
+    w.sort()
+    return w[np.concatenate(([True], w[1:] != w[:-1]))] if len(w) else w
+
+
+def count_windows(per_document: Iterable[npt.NDArray[np.uint64]], capacity: int = 0) -> WindowCounts:
+    """Count, for each window, the documents whose distinct windows hold it.
+
+    ``per_document`` yields each document's :func:`document_windows`; ``capacity`` (their
+    total length, when known) lets them go straight into one buffer. One in-place sort of
+    all windows, then only the ones seen twice or more are kept.
+
+    >>> c = count_windows([np.array([1, 2], np.uint64), np.array([2, 3], np.uint64), np.array([2], np.uint64)])
+    >>> c.values.tolist(), c.counts.tolist()
+    ([2], [3])
+    """
+    buffer = np.empty(max(capacity, 1), dtype=np.uint64)
+    pos = 0
+    for w in per_document:
+        end = pos + len(w)
+        if end > len(buffer):
+            grown = np.empty(max(end, len(buffer) * 3 // 2), dtype=np.uint64)
+            grown[:pos] = buffer[:pos]
+            buffer = grown
+        buffer[pos:end] = w
+        pos = end
+    allw = buffer[:pos]
+    if pos < 2:
+        return WindowCounts.empty()
+    allw.sort()
+    repeated = allw[1:][allw[1:] == allw[:-1]]  # one entry per extra document
+    del buffer, allw
+    if len(repeated) == 0:
+        return WindowCounts.empty()
+    edges = np.flatnonzero(np.concatenate(([True], repeated[1:] != repeated[:-1], [True])))
+    return WindowCounts(repeated[edges[:-1]].copy(), (np.diff(edges) + 1).astype(np.int64))
+
+
+def _runs(hit: npt.NDArray[np.bool_], k: int, n: int) -> list[tuple[int, int]]:
+    """Character ranges covered by the windows (length ``k``) flagged in ``hit``."""
+    if not hit.any():
+        return []
+    cover = np.zeros(n + 1, dtype=np.int64)
+    idx = np.flatnonzero(hit)
+    np.add.at(cover, idx, 1)
+    np.add.at(cover, idx + k, -1)
+    on = np.cumsum(cover)[:n] > 0
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], on, [False])).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+
+
+def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> int:
+    """How many documents carry a run: the fewest of its windows (at or above ``floor``)."""
+    window_df = df[s : max(s + 1, e - k + 1)]
+    return int(window_df[window_df >= floor].min())
+
+
+def _stretch(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: float, config: BoilerplateConfig) -> int:
+    """Length of the text around a run that at least ``floor`` documents carry (bridging
+    gaps of ``context_gap``), looked at no further than ``formula_chars`` past the run."""
+    reach = config.formula_chars + config.context_gap
+    lo, hi = max(0, s - reach), min(len(df), e + reach)
+    shared = df[lo:hi] >= floor
+    length = 0
+    for a, b in _bridged(_runs(shared, k, hi - lo + k - 1), config.context_gap):
+        if a <= s - lo and e - lo <= b:
+            length = b - a
+    return length
+
+
+def _bridged(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Ranges at most ``gap`` characters apart, merged."""
+    out: list[tuple[int, int]] = []
+    for a, b in ranges:
+        if out and a - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Overlapping runs merged (the count of the merged run: the smallest)."""
+    out: list[tuple[int, int, int]] = []
+    for s, e, c in sorted(found):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e), min(out[-1][2], c))
+        else:
+            out.append((s, e, c))
+    return out
+
+
+_UNIT = re.compile(r"[a-z0-9]+|[^a-z0-9]")
+
+
+def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int, int]]:
+    """Normalised ranges of the head and tail lines around a page's prose."""
+    if not norm.text:
+        return []
+    char_line = np.searchsorted(line_starts(text), norm.start, side="right") - 1
+    breaks = np.flatnonzero(np.diff(char_line)) + 1
+    bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
+    lines = list(zip(bounds, bounds[1:]))
+    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars]
+    if not prose:
+        return []
+    out = []
+    if prose[0] > 0:
+        out.append((0, lines[prose[0]][0]))
+    if prose[-1] < len(lines) - 1:
+        out.append((lines[prose[-1]][1], len(norm.text)))
+    return out
+
+
+def find_runs(
+    text: str,
+    norm: Normalized,
+    counts: WindowCounts,
+    config: BoilerplateConfig | None = None,
+    *,
+    base: npt.NDArray[np.uint64] | None = None,
+) -> list[BoilerRun]:
+    """Boilerplate runs of one document (normalised offsets), sorted by start then kind.
+
+    ``counts`` are the corpus's window counts (:func:`count_windows`); ``base`` the sorted
+    distinct windows of the ``--base`` files.
+    """
+    config = config or BoilerplateConfig()
+    k = config.min_chars
+    n = len(norm.text)
+    runs: list[BoilerRun] = []
+    g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
+    if len(counts.values) and len(g):
+        df = counts.lookup(g)
+        found = [
+            (s, e, _carried(df, s, e, k, config.formula_docs))
+            for s, e in _runs(df >= config.formula_docs, k, n)
+            if e - s <= config.formula_chars
+        ]  # fmt: skip
+        found += [
+            (s, e, _carried(df, s, e, k, config.min_docs))
+            for s, e in _runs(df >= config.min_docs, k, n)
+            if e - s <= config.phrase_chars
+        ]  # fmt: skip
+        found = [(s, e, c) for s, e, c in found if _stretch(df, s, e, k, c * config.standalone, config) <= config.formula_chars]
+        for s, e, carried in _union(found):
+            runs.append(BoilerRun(s, e, "corpus", carried))
+    if base is not None and len(base) and len(g):
+        pos = np.minimum(np.searchsorted(base, g), len(base) - 1)
+        in_base = base[pos] == g
+        df = counts.lookup(g)
+        for s, e in _runs(in_base, k, n):
+            runs.append(BoilerRun(s, e, "base", int(df[s : max(s + 1, e - k + 1)].min())))
+    if config.page_edges:
+        runs.extend(BoilerRun(s, e, "page", 1) for s, e in _page_edges(text, norm, config.prose_chars))
+    runs.sort(key=lambda r: (r.start, r.kind, r.end))
+    return runs
+
+
+def find_boilerplate(
+    texts: Sequence[str],
+    norms: Sequence[Normalized],
+    config: BoilerplateConfig | None = None,
+    *,
+    base: Sequence[Normalized] = (),
+) -> list[list[BoilerRun]]:
+    """Boilerplate runs of every document (normalised offsets), sorted by start then kind.
+
+    Both passes at once, for callers that hold every document (the gate, tests).
+
+    >>> from neardup.normalize import normalize
+    >>> stock = "党政主要负责人履行推进法治建设第一责任人职责"
+    >>> texts = ["县政府严格落实" + stock + "。", "胶州市全面落实" + stock + "情况", "全面" + stock]
+    >>> runs = find_boilerplate(texts, [normalize(t) for t in texts], BoilerplateConfig(page_edges=False))
+    >>> [(normalize(texts[0]).text[r.start:r.end], r.kind, r.documents) for r in runs[0]]
+    [('党政主要负责人履行推进法治建设第一责任人职责', 'corpus', 3)]
+    """
+    config = config or BoilerplateConfig()
+    k = config.min_chars
+    counts = count_windows(document_windows(n.text, k) for n in norms) if len(norms) >= config.min_docs else WindowCounts.empty()
+    base_windows = np.unique(np.concatenate([window_hashes(b.text, k) for b in base])) if base else None
+    return [find_runs(t, n, counts, config, base=base_windows) for t, n in zip(texts, norms)]
+
+
+def boilerplate_mask(n: int, runs: Sequence[BoilerRun], kinds: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Boolean mask over ``n`` normalised characters: inside some run of the given kinds."""
+    mask = np.zeros(n, dtype=bool)
+    for r in runs:
+        if r.kind in kinds:
+            mask[r.start : r.end] = True
+    return mask
+
+
+def masked_kinds(config: BoilerplateConfig) -> tuple[str, ...]:
+    """The boilerplate kinds left out of matching: all of them, or only base text with ``link``."""
+    return ("base",) if config.link else ("base", "corpus", "page")
