@@ -244,7 +244,7 @@ def test_synopses_show_the_real_defaults(block: Block) -> None:
             continue
         defaults = _defaults(current)
         for flag, value in re.findall(r"\[(--[a-z-]+)(?:\|-\w)? ([^\]\s|]+)\]", line):
-            if flag in defaults and re.fullmatch(r"[0-9.]+|[a-z]+", value) and value.upper() != value:
+            if flag in defaults and re.fullmatch(r"[0-9.]+|[a-z]+", value) and not value.isupper():
                 choice = next((p for p in current.params if flag in getattr(p, "opts", ())), None)
                 if isinstance(getattr(choice, "type", None), click.Choice):
                     assert value in choice.type.choices, f"README line {block.line}: {flag} {value} is not a choice"
