@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import split_passages
 from neardup.read import read_paths
 from neardup.scan import scan
-from neardup.store import Index
+from neardup.store import Index, is_sqlite_file
 from neardup.align import align_normalized
 from neardup.boilerplate import boilerplate_mask, find_boilerplate, masked_kinds
 
@@ -152,13 +153,8 @@ def is_index(location: str) -> bool:
     """A stored index: a ``redis://`` URL, a file with SQLite's header, or an index file name."""
     if location.startswith(("redis://", "rediss://")):
         return True
-    try:
-        with open(location, "rb") as fh:
-            if fh.read(16) == b"SQLite format 3\x00":
-                return True
-    except OSError:
-        return False
-    return location.lower().endswith(INDEX_SUFFIXES)
+    path = Path(location)
+    return path.is_file() and (is_sqlite_file(path) or location.lower().endswith(INDEX_SUFFIXES))
 
 
 def read_references(locations: Sequence[str], *, text_field: str = "text", id_field: str = "id") -> References:

@@ -82,6 +82,7 @@ __all__ = [
     "IndexSpan",
     "IndexStats",
     "band_keys",
+    "is_sqlite_file",
     "merge_passage_pairs",
 ]
 
@@ -411,7 +412,7 @@ class _SQLiteStore:
                 raise InputError(
                     f"{path}: cannot create the index file in {path.parent} ({err.strerror}); choose a folder you can write to"
                 ) from None
-        elif not create and path.is_file() and path.stat().st_size and not _sqlite_header(path):
+        elif not create and path.is_file() and path.stat().st_size and not is_sqlite_file(path):
             raise CorruptIndexError(f"{path}: not a neardup index (not an SQLite database); give an index built by `neardup index add`")
         try:
             fresh = not path.exists() or path.stat().st_size == 0
@@ -1098,7 +1099,8 @@ def _check_memo(path: Path) -> Path | None:
     return Path(base) / "neardup" / "checked" / key
 
 
-def _sqlite_header(path: Path) -> bool:
+def is_sqlite_file(path: Path) -> bool:
+    """Whether ``path`` starts with SQLite's file header (a database, neardup's or not)."""
     try:
         with path.open("rb") as fh:
             return fh.read(16) == b"SQLite format 3\x00"
