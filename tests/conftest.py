@@ -63,6 +63,27 @@ def planted_corpus(simplified_paragraphs: list[str], filler_paragraphs: list[str
 
 
 @pytest.fixture(scope="session")
+def families(simplified_paragraphs: list[str], filler_paragraphs: list[str]) -> dict[str, str]:
+    """Two originals with whole-document copies, a partial copy, and unrelated text."""
+    p, f = simplified_paragraphs, filler_paragraphs
+    a, b = p[0:5], p[5:10]
+    import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    docs = {
+        "a/orig": a,
+        "a/edit": [_edit(x) for x in a],
+        "a/trad": [s2t.convert(x) for x in a],
+        "b/orig": b,
+        "b/reorder": [b[3], b[0], b[4], b[1], b[2]],
+        "host/partial": [f[0], f[1], b[1], b[2], f[2], f[3], f[8]],
+        "other/x": [f[4], f[5]],
+        "other/y": [f[6], f[7]],
+    }
+    return {k: "\n".join(v) + "\n" for k, v in docs.items()}
+
+
+@pytest.fixture(scope="session")
 def redis_server():
     """A real redis-server on a free loopback port, without persistence; stopped after."""
     import shutil

@@ -6,12 +6,12 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "neardup"
-CORE = ["normalize", "passages", "shingle", "signature", "candidates", "verify", "align", "templates", "cluster"]
+CORE = ["normalize", "passages", "shingle", "signature", "candidates", "verify", "align", "templates", "cluster", "families"]
 BASE = {"model", "config", "errors"}
 HOMES = {
     "jieba": {"shingle", "templates"},
     "click": {"cli"},
-    "networkx": {"cluster", "templates"},
+    "networkx": {"cluster", "templates", "families"},
     "opencc": {"normalize"},
     # config reads datasketch's version for the stored signature parameters
     "datasketch": {"signature", "candidates", "store", "config"},
@@ -19,6 +19,8 @@ HOMES = {
     "sqlite3": {"store"},
     "matplotlib": {"calibrate"},
     "pyspark": {"spark"},
+    "pyarrow": {"read", "write"},
+    "datasets": set(),  # dedup recognises a Dataset by its attributes, never imports it
 }
 
 

@@ -43,7 +43,7 @@ def test_idempotent(text: str) -> None:
 
 
 @given(texts)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_offset_map_is_exact(text: str) -> None:
     norm = normalize(text)
     assert len(norm.start) == len(norm.end) == len(norm.text)
@@ -101,3 +101,19 @@ def test_variant_table_is_closed_under_t2s_and_idempotent() -> None:
         assert len(variant) == len(standard) == 1
         assert standard not in VARIANTS, standard  # no chains: folding twice changes nothing
         assert t2s.convert(variant) == variant and t2s.convert(standard) == standard
+
+
+@given(st.text(alphabet="ab Zé1,.!中文\n", max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_word_spaces_keep_english_words_apart_and_offsets_exact(text: str) -> None:
+    from neardup.config import NormalizeConfig
+
+    n = normalize(text, NormalizeConfig(word_spaces=True))
+    assert len(n.text) == len(n.start) == len(n.end)
+    for ch, s, e in zip(n.text, n.start.tolist(), n.end.tolist()):
+        assert 0 <= s < e <= len(text)
+        if ch == " ":  # a space stands for characters that normalisation drops, between two words
+            assert normalize(text[s:e]).text == ""
+    assert "  " not in n.text and not n.text.startswith(" ") and not n.text.endswith(" ")
+    assert n.text.replace(" ", "") == normalize(text).text
+    assert normalize("the quick, brown fox", NormalizeConfig(word_spaces=True)).text == "the quick brown fox"

@@ -247,3 +247,39 @@ def test_formula_and_chrome_on_many_documents_make_no_cluster(simplified_paragra
     # Opting in links them again: the formula and chrome then make clusters of their own.
     linked = scan(docs, config=ScanConfig.from_options(link_boilerplate=True))
     assert any(len(c.doc_ids) > 2 for c in linked.clusters)
+
+
+def test_progress_moves_inside_every_stage(simplified_paragraphs, monkeypatch) -> None:
+    """Each stage's bar advances with the work done, not 0/1 then 1/1."""
+    import sys
+
+    from neardup import verify
+
+    scan_module = sys.modules["neardup.scan"]
+    monkeypatch.setattr(scan_module, "CHUNK_DOCS", 2)
+    monkeypatch.setattr(verify, "NUMBA_MIN_PAIRS", 0)
+    monkeypatch.setattr(verify, "PROGRESS_PAIRS", 3)
+    p = simplified_paragraphs
+    docs = [Document(f"d{i}", "\n".join([p[i % 6], p[(i + 1) % 6], p[10 + i]])) for i in range(8)]
+    calls: dict[str, list[tuple[int, int]]] = {}
+    scan(docs, progress=lambda stage, done, total: calls.setdefault(stage, []).append((done, total)))
+    for stage in ("boilerplate", "prepare", "candidates", "verify", "align"):
+        assert any(0 < done < total for done, total in calls[stage]), (stage, calls[stage])
+        dones = [d for d, t in calls[stage] if t == calls[stage][-1][1]]
+        assert dones == sorted(dones) and calls[stage][-1][0] == calls[stage][-1][1]
+
+
+def test_word_tokens_find_a_verbatim_english_copy() -> None:
+    """--tokens words on English: words keep their boundaries through normalisation."""
+    from pathlib import Path
+
+    en = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "en-public-domain"
+    a = (en / "austen-pride-and-prejudice.txt").read_text(encoding="utf-8")[20000:23000]
+    m = (en / "melville-moby-dick.txt").read_text(encoding="utf-8")[50000:53000]
+    copied = a[1200:1800]
+    b = m[:1500] + "\n" + copied + "\n" + m[1500:]
+    result = scan([Document("a", a), Document("b", b)], config=ScanConfig.from_options(tokens="words"))
+    assert [c.doc_ids for c in result.clusters] == [("a", "b")]
+    members = {mem.doc_id: mem for mem in result.clusters[0].members}
+    assert abs(members["a"].start - 1200) <= 80 and abs(members["a"].end - 1800) <= 80
+    assert abs(members["b"].start - 1501) <= 80 and abs(members["b"].end - 2101) <= 80

@@ -38,3 +38,26 @@ def test_many_texts_at_once_equal_one_by_one(texts: list[str], ngram: int) -> No
     assert len(offsets) == len(texts) + 1
     for i, text in enumerate(texts):
         assert hashes[offsets[i] : offsets[i + 1]].tolist() == shingle_hashes(text, config).tolist()
+
+
+@given(st.lists(st.text(alphabet="党政主要负责人履行推进法治建设第一责任人职责ab1 \U0002a6a5", max_size=40), max_size=30), st.integers(1, 8))
+@settings(max_examples=60, deadline=None)
+def test_compiled_hashing_equals_numpy(texts: list[str], ngram: int) -> None:
+    """The numba kernel hashes exactly as the numpy path, short texts and astral characters included."""
+    import numpy as np
+    import pytest
+
+    from neardup import shingle
+
+    if shingle.compiled_kernels() is None:
+        pytest.skip("numba not installed")
+    config = ShingleConfig(ngram=ngram)
+    saved = shingle.NUMBA_MIN_CHARS
+    try:
+        shingle.NUMBA_MIN_CHARS = 0
+        fast = shingle.shingle_hashes_many(texts, config)
+        shingle.NUMBA_MIN_CHARS = 10**12
+        slow = shingle.shingle_hashes_many(texts, config)
+    finally:
+        shingle.NUMBA_MIN_CHARS = saved
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])

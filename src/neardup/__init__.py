@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from neardup.config import ScanConfig
+    from neardup.dedup import DedupResult, Removal, dedup
     from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError, UnusableReferenceError
     from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
     from neardup.read import read_paths
@@ -34,6 +35,9 @@ except PackageNotFoundError:  # running from a source tree without install
 _HOMES = {
     "ScanConfig": "config",
     "ConfigError": "errors",
+    "DedupResult": "dedup",
+    "Removal": "dedup",
+    "dedup": "dedup",
     "CorruptIndexError": "errors",
     "UnusableReferenceError": "errors",
     "IndexMismatchError": "errors",
@@ -71,7 +75,7 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """Keeps ``neardup.scan`` the function when the submodule of that name is first loaded.
+    """Keeps ``neardup.scan`` and ``neardup.dedup`` the functions when their modules first load.
 
     Importing ``neardup.scan`` (the module) sets the package attribute of that name; an
     eager ``from neardup.scan import scan`` used to overwrite it right after, so the
@@ -79,8 +83,8 @@ class _Package(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name == "scan" and isinstance(value, types.ModuleType):
-            value = value.scan
+        if name in ("scan", "dedup") and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
         super().__setattr__(name, value)
 
 
@@ -92,6 +96,7 @@ __all__ = [
     "Cluster",
     "ConfigError",
     "CorruptIndexError",
+    "DedupResult",
     "Document",
     "Index",
     "IndexMatch",
@@ -102,11 +107,13 @@ __all__ = [
     "Match",
     "Member",
     "NeardupError",
+    "Removal",
     "Passage",
     "ScanConfig",
     "ScanResult",
     "UnusableReferenceError",
     "__version__",
+    "dedup",
     "read_paths",
     "render_json",
     "render_text",

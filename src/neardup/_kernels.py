@@ -190,3 +190,24 @@ def shared_counts(values, starts, pairs):
             j += y <= x
         shared[k] = n
     return shared
+
+
+# --------------------------------------------------------------------------- shingle
+
+
+@_jit
+def rolling_rows(codes, starts, lengths, k, out, offsets):
+    """:func:`neardup.shingle._rolling` of each text ``codes[starts[t]:starts[t]+lengths[t]]``
+    into ``out[offsets[t]:]``: Horner over ``k`` code points, plus ``k``, then splitmix64
+    (a text shorter than ``k`` is one shingle over all its code points)."""
+    base = np.uint64(0x100000001B3)
+    for t in range(len(starts)):
+        s, n, o = starts[t], lengths[t], offsets[t]
+        if n == 0:
+            continue
+        width = k if n >= k else n
+        for i in range(n - width + 1):
+            h = np.uint64(0)
+            for j in range(width):
+                h = h * base + np.uint64(codes[s + i + j])
+            out[o + i] = mix64(h + np.uint64(width))

@@ -16,6 +16,7 @@ verification then rejects (odds about n^2 / 2^65 per band: 3e-8 for a million pa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -117,15 +118,25 @@ def band_keys(
     return keys
 
 
-def bucket_pairs(keys: npt.NDArray[np.uint64], config: CandidateConfig | None = None) -> npt.NDArray[np.int64]:
-    """Pairs ``(i, j)``, ``i < j``, of rows with an equal key in some band; sorted, unique."""
+def bucket_pairs(
+    keys: npt.NDArray[np.uint64],
+    config: CandidateConfig | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> npt.NDArray[np.int64]:
+    """Pairs ``(i, j)``, ``i < j``, of rows with an equal key in some band; sorted, unique.
+
+    ``progress(bands_done, bands)`` is called after each band.
+    """
     config = config or CandidateConfig()
     n = len(keys)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     codes: list[npt.NDArray[np.int64]] = []  # pair (i, j) as i * n + j
     rows = np.arange(n, dtype=np.uint64)
-    for column in np.ascontiguousarray(keys.T):
+    for band, column in enumerate(np.ascontiguousarray(keys.T)):
+        if progress:
+            progress(band, keys.shape[1])
         members, starts = _equal_key_groups(column, rows)
         sizes = np.diff(starts)
         for size in np.flatnonzero(np.bincount(sizes)).tolist():

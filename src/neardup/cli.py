@@ -326,8 +326,11 @@ def index_group() -> None:
 @click.option("--no-text", is_flag=True, help="Store offsets only, not the original texts (new index only).")
 @click.option("--skip-existing", is_flag=True, help="Skip documents whose id is already in the index.")
 @click.option("--batch-size", type=click.IntRange(1), default=64, show_default=True, help="Documents per transaction.")
+@click.option("--skip-near-copies", is_flag=True, help="Do not store a document that is a near-copy of a stored one (as `neardup dedup` decides); say which.")
 @handle_errors
-def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, **opts: Any) -> None:
+def index_add(
+    index: str, paths: tuple[str, ...], no_text: bool, skip_existing: bool, batch_size: int, skip_near_copies: bool, **opts: Any
+) -> None:
     """Add the documents in PATHS to INDEX (created on first use) and report their clusters.
 
     Options such as --ngram set the parameters of a new index; given for an existing
@@ -340,8 +343,13 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
         click.echo(f"neardup: warning: {warning}", err=True)
     with Index.open(index, keep_text=False if no_text else None, **index_options(opts)) as idx:
         with progress_bar() as progress:
-            added = idx.add_many(read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing)
-        for a in added:
+            handled = idx.add_many(
+                read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing, skip_near_copies=skip_near_copies
+            )
+        added = [a for a in handled if a.near_copy_of is None]
+        for a in handled:
+            if a.near_copy_of is not None:
+                click.echo(f"{a.doc_id}: near-copy of {a.near_copy_of}, skipped")
             parts = []
             if a.joined:
                 parts.append("joins cluster " + ", ".join(map(str, a.joined)))
@@ -351,8 +359,10 @@ def index_add(index: str, paths: tuple[str, ...], no_text: bool, skip_existing: 
                 parts.append("merges cluster " + ", ".join(map(str, a.merged)) + f" into {a.joined[0]}")
             if parts:
                 click.echo(f"{a.doc_id}: " + "; ".join(parts))
-        skipped = len(read.documents) - len(added)
+        skipped = len(read.documents) - len(handled)
+        copies = len(handled) - len(added)
         note = f" ({skipped} already held, skipped)" if skipped else ""
+        note += f" ({copies:,} near-cop{'y' if copies == 1 else 'ies'} skipped)" if copies else ""
         click.echo(
             f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
             f"{note}; the index holds {_count(len(idx), 'document')}"
@@ -462,7 +472,7 @@ def index_stats(index: str, fmt: str) -> None:
 
 @index_group.command("clusters")
 @click.argument("index")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/1).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/2).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @handle_errors
@@ -546,17 +556,101 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
     write_output(render_calibration(result, fmt), output)
 
 
+@cli.command("dedup")
+@click.argument("paths", metavar="INPUT...", nargs=-1, required=True)
+@click.option("-o", "--output", default=None, help="Where the survivors go: a file for Parquet and JSONL (.gz: gzipped), a new folder for text files.")
+@click.option("--keep", type=click.Choice(["first", "longest", "shortest"]), default="first", show_default=True,
+              help="Which copy survives (after --order-by): the first by id, the longest or the shortest.")
+@click.option("--order-by", metavar="FIELD", default=None, help="JSONL/Parquet field ordering the copies: the smallest value (the oldest date) survives.")
+@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="Share of a document's content shared with a kept one that makes it a near-copy [default: 0.6].")
+@click.option("--removed", "removed_file", type=click.Path(dir_okay=False), default=None,
+              help="Write every removed id (and, with --passages, every cut) as JSONL here.")
+@click.option("--passages", is_flag=True, help="Cut repeated passages (the first occurrence stays) instead of removing whole documents.")
+@click.option("--drop-boilerplate", is_flag=True, help="With --passages: also cut boilerplate (page chrome, stock phrases, --base text).")
+@click.option("--dry-run", is_flag=True, help="Count only: write no output.")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=1, show_default=True, help="Worker processes for corpora over ~90 MB (0: one per CPU).")
+@scan_options
+@handle_errors
+def dedup_command(
+    paths: tuple[str, ...],
+    output: str | None,
+    keep: str,
+    order_by: str | None,
+    min_share: float | None,
+    removed_file: str | None,
+    passages: bool,
+    drop_boilerplate: bool,
+    dry_run: bool,
+    jobs: int,
+    **opts: Any,
+) -> None:
+    """Write INPUT without its near-duplicates, in its own format (Parquet, JSONL, text files).
+
+    One document of every group of near-copies survives, with all its other fields; the
+    summary goes to stderr. Exit codes: 0 done, 2 usage or input error (no output written).
+    """
+    from neardup.dedup import DEFAULT_MIN_SHARE, dedup
+    from neardup.report.dedup import render_removed, render_summary
+    from neardup.write import output_kind, write_survivors
+
+    if output is None and not dry_run:
+        raise NeardupError("give -o OUTPUT for the deduplicated corpus, or --dry-run to count only")
+    kind = output_kind(paths)
+    if order_by and kind == "text":
+        raise NeardupError(f"--order-by {order_by}: text files have no fields; give JSONL or Parquet records")
+    fields = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
+    read = read_paths(paths, **fields, fields=[order_by] if order_by else ())
+    base = read_paths(opts["base_paths"], **fields) if opts["base_paths"] else None
+    for warning in [*read.warnings, *(base.warnings if base else [])]:
+        click.echo(f"neardup: warning: {warning}", err=True)
+    order = {doc_id: values.get(order_by) for doc_id, values in read.fields.items()} if order_by else None
+    with progress_bar() as progress:
+        result = dedup(
+            read.documents,
+            keep=keep,  # type: ignore[arg-type]
+            order_by=order,
+            min_share=DEFAULT_MIN_SHARE if min_share is None else min_share,
+            passages=passages,
+            drop_boilerplate=drop_boilerplate,
+            config=config_from(opts),
+            jobs=jobs,
+            progress=progress,
+            base=base.documents if base else (),
+        )
+    if not dry_run and output is not None:
+        write_survivors(paths, output, set(result.kept), result.texts, **fields)
+    if removed_file:
+        write_output(render_removed(result, {d.id: d.text for d in read.documents} if passages else None), removed_file)
+    click.echo(render_summary(result, dry_run=dry_run), err=True)
+
+
 @cli.command("spark-scan")
 @click.argument("input_path", metavar="INPUT")
 @click.argument("output", metavar="OUTPUT")
 @click.option("--input-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if INPUT ends in .parquet, else JSONL.")
 @click.option("--output-format", type=click.Choice(["auto", "jsonl", "parquet"]), default="auto", show_default=True, help="auto: Parquet if OUTPUT ends in .parquet, else JSONL.")
 @click.option("--master", default=None, help="Spark master when not run by spark-submit, e.g. local[4].")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT (and the --dedup folder) if it exists.")
+@click.option("--dedup", "dedup_output", default=None, metavar="FOLDER",
+              help="Also write the survivors of deduplication there as Parquet (the same as `neardup dedup`).")
+@click.option("--keep", type=click.Choice(["first", "longest", "shortest"]), default="first", show_default=True, help="With --dedup: which copy survives.")
+@click.option("--order-by", metavar="FIELD", default=None, help="With --dedup: the column ordering the copies (Parquet input); the smallest value survives.")
+@click.option("--min-share", type=click.FloatRange(0, 1, min_open=True), default=None, help="With --dedup: as for `neardup dedup` [default: 0.6].")
 @scan_options
 @handle_errors
 def spark_scan_command(
-    input_path: str, output: str, input_format: str, output_format: str, master: str | None, overwrite: bool, **opts: Any
+    input_path: str,
+    output: str,
+    input_format: str,
+    output_format: str,
+    master: str | None,
+    overwrite: bool,
+    dedup_output: str | None,
+    keep: str,
+    order_by: str | None,
+    min_share: float | None,
+    **opts: Any,
 ) -> None:
     """Scan INPUT on Apache Spark and write its clusters to OUTPUT.
 
@@ -567,6 +661,7 @@ def spark_scan_command(
     """
     config = config_from(opts)
     from neardup import spark
+    from neardup.dedup import DEFAULT_MIN_SHARE, DedupConfig
 
     summary = spark.scan_files(
         spark.session(master),
@@ -578,11 +673,16 @@ def spark_scan_command(
         text_col=opts["text_field"],
         id_col=opts["id_field"],
         overwrite=overwrite,
+        dedup_output=dedup_output,
+        dedup_config=DedupConfig(keep=keep, min_share=DEFAULT_MIN_SHARE if min_share is None else min_share),  # type: ignore[arg-type]
+        order_by=order_by,
     )
     click.echo(
         f"neardup: {_count(summary['documents'], 'document')}, {_count(summary['passages'], 'passage')}, "
         f"{_count(summary['clusters'], 'cluster')}, {_count(summary['duplicated_chars'], 'duplicated char')} -> {output}"
     )
+    if dedup_output:
+        click.echo(f"neardup dedup: {summary['documents'] - summary['removed']:,} kept, {summary['removed']:,} removed -> {dedup_output}")
 
 
 def main() -> None:

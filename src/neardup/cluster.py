@@ -25,27 +25,22 @@ The representative is the member holding the most centres; every member's
 it is dropped, so "every member shares text with the representative" holds by
 construction).
 
-Template families work one level up: documents are nodes, an edge carries how much
-content text two documents share (boilerplate kept apart on the edge, never in its
-weight), and Louvain communities with a fixed seed group the documents into families,
-each labelled by jieba keywords of its shared text and the boilerplate it carries.
+Families of documents work one level up, in :mod:`neardup.families`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-from neardup.config import ClusterConfig, FamilyConfig
-from neardup.model import Cluster, DocLink, Family, Match, Member, Passage
+from neardup.config import ClusterConfig
+from neardup.model import Cluster, Match, Member, Passage
 from neardup.passages import PassageArray
-from neardup.templates import keywords
 from neardup.verify import similarity
 
-__all__ = ["attach_loners", "cluster_matches", "connected_components", "find_families", "merge_runs", "star_centres"]
+__all__ = ["attach_loners", "cluster_matches", "connected_components", "merge_runs", "star_centres"]
 
 SetOf = Callable[[Sequence[int]], npt.NDArray[np.uint64]]
 
@@ -334,51 +329,3 @@ def _members(
     out.sort(key=lambda mr: (mr[0].doc_id, mr[0].start))
     rep = next(i for i, (_, is_rep) in enumerate(out) if is_rep)
     return [m for m, _ in out], rep
-
-
-def find_families(
-    links: Sequence[DocLink],
-    shared_text: Mapping[tuple[str, str], Sequence[str]],
-    boilerplate: Mapping[str, Sequence[str]],
-    config: FamilyConfig | None = None,
-) -> list[Family]:
-    """Families of two or more documents linked by shared content, largest first.
-
-    ``shared_text[(a, b)]``: the reused text of a linked pair (for keywords);
-    ``boilerplate[doc_id]``: the corpus boilerplate runs a document carries.
-
-    >>> links = [DocLink("a", "b", 400, 0), DocLink("b", "c", 300, 12), DocLink("x", "y", 200, 0), DocLink("c", "x", 0, 20)]
-    >>> text = {("a", "b"): ["鄂州市创建全国文明城市工作推进会议"], ("b", "c"): ["文明城市创建"], ("x", "y"): ["法治政府建设示范创建"]}
-    >>> [(f.id, f.doc_ids, f.content) for f in find_families(links, text, {}, FamilyConfig(keywords=0))]
-    [(1, ('a', 'b', 'c'), 700), (2, ('x', 'y'), 200)]
-    """
-    import networkx as nx  # here, not at import time: the CLI starts faster
-
-    config = config or FamilyConfig()
-    graph = nx.Graph()
-    for link in sorted(links, key=lambda l: (l.a, l.b)):
-        if link.content > 0:
-            graph.add_edge(link.a, link.b, weight=link.content)
-    if graph.number_of_edges() == 0:
-        return []
-    communities = nx.community.louvain_communities(graph, weight="weight", resolution=config.resolution, seed=config.seed)
-    groups = []
-    for community in communities:
-        docs = tuple(sorted(community))
-        if len(docs) < 2:
-            continue
-        sub = graph.subgraph(docs)
-        content = int(sum(w for _, _, w in sub.edges(data="weight")))
-        groups.append((docs, content))
-    groups.sort(key=lambda g: (-g[1], g[0]))
-    families = []
-    for n, (docs, content) in enumerate(groups):
-        members = set(docs)
-        texts = [t for (a, b), ts in sorted(shared_text.items()) if a in members and b in members for t in ts]
-        carried: dict[str, int] = defaultdict(int)
-        for d in docs:
-            for run in dict.fromkeys(boilerplate.get(d, ())):
-                carried[run] += 1
-        shared_bp = sorted((r for r, c in carried.items() if c >= 2), key=lambda r: (-len(r), r))[:5]
-        families.append(Family(n + 1, docs, content, keywords(texts, config.keywords), tuple(shared_bp)))
-    return families

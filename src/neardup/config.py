@@ -6,7 +6,7 @@ by :meth:`ScanConfig.signature_params`, so a stored index can refuse to mix them
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from neardup.errors import ConfigError
@@ -41,6 +41,9 @@ class NormalizeConfig:
     fold_placeholders: bool = True
     casefold: bool = True
     drop_punctuation: bool = True
+    #: Keep one space between two words of an alphabetic script where punctuation and
+    #: spaces were dropped; on for word shingles (``tokens="words"``), which need them.
+    word_spaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ class BoilerplateConfig:
 
 @dataclass(frozen=True)
 class FamilyConfig:
-    """Template families: Louvain communities of the document graph (fixed ``seed``)."""
+    """Content and template families: Louvain communities of the two document graphs (fixed ``seed``)."""
 
     seed: int = 1
     resolution: float = 1.0
@@ -226,6 +229,9 @@ class ScanConfig:
 
     def __post_init__(self) -> None:
         _check(self.detail in ("full", "clusters"), f"detail must be 'full' or 'clusters', got {self.detail!r}")
+        if self.shingle.tokens == "words" and not self.normalize.word_spaces:
+            # Word shingles need word boundaries: English must not become "thequickbrownfox".
+            object.__setattr__(self, "normalize", replace(self.normalize, word_spaces=True))
 
     @classmethod
     def from_options(

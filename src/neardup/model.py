@@ -19,6 +19,7 @@ __all__ = [
     "Document",
     "Edit",
     "Family",
+    "FamilyLabel",
     "Fill",
     "Match",
     "Member",
@@ -28,6 +29,7 @@ __all__ = [
     "ScanStats",
     "Slot",
     "Template",
+    "TemplateFamily",
 ]
 
 
@@ -249,13 +251,17 @@ class DocLink:
 
     ``content``: original characters of their reused spans that are not boilerplate
     (mean of both sides); ``boilerplate``: normalised characters of corpus boilerplate
-    runs both carry. Families are made from ``content`` only.
+    runs both carry; ``template``: the rarity-weighted text they share in the template
+    graph (boilerplate windows, chrome lines, sentence skeletons; each character
+    weighs ``log((N + 1) / df)``). Families are made from ``content``, template
+    families from ``template``.
     """
 
     a: str
     b: str
     content: int
     boilerplate: int
+    template: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +278,44 @@ class Family:
     content: int
     keywords: tuple[str, ...]
     boilerplate: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyLabel:
+    """One piece of text the documents of a template family share.
+
+    ``kind``: ``corpus`` (a stock formula), ``base`` (text of a ``--base`` file),
+    ``page`` (a chrome line of the pages' head or tail, digits folded when matched) or
+    ``skeleton`` (a sentence that matches once places, names, numbers and blanks are
+    folded); ``text``: as the first family document carrying it has it (whitespace
+    collapsed, cut at 200 characters); ``documents``: how many of the family's
+    documents carry it; ``chars``: its length in normalised characters.
+    """
+
+    kind: Literal["corpus", "base", "page", "skeleton"]
+    text: str
+    documents: int
+    chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFamily:
+    """Documents from one site or one template (a community of the template graph).
+
+    ``weight``: the rarity-weighted characters its documents share (each shared piece
+    counts ``chars * log((N + 1) / df)`` once per carrier beyond the first);
+    ``chars``: normalised characters of a family document, on average, inside pieces
+    that another document of the family carries too;
+    ``boilerplate``: the defining pieces, most carried first; ``keywords``: jieba
+    TF-IDF keywords of its documents.
+    """
+
+    id: int
+    doc_ids: tuple[str, ...]
+    weight: float
+    chars: int
+    boilerplate: tuple[FamilyLabel, ...]
+    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,3 +344,4 @@ class ScanResult:
     boilerplate: tuple[Boilerplate, ...] = field(default=())
     families: tuple[Family, ...] = field(default=())
     links: tuple[DocLink, ...] = field(default=())
+    template_families: tuple[TemplateFamily, ...] = field(default=())

@@ -179,9 +179,29 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
         out = mapped[keep].tobytes().decode("utf-32-le", "surrogatepass")
         start = kept_idx[keep]
     end = start + 1
+    if config.word_spaces and out:
+        out, start, end = _word_spaces(out, start, end)
     if config.fold_placeholders:
         out, start, end = _fold_placeholders(out, start, end)
     return Normalized(out, start, end)
+
+
+def _word_spaces(
+    text: str, start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]
+) -> tuple[str, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """One space wherever dropped characters (spaces, punctuation) separated two word
+    characters of an alphabetic script: ``the quick`` stays two words, not ``thequick``.
+    The space stands for the whole dropped stretch."""
+    codes = _code_points(text)
+    wordy = (codes < 0x2E80) & np.fromiter((c.isalnum() for c in text), dtype=bool, count=len(text))
+    gap = (start[1:] > end[:-1]) & wordy[:-1] & wordy[1:]
+    if not gap.any():
+        return text, start, end
+    at = np.flatnonzero(gap) + 1
+    new_codes = np.insert(codes, at, np.uint32(32))
+    new_start = np.insert(start, at, end[at - 1])
+    new_end = np.insert(end, at, start[at])
+    return new_codes.tobytes().decode("utf-32-le", "surrogatepass"), new_start, new_end
 
 
 def _code_points(text: str) -> npt.NDArray[np.uint32]:

@@ -1,4 +1,8 @@
-"""The only file input: paths, folders, globs, stdin and JSONL -> Documents.
+"""The only file input: paths, folders, globs, stdin, JSONL (``.jsonl``, ``.jsonl.gz``) and
+Parquet -> Documents.
+
+Parquet needs pyarrow (``pip install 'neardup[parquet]'``); it is read by row group, the
+text and id columns only, so a file with many other columns costs no more than its text.
 
 Chinese corpora arrive in GB18030/GBK, Big5 and UTF-16 as often as UTF-8, so each file's
 encoding is detected from its bytes: BOMs first, then strict UTF-8, then GB18030 vs Big5
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import glob
+import gzip
 import json
 import logging
 import os
@@ -22,7 +27,17 @@ from typing import Any, BinaryIO
 from neardup.errors import InputError
 from neardup.model import Document
 
-__all__ = ["ReadResult", "decode", "load_settings", "read_paths"]
+__all__ = [
+    "ReadResult",
+    "decode",
+    "input_format",
+    "iter_jsonl",
+    "iter_parquet",
+    "input_files",
+    "load_settings",
+    "parquet_schema",
+    "read_paths",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +67,8 @@ class BinaryFileError(InputError):
 class ReadResult:
     documents: list[Document] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: ``read_paths(..., fields=[...])``: those fields of each JSONL or Parquet record, by id
+    fields: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def decode(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
@@ -176,6 +193,11 @@ def _record(line: str, name: str, lineno: int, text_field: str, id_field: str) -
     """One JSONL line as a Document (``None`` for a blank line)."""
     if not line.strip():
         return None
+    return _parsed(line, name, lineno, text_field, id_field)[0]
+
+
+def _parsed(line: str, name: str, lineno: int, text_field: str, id_field: str) -> tuple[Document, dict[str, Any]]:
+    """One non-blank JSONL line as a Document and the record it came from."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as err:
@@ -183,7 +205,7 @@ def _record(line: str, name: str, lineno: int, text_field: str, id_field: str) -
     if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
         raise InputError(f"{name}:{lineno}: expected an object with a string {text_field!r} field")
     doc_id = record.get(id_field, f"{name}:{lineno}")
-    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None)
+    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None), record
 
 
 def read_paths(
@@ -192,10 +214,13 @@ def read_paths(
     text_field: str = "text",
     id_field: str = "id",
     stdin: BinaryIO | None = None,
+    fields: Sequence[str] = (),
 ) -> ReadResult:
     """Read every document under ``paths``; unreadable files become warnings, not errors.
 
-    A missing path or a malformed JSONL line raises :class:`InputError` naming it.
+    A missing path, a malformed JSONL line or a broken Parquet file raises
+    :class:`InputError` naming it. ``fields``: other fields of JSONL and Parquet records
+    to return in ``ReadResult.fields`` (e.g. a date to order by).
     """
     result = ReadResult()
     for raw in paths:  # an empty folder (or one of hidden files only) is said, never silent
@@ -203,6 +228,19 @@ def read_paths(
             result.warnings.append(f"{raw}: no files to read in this folder (hidden files are skipped)")
     for path in _expand(paths):
         name = "-" if path is None else path.as_posix()
+        fmt = input_format(name)
+        if path is not None and fmt in ("parquet", "jsonl.gz"):
+            records = iter_parquet(path, text_field, id_field, fields) if fmt == "parquet" else iter_jsonl(path, text_field, id_field, fields)
+            for doc, values in records:
+                result.documents.append(doc)
+                if fields:
+                    result.fields[doc.id] = values
+            continue
+        if path is not None and fmt == "jsonl" and fields:
+            for doc, values in iter_jsonl(path, text_field, id_field, fields):
+                result.documents.append(doc)
+                result.fields[doc.id] = values
+            continue
         if path is not None and name.endswith(".jsonl"):
             try:
                 streamed = _jsonl_utf8_stream(path, name, text_field, id_field)
@@ -259,6 +297,136 @@ def _jsonl_utf8_stream(path: Path, name: str, text_field: str, id_field: str) ->
             if doc is not None:
                 docs.append(doc)
     return docs
+
+
+def input_format(name: str) -> str:
+    """``parquet``, ``jsonl.gz``, ``jsonl`` or ``text``, from a file name.
+
+    >>> [input_format(n) for n in ("a.parquet", "b.jsonl.gz", "c.jsonl", "d.txt")]
+    ['parquet', 'jsonl.gz', 'jsonl', 'text']
+    """
+    lower = name.lower()
+    if lower.endswith(".parquet"):
+        return "parquet"
+    if lower.endswith(".jsonl.gz"):
+        return "jsonl.gz"
+    if lower.endswith(".jsonl"):
+        return "jsonl"
+    return "text"
+
+
+def iter_jsonl(
+    path: Path, text_field: str = "text", id_field: str = "id", fields: Sequence[str] = (), *, raw: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """``(document, {field: value})`` per record of a UTF-8 JSONL file, plain or gzipped.
+
+    With ``raw=True`` each item ends with the record's line exactly as stored (for
+    writers that copy records untouched) and the parsed record.
+    """
+    name = path.as_posix()
+    opener = gzip.open if input_format(name) == "jsonl.gz" else open
+    try:
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            for lineno, data in enumerate(fh, 1):
+                try:
+                    line = data.decode("utf-8-sig" if lineno == 1 else "utf-8")
+                except UnicodeDecodeError as err:
+                    raise InputError(f"{name}:{lineno}: not UTF-8 ({err.reason}); re-save the file as UTF-8") from None
+                if not line.strip():
+                    continue
+                doc, record = _parsed(line, name, lineno, text_field, id_field)
+                values = {f: record.get(f) for f in fields}
+                yield (doc, values, data, record) if raw else (doc, values)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise InputError(f"{name}: cannot read ({getattr(err, 'strerror', None) or err})") from None
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("reading and writing Parquet needs pyarrow, which is not installed: pip install 'neardup[parquet]'") from None
+    return pq
+
+
+def _parquet_file(path: Path) -> Any:
+    pq = _pyarrow()
+    import pyarrow as pa
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{path.as_posix()}: not a readable Parquet file ({_first_line(err)})") from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def parquet_schema(path: Path) -> Any:
+    """The ``pyarrow.Schema`` of a Parquet file (:class:`InputError` if it is not one)."""
+    return _parquet_file(path).schema_arrow
+
+
+def iter_parquet(
+    path: Path,
+    text_field: str = "text",
+    id_field: str = "id",
+    fields: Sequence[str] = (),
+    *,
+    batches: bool = False,
+    batch_size: int = 4096,
+) -> Iterator[Any]:
+    """Documents of a Parquet file, read batch by batch (memory bounded by a batch).
+
+    Yields ``(document, {field: value})``; with ``batches=True``, ``(record batch with
+    every column, [document ids])`` for writers. A row's id is its ``id_field`` value, or
+    ``FILE:ROW`` (1-based) when the file has no such column; a null text is empty.
+    """
+    import pyarrow as pa
+
+    name = path.as_posix()
+    pf = _parquet_file(path)
+    schema = pf.schema_arrow
+    if text_field not in schema.names:
+        raise InputError(f"{name}: no column {text_field!r} (columns: {', '.join(schema.names)}); set --text-field")
+    if not (pa.types.is_string(schema.field(text_field).type) or pa.types.is_large_string(schema.field(text_field).type)):
+        raise InputError(f"{name}: column {text_field!r} holds {schema.field(text_field).type}, not text; set --text-field")
+    has_id = id_field in schema.names
+    wanted = [c for c in dict.fromkeys([text_field, *([id_field] if has_id else []), *fields]) if c in schema.names]
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=batch_size, columns=None if batches else wanted):
+            n = batch.num_rows
+            ids = (
+                [str(v) for v in batch.column(batch.schema.get_field_index(id_field)).to_pylist()]
+                if has_id
+                else [f"{name}:{row + k + 1}" for k in range(n)]
+            )
+            if batches:
+                yield batch, ids
+            else:
+                texts = batch.column(batch.schema.get_field_index(text_field)).to_pylist()
+                extra = {f: batch.column(batch.schema.get_field_index(f)).to_pylist() for f in fields if f in schema.names}
+                for k in range(n):
+                    yield Document(ids[k], texts[k] or "", path=name), {f: extra[f][k] if f in extra else None for f in fields}
+            row += n
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{name}: not a readable Parquet file ({_first_line(err)})") from None
+
+
+def input_files(paths: Sequence[str]) -> list[Path]:
+    """The files ``paths`` name, in reading order: folders recursed, globs expanded.
+
+    Standard input (``-``) cannot be read twice, so commands that do are refused it.
+    """
+    files = []
+    for path in _expand(paths):
+        if path is None:
+            raise InputError("'-' (standard input) cannot be read twice: save it to a file first")
+        files.append(path)
+    return files
 
 
 def _toml(path: Path) -> dict[str, Any]:

@@ -16,12 +16,11 @@ A million passages cost about 64 bytes each as records, 8 bytes per shingle, and
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
 import tempfile
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -42,9 +41,10 @@ from neardup.boilerplate import (
     window_hashes,
 )
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
-from neardup.cluster import cluster_matches, find_families
+from neardup.cluster import cluster_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
+from neardup.families import group_documents
 from neardup.model import (
     Alignment,
     Boilerplate,
@@ -58,6 +58,7 @@ from neardup.model import (
     ScanResult,
     ScanStats,
     Template,
+    TemplateFamily,
 )
 from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, line_starts, passage_table
@@ -115,6 +116,7 @@ class _Chunk:
     lengths: npt.NDArray[np.int64]
     keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
     boilerplate: list[Boilerplate]
+    runs: list[list[BoilerRun]]
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,7 @@ def _prepare_chunk(
     all_rows, norm_texts = [], []
     masks: list[npt.NDArray[np.bool_] | None] = []
     records: list[Boilerplate] = []
+    all_runs: list[list[BoilerRun]] = []
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
     for n, text in enumerate(texts):
@@ -221,6 +224,7 @@ def _prepare_chunk(
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
         runs = find_runs(text, norm, counts, config.boilerplate, base=base) if boiler is not None else []
+        all_runs.append(runs)
         if ids is not None:
             records.extend(_boilerplate_records(ids[n], text, norm, runs))
         masks.append(boilerplate_mask(len(norm.text), runs, kinds) if any(r.kind in kinds for r in runs) else None)
@@ -236,7 +240,7 @@ def _prepare_chunk(
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         sigs = signatures(hashes, offsets, config.signature)
         keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
-    return _Chunk(rows, hashes, lengths, keys, records)
+    return _Chunk(rows, hashes, lengths, keys, records, all_runs)
 
 
 def _drop_excluded(
@@ -328,7 +332,9 @@ def parallel(documents: Sequence[Document], jobs: int) -> bool:
     return jobs > 1 and sum(len(d.text) for d in documents) >= max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS)
 
 
-def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate]]:  # type: ignore[type-arg]
+def _assemble(
+    chunks: Iterable[_Chunk], capacity: int
+) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate], list[list[BoilerRun]]]:  # type: ignore[type-arg]
     """Put chunk results together as they arrive, copying each chunk's hashes once.
 
     The hashes go straight into one buffer of ``capacity`` (the documents' length in
@@ -338,9 +344,10 @@ def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, np
     """
     hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    rows, lengths, keys, records = [], [], [], []
+    rows, lengths, keys, records, runs = [], [], [], [], []
     for chunk in chunks:
         records.extend(chunk.boilerplate)
+        runs.extend(chunk.runs)
         end = pos + len(chunk.hashes)
         if end > len(hashes):  # normalisation made text longer (e.g. NFKC of ㈱)
             grown = np.empty(max(end, len(hashes) * 3 // 2), dtype=np.uint64)
@@ -356,7 +363,7 @@ def _assemble(chunks: Iterable[_Chunk], capacity: int) -> tuple[PassageTable, np
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, runs
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -394,7 +401,7 @@ def prepare(
     """Normalise, split and shingle documents into a :class:`PassageTable` (no boilerplate pass)."""
     capacity = sum(len(d.text) for d in documents)
     chunks = _run_chunks(documents, _prepare_chunk, (config, "none"), _check_jobs(jobs), progress, "prepare")
-    table, _, _ = _assemble(chunks, capacity)
+    table, _, _, _ = _assemble(chunks, capacity)
     return table
 
 
@@ -415,7 +422,7 @@ def prepare_masked(
     chunk = _prepare_chunk(
         [d.text for d in documents], first_doc, config, "none", None, _Boiler(counts, base), [d.id for d in documents]
     )
-    table, _, records = _assemble([chunk], sum(len(d.text) for d in documents))
+    table, _, records, _ = _assemble([chunk], sum(len(d.text) for d in documents))
     return table, records
 
 
@@ -490,7 +497,7 @@ def scan(
     params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
     try:
         chunks = _run_chunks(docs, _prepare_chunk, (config, sign, params, boiler), jobs, progress, "prepare", with_ids=True)
-        table, keys, boilerplate_records = _assemble(chunks, capacity)
+        table, keys, boilerplate_records, boiler_runs = _assemble(chunks, capacity)
     finally:
         if boiler.path:
             os.unlink(boiler.path)
@@ -501,7 +508,9 @@ def scan(
     elif sign == "sigs":
         pairs = find_candidates(keys, config.candidates, config.signature)  # type: ignore[arg-type]
     else:
-        pairs = bucket_pairs(keys, config.candidates)  # type: ignore[arg-type]
+        pairs = bucket_pairs(
+            keys, config.candidates, progress=(lambda done, total: progress("candidates", done, total)) if progress else None  # type: ignore[arg-type]
+        )
     del keys
     sizes = np.diff(table.offsets)
     if len(pairs):
@@ -530,15 +539,17 @@ def scan(
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
     boilerplate = tuple(boilerplate_records)
-    families: list[Family] = []
-    links: list[DocLink] = []
+    families: tuple[Family, ...] = ()
+    links: tuple[DocLink, ...] = ()
+    template_families: tuple[TemplateFamily, ...] = ()
     if full:
         alignments = _alignments(docs, table.passages, matches, clusters, config, progress)
         templates = _templates(clusters, config, progress)
-        links, shared_text, carried = _links(docs, alignments, boilerplate, config)
         if progress:
             progress("families", 0, 1)
-        families = find_families(links, shared_text, carried, config.families)
+        norms = _LazyNorms(docs, config)
+        groups = group_documents(docs, norms, boiler_runs, alignments, boilerplate, config.families, window=config.boilerplate.min_chars)
+        links, families, template_families = groups.links, groups.families, groups.template_families
         if progress:
             progress("families", 1, 1)
     stats = ScanStats(
@@ -560,9 +571,33 @@ def scan(
         alignments=alignments,
         templates=templates,
         boilerplate=boilerplate,
-        families=tuple(families),
-        links=tuple(links),
+        families=families,
+        links=links,
+        template_families=template_families,
     )
+
+
+class _LazyNorms(Sequence[Normalized]):
+    """Each document's normalised text, made when asked for and kept for the last few:
+    holding every document's offset map (16 bytes a character) would cost gigabytes on a
+    large corpus, and the families stage reads the documents in order."""
+
+    def __init__(self, docs: Sequence[Document], config: ScanConfig, keep: int = 64) -> None:
+        self.docs, self.config, self.keep = docs, config, keep
+        self.cache: OrderedDict[int, Normalized] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __getitem__(self, i: int) -> Normalized:  # type: ignore[override]
+        norm = self.cache.get(i)
+        if norm is None:
+            norm = self.cache[i] = normalize(self.docs[i].text, self.config.normalize)
+            if len(self.cache) > self.keep:
+                self.cache.popitem(last=False)
+        else:
+            self.cache.move_to_end(i)
+        return norm
 
 
 def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
@@ -588,7 +623,10 @@ def _alignments(
     """
     index = {d.id: i for i, d in enumerate(docs)}
     found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
-    within = sorted({passages[m.a].doc for m in matches if passages[m.a].doc == passages[m.b].doc})
+    pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
+    doc_of = passages.rows["doc"] if isinstance(passages, PassageArray) else np.array([p.doc for p in passages], dtype=np.int64)
+    same = doc_of[pairs[:, 0]] == doc_of[pairs[:, 1]]
+    within = np.unique(doc_of[pairs[same, 0]]).tolist()
     total = len(within) + len(clusters)
     if progress:
         progress("align", 0, max(total, 1))
@@ -638,71 +676,6 @@ def _templates(clusters: Sequence[Cluster], config: ScanConfig, progress: Progre
         if progress and (n % 100 == 99 or n == len(clusters) - 1):
             progress("templates", n + 1, max(len(clusters), 1))
     return tuple(out)
-
-
-#: Pairs that share only boilerplate are linked (for the picture) when the run is carried
-#: by at most this many documents; a site-wide footer on 10,000 pages would otherwise
-#: make 50 million links.
-MAX_BOILERPLATE_LINK_DOCS = 20
-
-
-def _links(
-    docs: Sequence[Document],
-    alignments: Sequence[Alignment],
-    boilerplate: Sequence[Boilerplate],
-    config: ScanConfig,
-) -> tuple[list[DocLink], dict[tuple[str, str], list[str]], dict[str, list[str]]]:
-    """Document graph edges (content and boilerplate apart), shared texts, carried boilerplate."""
-    index = {d.id: i for i, d in enumerate(docs)}
-    by_doc: dict[str, list[Boilerplate]] = defaultdict(list)
-    for bp in boilerplate:
-        by_doc[bp.doc_id].append(bp)
-    masks: dict[int, npt.NDArray[np.int64]] = {}
-
-    def in_boilerplate(doc: int, start: int, end: int) -> int:
-        if doc not in masks:
-            mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
-            for bp in by_doc.get(docs[doc].id, ()):
-                mask[bp.start : bp.end] = 1
-            masks[doc] = np.concatenate(([0], np.cumsum(mask)))
-        cum = masks[doc]
-        return int(cum[end] - cum[start])
-
-    content: dict[tuple[str, str], int] = {}
-    shared_text: dict[tuple[str, str], list[str]] = {}
-    for al in alignments:
-        if al.a == al.b:
-            continue
-        ia, ib = index[al.a], index[al.b]
-        total = 0
-        for s in al.spans:
-            ca = (s.a_end - s.a_start) - in_boilerplate(ia, s.a_start, s.a_end)
-            cb = (s.b_end - s.b_start) - in_boilerplate(ib, s.b_start, s.b_end)
-            total += (ca + cb) // 2
-        content[(al.a, al.b)] = total
-        shared_text[(al.a, al.b)] = [docs[ia].text[s.a_start : s.a_end] for s in al.spans]
-    carried: dict[str, list[str]] = {}
-    carriers: dict[str, list[str]] = defaultdict(list)
-    for doc_id, bps in by_doc.items():
-        texts = sorted({normalize(bp.text, config.normalize).text for bp in bps if bp.kind == "corpus"})
-        if texts:
-            carried[doc_id] = texts
-            for t in texts:
-                carriers[t].append(doc_id)
-    shared_bp: dict[tuple[str, str], int] = defaultdict(int)
-    for pair in content:
-        common = set(carried.get(pair[0], ())) & set(carried.get(pair[1], ()))
-        shared_bp[pair] = sum(len(t) for t in common)
-    for t, ids in carriers.items():
-        if len(ids) <= MAX_BOILERPLATE_LINK_DOCS:
-            for x, y in itertools.combinations(sorted(ids), 2):
-                if (x, y) not in content:
-                    shared_bp[(x, y)] += len(t)
-    links = [
-        DocLink(a, b, content.get((a, b), 0), shared_bp.get((a, b), 0))
-        for a, b in sorted(set(content) | set(shared_bp))
-    ]
-    return links, shared_text, carried
 
 
 def _covered_chars(clusters: Sequence) -> int:  # type: ignore[type-arg]

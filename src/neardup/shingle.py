@@ -10,15 +10,32 @@ take them whole (bucketed scheme) or their low 32 bits (``affine32``, datasketch
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
-from collections.abc import Sequence
-
 from neardup.config import ShingleConfig
 
-__all__ = ["shingle_hashes", "shingle_hashes_many", "token_starts"]
+__all__ = ["compiled_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
+
+#: Fewer characters than this are hashed in numpy: no numba import for a small job.
+NUMBA_MIN_CHARS = 200_000
+
+
+@lru_cache(maxsize=1)
+def compiled_kernels() -> ModuleType | None:
+    """:mod:`neardup._kernels` (numba), or ``None`` when numba is missing or ``NEARDUP_NUMBA=0``."""
+    if os.environ.get("NEARDUP_NUMBA", "1") == "0":
+        return None
+    try:
+        from neardup import _kernels
+    except ImportError:
+        return None
+    return _kernels
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +77,25 @@ def token_starts(text: str, config: ShingleConfig) -> npt.NDArray[np.int64] | No
     """Normalised offsets where each word starts (``None`` for character tokens)."""
     if config.tokens == "chars":
         return None
-    words = _words(text)
-    return np.concatenate(([0], np.cumsum([len(w) for w in words])[:-1])).astype(np.int64) if words else np.empty(0, np.int64)
+    return _words_at(text)[1]
 
 
 def _words(text: str) -> list[str]:
+    return _words_at(text)[0]
+
+
+def _words_at(text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """jieba's words of a normalised text (spaces between words left out) and where each starts."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.lcut(text, HMM=False)
+    words, starts, pos = [], [], 0
+    for w in jieba.lcut(text, HMM=False):
+        if not w.isspace():
+            words.append(w)
+            starts.append(pos)
+        pos += len(w)
+    return words, np.array(starts, dtype=np.int64)
 
 
 def shingle_hashes(text: str, config: ShingleConfig | None = None) -> npt.NDArray[np.uint64]:
@@ -112,6 +139,12 @@ def shingle_hashes_many(
     counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
     starts = np.cumsum(lengths) - lengths  # where each text begins in the concatenation
+    kernels = compiled_kernels() if lengths.sum() >= NUMBA_MIN_CHARS else None
+    if kernels is not None:  # one compiled pass: no array per Horner step
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        out = np.empty(int(offsets[-1]), dtype=np.uint64)
+        kernels.rolling_rows(codes, starts, lengths, k, out, offsets)
+        return out, offsets
     everything = _rolling(_codes("".join(texts)), k)  # window i starts at character i
     full = lengths >= k
     kept = counts[full]

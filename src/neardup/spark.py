@@ -28,7 +28,7 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    al., 2014, for callers that want components without the driver.)
 
 Rows of the result have exactly the fields of a cluster in the JSON report
-(``neardup.scan/1``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+(``neardup.scan/2``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from neardup.boilerplate import WindowCounts, document_windows
 from neardup.candidates import band_params, pairs_in_bucket
 from neardup.cluster import attach_loners, merge_runs, star_centres
 from neardup.config import ScanConfig
+from neardup.dedup import DedupConfig, NearCopy, Removal, pair_share, resolve, survivor_key
 from neardup.errors import InputError, NeardupError
 from neardup.model import Document
 from neardup.normalize import normalize
@@ -64,6 +65,7 @@ __all__ = [
     "CLUSTER_SCHEMA",
     "SparkScanResult",
     "connected_components",
+    "dedup",
     "output_exists",
     "read_documents",
     "scan",
@@ -536,6 +538,78 @@ def _covered_chars(clusters: DataFrame) -> int:
     return int(row["total"] or 0) if row is not None else 0
 
 
+# --- dedup -----------------------------------------------------------------------------
+
+
+def dedup(
+    df: DataFrame,
+    result: SparkScanResult,
+    *,
+    id_col: str = "id",
+    order_by: str | None = None,
+    config: DedupConfig | None = None,
+) -> tuple[DataFrame, list[Removal]]:
+    """The rows of ``df`` that survive deduplication, and the removed documents.
+
+    The same decision as :func:`neardup.dedup.decide` on the local scan: each pair of
+    documents' verified passage matches are gathered in Spark and scored with the local
+    :func:`~neardup.dedup.pair_share`; only the near-copy pairs (a few per removed
+    document) reach the driver, which resolves them in survivor order with the local
+    :func:`~neardup.dedup.resolve`. Rows keep every column of ``df``. Cutting passages
+    (``passages=True``) runs locally only.
+    """
+    config = config or DedupConfig()
+    if config.passages:
+        raise InputError("Spark dedup removes whole documents; cutting passages (--passages) runs locally only")
+    if order_by is not None and order_by not in df.columns:
+        raise InputError(f"no column {order_by!r} to order by (columns: {', '.join(df.columns)})")
+    spark = df.sparkSession
+    mask = (1 << _DOC_SHIFT) - 1
+    sides = [
+        result.matches.select(
+            F.shiftright(mine, _DOC_SHIFT).alias("doc"), F.shiftright(theirs, _DOC_SHIFT).alias("other"),
+            (mine.bitwiseAND(F.lit(mask))).cast("int").alias("idx"), "jaccard",
+        )
+        for mine, theirs in ((F.col("a"), F.col("b")), (F.col("b"), F.col("a")))
+    ]  # fmt: skip
+    matched = sides[0].union(sides[1]).where(F.col("doc") != F.col("other"))
+    pairs = matched.groupBy("doc", "other").agg(F.collect_list(F.struct("idx", "jaccard")).alias("matched"))
+    spans = result.passages.groupBy("doc").agg(F.collect_list(F.struct("idx", "start", "end")).alias("passages"))
+    gap, min_share = result.config.cluster.gap, config.min_share
+
+    def share_of(row: Any) -> Iterator[tuple[Any, ...]]:
+        passages = [(p["start"], p["end"]) for p in sorted(row["passages"], key=lambda p: p["idx"])]
+        share, sim = pair_share([(m["idx"], m["jaccard"]) for m in row["matched"]], passages, gap)
+        if share >= min_share:
+            yield (row["doc"], row["other"], share, sim)
+
+    near_schema = "doc long, other long, share double, similarity double"
+    scored = spark.createDataFrame(pairs.join(spans, "doc").rdd.flatMap(share_of), near_schema, verifySchema=False)
+    names = result.documents.select("doc", "id")
+    near_df = (
+        scored.join(names.select("doc", F.col("id").alias("doc_id")), "doc")
+        .join(names.select(F.col("doc").alias("other"), F.col("id").alias("other_id")), "other")
+        .select("doc_id", F.col("other_id").alias("other"), "share", "similarity")
+    )
+    value = F.col(order_by) if order_by else F.lit(None)
+    info = result.documents.select(F.col("id").alias("doc_id"), F.length("text").alias("length")).join(
+        df.select(F.col(id_col).cast("string").alias("doc_id"), value.alias("value")), "doc_id"
+    )
+    keep = config.keep
+    near = [NearCopy(r["doc_id"], r["other"], r["share"], r["similarity"]) for r in near_df.collect()]
+    involved = sorted({n.doc_id for n in near} | {n.other for n in near})
+    wanted = spark.createDataFrame([(i,) for i in involved], "doc_id string")
+    keys = {
+        r["doc_id"]: survivor_key(r["doc_id"], r["length"], r["value"], keep)
+        for r in info.join(F.broadcast(wanted), "doc_id").collect()
+    }
+    _, removed = resolve(keys, near)
+    removed.sort(key=lambda r: r.doc_id)
+    gone = spark.createDataFrame([(r.doc_id,) for r in removed], "doc_id string")
+    survivors = df.join(F.broadcast(gone), df[id_col].cast("string") == gone["doc_id"], "left_anti")
+    return survivors, removed
+
+
 # --- files -----------------------------------------------------------------------------
 
 
@@ -588,17 +662,34 @@ def scan_files(
     text_col: str = "text",
     id_col: str = "id",
     overwrite: bool = False,
+    dedup_output: str | None = None,
+    dedup_config: DedupConfig | None = None,
+    order_by: str | None = None,
 ) -> dict[str, int]:
     """Read documents, scan them, write the clusters; returns the summary counts.
 
+    With ``dedup_output``, also write the surviving rows there as Parquet (every input
+    column kept; the same survivors as ``neardup dedup``) and count ``removed``.
     Refuses an existing ``output`` unless ``overwrite``, before any work is done.
     """
-    if not overwrite and output_exists(spark, output):
-        raise InputError(f"{output}: already exists; remove it or pass --overwrite")
+    for target in (output, dedup_output):
+        if target and not overwrite and output_exists(spark, target):
+            raise InputError(f"{target}: already exists; remove it or pass --overwrite")
     df = read_documents(spark, input_path, fmt=input_format, text_col=text_col, id_col=id_col)
+    if dedup_output and _format(input_path, input_format) == "jsonl" and order_by:
+        raise InputError("--order-by on Spark needs Parquet input (JSONL is read as id and text only)")
     result = scan(df, text_col=text_col, id_col=id_col, config=config)
     write_clusters(result.clusters, output, fmt=output_format, overwrite=overwrite)
+    removed: list[Removal] = []
+    if dedup_output:
+        survivors, removed = dedup(df, result, id_col=id_col, order_by=order_by, config=dedup_config)
+        try:
+            survivors.write.mode("overwrite" if overwrite else "errorifexists").parquet(dedup_output)
+        except AnalysisException as err:
+            raise InputError(f"{dedup_output}: cannot write ({_first_line(err)}); pass --overwrite to replace it") from None
     summary = result.summary()
+    if dedup_output:
+        summary["removed"] = len(removed)
     result.unpersist()
     return summary
 

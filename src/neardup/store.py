@@ -66,6 +66,7 @@ from neardup.config import (
     SignatureConfig,
     VerifyConfig,
 )
+from neardup.dedup import DEFAULT_MIN_SHARE
 from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Passage, ScanResult, ScanStats
 from neardup.scan import Progress, _covered_chars, prepare
@@ -159,6 +160,9 @@ class Added:
     started: tuple[int, ...] = ()
     merged: tuple[int, ...] = ()
     matches: tuple[IndexMatch, ...] = ()
+    #: ``add(..., skip_near_copies=True)``: the stored document this one is a near-copy of;
+    #: the document was then not stored (``passages`` is 0, ``matches`` holds that match)
+    near_copy_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1446,18 +1450,29 @@ class Index:
         threshold = self._threshold(threshold)
         prepared = self._prepare("<query>", text)
         with self._damage(), self._backend.read():
-            candidates = self._backend.lookup(prepared)
-            stored = self._backend.fetch(set().union(*candidates))
-            pairs = [
-                (i, pid, jac)
-                for i, found in enumerate(candidates)
-                for pid in sorted(found)
-                if pid in stored
-                for jac in [similarity(prepared.sets[i], stored[pid].shingles)[0]]
-                if jac >= threshold
-            ]
-            docs = self._backend.doc_info(stored[pid].doc for _, pid, _ in pairs)
+            return self._query_prepared(prepared, threshold)
+
+    def _query_prepared(self, prepared: _Prepared, threshold: float) -> list[IndexMatch]:
+        """:meth:`query` for prepared text, inside a read or write transaction."""
+        candidates = self._backend.lookup(prepared)
+        stored = self._backend.fetch(set().union(*candidates))
+        pairs = [
+            (i, pid, jac)
+            for i, found in enumerate(candidates)
+            for pid in sorted(found)
+            if pid in stored
+            for jac in [similarity(prepared.sets[i], stored[pid].shingles)[0]]
+            if jac >= threshold
+        ]
+        docs = self._backend.doc_info(stored[pid].doc for _, pid, _ in pairs)
         return self._matches(prepared, [(i, stored[pid]) for i, pid, _ in pairs], docs)
+
+    def _near_copy(self, prepared: _Prepared, min_share: float) -> IndexMatch | None:
+        """The stored document ``prepared`` is a near-copy of (coverage >= ``min_share``), if any."""
+        if not prepared.passages:
+            return None
+        matches = self._query_prepared(prepared, self.config.verify.threshold)
+        return matches[0] if matches and matches[0].coverage >= min_share else None
 
     @contextmanager
     def _damage(self) -> Iterator[None]:
@@ -1581,15 +1596,30 @@ class Index:
 
     # -- adding
 
-    def add(self, doc_id: str, text: str, meta: Any = None) -> Added:
+    def add(
+        self, doc_id: str, text: str, meta: Any = None, *, skip_near_copies: bool = False, min_share: float = DEFAULT_MIN_SHARE
+    ) -> Added:
         """Store one document (one transaction) and say which clusters it joined or started.
 
         ``meta`` is any JSON-serialisable value, returned with matches. An id already in
-        the index is an :class:`InputError`: remove it first to replace it.
+        the index is an :class:`InputError`: remove it first to replace it. With
+        ``skip_near_copies``, a document whose passages lie, for at least ``min_share`` of
+        their characters, in one stored document is not stored: ``near_copy_of`` names
+        that document (as ``neardup dedup`` decides, :data:`neardup.dedup.DEFAULT_MIN_SHARE`).
         """
         prepared = self._prepare(doc_id, text, meta)
         with self._backend.write():
-            return self._add_locked(prepared)
+            return self._add_or_skip(prepared, skip_near_copies, min_share)
+
+    def _add_or_skip(self, prepared: _Prepared, skip_near_copies: bool, min_share: float) -> Added:
+        if skip_near_copies:
+            if not 0.0 < min_share <= 1.0:
+                raise ConfigError(f"min_share must be in (0, 1], got {min_share}")
+            if self._backend.doc_key(prepared.doc_id) is None:
+                copy = self._near_copy(prepared, min_share)
+                if copy is not None:
+                    return Added(prepared.doc_id, 0, matches=(copy,), near_copy_of=copy.doc_id)
+        return self._add_locked(prepared)
 
     def add_many(
         self,
@@ -1598,6 +1628,8 @@ class Index:
         progress: Progress | None = None,
         batch_size: int = 64,
         skip_existing: bool = False,
+        skip_near_copies: bool = False,
+        min_share: float = DEFAULT_MIN_SHARE,
     ) -> list[Added]:
         """Store many documents: ``Document`` objects or ``(id, text)`` / ``(id, text, meta)``.
 
@@ -1605,7 +1637,8 @@ class Index:
         crash or an error loses at most the batch in progress. With ``skip_existing`` ids
         already held are skipped instead of raising. ``progress("index", done, total)``
         is called after each committed batch with the documents handled so far (``total``
-        is 0 when the iterable has no length).
+        is 0 when the iterable has no length). ``skip_near_copies`` and ``min_share``: as
+        for :meth:`add`; a document is also checked against those added before it.
         """
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -1617,7 +1650,7 @@ class Index:
         def add_one(prepared: _Prepared) -> None:
             if skip_existing and self._backend.doc_key(prepared.doc_id) is not None:
                 return
-            results.append(self._add_locked(prepared))
+            results.append(self._add_or_skip(prepared, skip_near_copies, min_share))
 
         def flush() -> None:
             if self._backend.batch_writes:

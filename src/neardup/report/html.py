@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from html import escape
 
-from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template
+from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template, TemplateFamily
 from neardup.report.text import count
 
 __all__ = ["CSP", "SCRIPT", "STYLE", "render_html"]
@@ -41,6 +41,8 @@ nav a { margin-right: 14px; color: #2457a6; }
 .hl { outline: 2px solid #d92d20; }
 table { border-collapse: collapse; width: 100%; background: #fff; } td, th { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; font-size: 13px; }
 td.t { overflow-wrap: anywhere; } .kind { font-weight: bold; }
+.fam1 { color: #2f6fc0; } .fam2 { color: #c0392b; } .fam3 { color: #27ae60; } .fam4 { color: #8e44ad; }
+.fam5 { color: #d68910; } .fam6 { color: #16a085; } .fam7 { color: #7f8c8d; }
 """
 
 SCRIPT = """
@@ -125,51 +127,68 @@ def _histogram(values: Sequence[float], bins: int = 20) -> str:
     return "".join(out)
 
 
-def _graph(doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[Family]) -> str:
+#: Family colours (``.fam1`` … ``.fam7`` in STYLE are the same, in this order).
+PALETTE = ["#2f6fc0", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#7f8c8d"]
+
+
+def _color(family: int | None) -> str:
+    return PALETTE[(family - 1) % len(PALETTE)] if family else "#b6bec9"
+
+
+def _graph(
+    doc_ids: Sequence[str], links: Sequence[DocLink], families: Sequence[Family], template_families: Sequence[TemplateFamily] = ()
+) -> str:
+    """Documents on a circle, grouped and filled by template family, ringed by content family."""
     size, r = 440, 170
     family_of = {d: f.id for f in families for d in f.doc_ids}
+    template_of = {d: f.id for f in template_families for d in f.doc_ids}
     degree: dict[str, int] = {}
     for link in links:
         degree[link.a] = degree.get(link.a, 0) + 1
         degree[link.b] = degree.get(link.b, 0) + 1
     nodes = sorted(doc_ids, key=lambda d: (-degree.get(d, 0), d))[:MAX_GRAPH_NODES]
-    nodes.sort(key=lambda d: (family_of.get(d, 10**9), d))
+    nodes.sort(key=lambda d: (template_of.get(d, 10**9), family_of.get(d, 10**9), d))
     n = max(len(nodes), 1)
     pos = {
         d: (size / 2 + r * math.cos(2 * math.pi * i / n - math.pi / 2), size / 2 + r * math.sin(2 * math.pi * i / n - math.pi / 2))
         for i, d in enumerate(nodes)
     }
-    palette = ["#2f6fc0", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#16a085", "#7f8c8d"]
     labels = {d: _short(d)[:24] for d in nodes}
     # room on both sides for the longest label beside its node: none is cut at the edge
-    margin = math.ceil(max((label_width(t) for t in labels.values()), default=0) + 10 + 8 + 4 - (size / 2 - r))
-    margin = max(margin, 0)
+    margin = max(math.ceil(max((label_width(t) for t in labels.values()), default=0) + 10 + 8 + 4 - (size / 2 - r)), 0)
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * margin}" height="{size}" viewBox="{-margin} 0 {size + 2 * margin} {size}" role="img" aria-labelledby="graph-t">',
-        '<title id="graph-t">Document graph: solid edges share content, dashed grey edges share only boilerplate</title>',
+        '<title id="graph-t">Document graph: fill colour = template family, ring colour = content family; '
+        "solid edges share content, dashed edges share boilerplate or template text</title>",
     ]
     for link in links:
         if link.a not in pos or link.b not in pos:
             continue
         (x1, y1), (x2, y2) = pos[link.a], pos[link.b]
+        what = f"{count(link.content, 'content char')}, {count(link.boilerplate, 'boilerplate char')}, template weight {link.template:.1f}"
         if link.content > 0:
             width = 1 + math.log10(1 + link.content)
             out.append(
                 f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#2f6fc0" stroke-width="{width:.1f}">'
-                f"<title>{_e(link.a)} — {_e(link.b)}: {count(link.content, 'content char')}, {count(link.boilerplate, 'boilerplate char')}</title></line>"
+                f"<title>{_e(link.a)} — {_e(link.b)}: {what}</title></line>"
             )
         else:
+            fam = template_of.get(link.a)
+            same = fam is not None and fam == template_of.get(link.b)
+            width = 1 + math.log10(1 + link.template) / 2
             out.append(
-                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#9aa4b2" stroke-dasharray="4 3">'
-                f"<title>{_e(link.a)} — {_e(link.b)}: boilerplate only ({count(link.boilerplate, 'char')})</title></line>"
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{_color(fam) if same else "#9aa4b2"}" '
+                f'stroke-width="{width:.1f}" stroke-dasharray="4 3" stroke-opacity="0.7">'
+                f"<title>{_e(link.a)} — {_e(link.b)}: boilerplate and template text only ({what})</title></line>"
             )
     for d in nodes:
         x, y = pos[d]
-        fam = family_of.get(d)
-        color = palette[(fam - 1) % len(palette)] if fam else "#b6bec9"
+        fam, tfam = family_of.get(d), template_of.get(d)
         anchor = "start" if x >= size / 2 else "end"
         dx = 10 if x >= size / 2 else -10
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{color}"><title>{_e(d)}</title></circle>')
+        ring = f' stroke="{_color(fam)}" stroke-width="3"' if fam else ""
+        title = d + (f" · template family {tfam}" if tfam else "") + (f" · content family {fam}" if fam else "")
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{_color(tfam)}"{ring}><title>{_e(title)}</title></circle>')
         out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(labels[d])}</text>')
     if len(doc_ids) > len(nodes):
         out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes):,} of {count(len(doc_ids), "document")} shown</text>')
@@ -288,7 +307,24 @@ def _pairs_section(result: ScanResult) -> str:
 
 
 def _families_section(result: ScanResult) -> str:
-    parts = ['<section id="families"><h2>Template families</h2>']
+    parts = ['<section id="families"><h2>Template families</h2>',
+             '<p class="muted">Documents that share boilerplate and template text: page chrome, stock formulas, '
+             "--base text and sentence skeletons (places, names and numbers folded), each piece weighted by how rare it is. "
+             "Colours match the document graph.</p>"]
+    if not result.template_families:
+        parts.append('<p class="muted">No documents share boilerplate or template text.</p>')
+    else:
+        parts.append("<table><tr><th>family</th><th>documents</th><th>shared chars each</th><th>weight</th><th>keywords</th><th>what they share</th></tr>")
+        for t in result.template_families:
+            shared = "<br>".join(
+                f'<span class="kind">{_e(label.kind)}</span> ({label.documents} docs, {label.chars} chars): {_e(label.text)}' for label in t.boilerplate
+            )
+            parts.append(
+                f'<tr><td><span class="fam{(t.id - 1) % len(PALETTE) + 1}">●</span> {t.id}</td><td class="t">{"<br>".join(_e(d) for d in t.doc_ids)}</td>'
+                f"<td>{t.chars:,}</td><td>{t.weight:,.1f}</td><td>{_e(' '.join(t.keywords))}</td><td class=\"t\">{shared}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("<h2>Content families</h2>")
     if not result.families:
         parts.append('<p class="muted">No two documents share content beyond boilerplate.</p>')
     else:
@@ -328,13 +364,14 @@ def render_html(result: ScanResult) -> str:
     summary = (
         f"{count(s.documents, 'document')}, {count(s.passages, 'passage')}, {count(s.matches, 'verified pair')}, "
         f"{count(s.clusters, 'cluster')}, {count(s.duplicated_chars, 'duplicated char')}, "
-        f"{count(len(result.boilerplate), 'boilerplate run')}, {count(len(result.families), 'family', 'families')}"
+        f"{count(len(result.boilerplate), 'boilerplate run')}, {count(len(result.template_families), 'template family', 'template families')}, "
+        f"{count(len(result.families), 'content family', 'content families')}"
     )
     warnings = "".join(f'<p class="muted">warning: {_e(w)}</p>' for w in result.warnings)
     charts = (
         '<section id="charts"><h2>Overview</h2><div class="charts">'
         f'<div class="chart"><h3>Pair similarities</h3>{_histogram([m.jaccard for m in result.matches])}</div>'
-        f'<div class="chart"><h3>Document graph</h3>{_graph([d.id for d in result.documents], result.links, result.families)}</div>'
+        f'<div class="chart"><h3>Document graph</h3>{_graph([d.id for d in result.documents], result.links, result.families, result.template_families)}</div>'
         "</div></section>"
     )
     return (

@@ -1,4 +1,4 @@
-"""ScanResult -> JSON, in the versioned schema ``neardup.scan/1`` (``schema/scan.schema.json``).
+"""ScanResult -> JSON, in the versioned schema ``neardup.scan/2`` (``schema/scan.schema.json``).
 
 Byte-identical for the same input and options: keys sorted, floats rounded, documents
 and clusters in a canonical order (the scan already sorts them by id).
@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template
+from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template, TemplateFamily
 
 __all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict"]
 
-SCHEMA_ID = "neardup.scan/1"
+#: Version 2 added ``template_families`` and each link's ``template`` weight.
+SCHEMA_ID = "neardup.scan/2"
 
 
 def _member(m: Member) -> dict[str, Any]:
@@ -100,6 +101,17 @@ def _family(f: Family) -> dict[str, Any]:
     }
 
 
+def _template_family(f: TemplateFamily) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "documents": list(f.doc_ids),
+        "weight": round(f.weight, 2),
+        "chars": f.chars,
+        "keywords": list(f.keywords),
+        "boilerplate": [asdict(label) for label in f.boilerplate],
+    }
+
+
 def to_dict(result: ScanResult) -> dict[str, Any]:
     """The JSON document as Python data (what :func:`render_json` serialises)."""
     from neardup import __version__
@@ -140,8 +152,10 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "alignments": [_alignment(a) for a in result.alignments],
         "boilerplate": [_boilerplate(b) for b in result.boilerplate],
         "families": [_family(f) for f in result.families],
+        "template_families": [_template_family(f) for f in result.template_families],
         "links": [
-            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate} for link in result.links
+            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": round(link.template, 3)}
+            for link in result.links
         ],
         "warnings": list(result.warnings),
     }

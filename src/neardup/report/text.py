@@ -113,7 +113,7 @@ def _extra_sections(result: ScanResult) -> list[str]:
             lines.append(where)
             lines.append("    " + preview(b.text, WIDTH - 4))
     if result.families:
-        lines += ["", "Template families", "-----------------"]
+        lines += ["", "Content families", "----------------"]
         for f in result.families:
             lines.append(f"  Family {f.id}: {count(len(f.doc_ids), 'document')}, {count(f.content, 'shared char')}")
             if f.keywords:
@@ -122,6 +122,16 @@ def _extra_sections(result: ScanResult) -> list[str]:
                 lines.append("    " + escape_terminal(d))
             for bp in f.boilerplate:
                 lines.append("    boilerplate: " + preview(bp, WIDTH - 17))
+    if result.template_families:
+        lines += ["", "Template families", "-----------------"]
+        for t in result.template_families:
+            lines.append(f"  Family {t.id}: {len(t.doc_ids)} documents, {t.chars:,} shared chars each (weight {t.weight:,.1f})")
+            for label in t.boilerplate:
+                lines.append(f"    {label.kind} ({label.documents} docs, {label.chars} chars): " + preview(label.text, WIDTH - 34))
+            if t.keywords:
+                lines.append("    keywords: " + preview(" ".join(t.keywords), WIDTH - 14))
+            for d in t.doc_ids:
+                lines.append("    " + escape_terminal(d))
     return lines
 
 

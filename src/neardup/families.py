@@ -1,0 +1,664 @@
+"""Documents -> families: by the content they reuse, and by the templates they share.
+
+Two graphs of documents, two kinds of family:
+
+- **Content families** (:func:`find_families`): an edge carries how much content text two
+  documents share (their reused spans, boilerplate left out); Louvain communities with
+  a fixed seed group them. "What was copied, and among whom?"
+- **Template families** (:func:`find_template_families`): an edge carries the
+  boilerplate and template text two documents share, each piece weighted by how rare
+  it is (``chars * log((N + 1) / df)``: a run on every document weighs almost nothing,
+  a run on 3 of 1,000 a lot). "Which pages come from the same site or the same
+  template?" Four kinds of shared text count:
+
+  ``corpus``: stock formulas, as the boilerplate windows they are made of;
+  ``base``: text of a ``--base`` file, the same way;
+  ``page``: a site's chrome, as the lines of each page's head and tail (menus, the
+  site's name, bylines with their dates folded, footers), matched across pages;
+  ``skeleton``: sentences with their slots folded (places, names, numbers, years,
+  blanks: what a template leaves to fill), so drafts written from one template share
+  their skeleton even when no paragraph of theirs is a near-copy of another.
+
+A template family must stand out: its documents tied more to each other than to the
+rest (Louvain parts any connected graph, and a corpus whose speeches share a few stock
+clauses with random others is one). Both graphs are linear in the input. Shared text is found through postings (each
+piece of text -> the documents carrying it), never by comparing documents pairwise.
+Pieces carried by the same documents are summed into one; a piece carried by at most
+:data:`MAX_PAIR_DOCS` documents links them pairwise (at most that many edges per
+carrier), a more common one joins its carriers to one virtual node instead, so edges
+stay proportional to the postings. jieba cuts each sentence at most once and only
+where needed (:class:`DocumentWords`); a family's keywords are TF-IDF over the summed
+word counts of its documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.config import FamilyConfig, ShingleConfig
+from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
+from neardup.normalize import SLOT, Normalized
+from neardup.passages import line_starts
+from neardup.shingle import mix64, shingle_hashes
+from neardup.boilerplate import BoilerRun
+from neardup.templates import is_slot_word, tfidf, words
+
+__all__ = [
+    "DocumentGroups",
+    "DocumentWords",
+    "MAX_PAIR_DOCS",
+    "content_links",
+    "find_families",
+    "find_template_families",
+    "group_documents",
+]
+
+#: A piece of shared text carried by at most this many documents links them pairwise;
+#: a more common one (a site-wide footer on 10,000 pages) joins them through one
+#: virtual node, so it costs one edge per carrier, not 50 million.
+MAX_PAIR_DOCS = 16
+#: Pairs that share only corpus boilerplate are listed as links (for the picture) when
+#: the run is carried by at most this many documents.
+MAX_BOILERPLATE_LINK_DOCS = 20
+#: A chrome line (or a group of consecutive shorter lines: a menu) counts from this many
+#: normalised characters: a salutation like 同志们 is not a site's chrome.
+MIN_CHROME_CHARS = 6
+#: A sentence skeleton counts when this many of its normalised characters are not slots.
+MIN_SKELETON_CHARS = 12
+#: Labels kept per template family (the JSON lists them in order, most carried first).
+MAX_LABELS = 5
+#: Louvain communities that do not stand out are parted again at most this many times.
+MAX_SPLITS = 3
+#: Label text is cut to this many characters (``chars`` gives the full length).
+MAX_LABEL_CHARS = 200
+
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class DocumentGroups:
+    """Both kinds of family, and the document graph's edges (for the picture)."""
+
+    links: tuple[DocLink, ...]
+    families: tuple[Family, ...]
+    template_families: tuple[TemplateFamily, ...]
+
+
+def group_documents(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    alignments: Sequence[Alignment],
+    boilerplate: Sequence[Boilerplate],
+    config: FamilyConfig | None = None,
+    *,
+    window: int = 12,
+) -> DocumentGroups:
+    """Content families, template families and the links of the document graph.
+
+    ``docs`` in id order with their normalised texts and boilerplate runs (normalised
+    offsets, as :func:`neardup.templates.find_boilerplate` gives them); ``window``: the
+    boilerplate window length (``BoilerplateConfig.min_chars``). Both kinds of family
+    share one :class:`DocumentWords`, so no sentence is cut twice.
+    """
+    config = config or FamilyConfig()
+    cut = DocumentWords(docs, norms)
+    index = {d.id: i for i, d in enumerate(docs)}
+    links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate)
+
+    def shared_terms(doc_id: str) -> Counter[str]:
+        i = index[doc_id]
+        return cut.counts(i, [_norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())])
+
+    families = find_families(links, shared_terms, carried, config)
+    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window)
+    by_pair = {(link.a, link.b): link for link in links}
+    for (a, b), w in template_edges.items():
+        old = by_pair.get((a, b))
+        by_pair[(a, b)] = DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(w, 3))
+    all_links = tuple(by_pair[k] for k in sorted(by_pair))
+    return DocumentGroups(all_links, tuple(families), tuple(template_families))
+
+
+class DocumentWords:
+    """Each document's jieba words, sentence by sentence; a sentence is cut when first
+    needed, and never twice.
+
+    Skeletons need the sentences outside boilerplate, keywords the documents of a
+    family (the reused text of a content family's): only those are cut, each once.
+
+    >>> from neardup.normalize import normalize
+    >>> text = "鄂州市创建全国文明城市。文明城市创建工作推进会议在鄂州召开。"
+    >>> cut = DocumentWords([Document("a", text)], [normalize(text)])
+    >>> cut.sentence(0, 1)
+    (['文明城市', '创建', '工作', '推进', '会议', '在', '鄂州', '召开'], 11)
+    >>> sorted(cut.counts(0).items())[:3]
+    [('会议', 1), ('全国', 1), ('创建', 2)]
+    """
+
+    def __init__(self, docs: Sequence[Document], norms: Sequence[Normalized]) -> None:
+        self.docs, self.norms = docs, norms
+        self._ends: dict[int, list[int]] = {}
+        self._cut: dict[tuple[int, int], tuple[list[str], int]] = {}
+
+    def ends(self, d: int) -> list[int]:
+        """Normalised offsets where document ``d``'s sentences end (the last: its length)."""
+        if d not in self._ends:
+            text, norm = self.docs[d].text, self.norms[d]
+            marks = [m.end() for m in _SENTENCE_END.finditer(text)]
+            found = np.searchsorted(norm.start, marks).tolist() if marks else []
+            self._ends[d] = sorted({e for e in found if 0 < e < len(norm.text)} | {len(norm.text)})
+        return self._ends[d]
+
+    def sentence(self, d: int, i: int) -> tuple[list[str], int]:
+        """Words of sentence ``i`` of document ``d`` and the normalised offset where it starts."""
+        key = (d, i)
+        if key not in self._cut:
+            ends = self.ends(d)
+            lo = ends[i - 1] if i else 0
+            self._cut[key] = (words(self.norms[d].text[lo : ends[i]])[0], lo)
+        return self._cut[key]
+
+    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None) -> Counter[str]:
+        """Word counts of document ``d``, or of its words starting inside normalised ranges."""
+        out: Counter[str] = Counter()
+        ends = self.ends(d)
+        if ranges is None:
+            for i in range(len(ends)):
+                out.update(w for w in self.sentence(d, i)[0] if w != SLOT)
+            return out
+        inside = np.zeros(len(self.norms[d].text) + 1, dtype=np.int64)
+        for lo, hi in ranges:
+            inside[lo] += 1
+            inside[hi] -= 1
+        on = np.cumsum(inside) > 0
+        seen = np.concatenate(([0], np.cumsum(on)))
+        lo = 0
+        for i, hi in enumerate(ends):
+            if seen[hi] > seen[lo]:
+                toks, start = self.sentence(d, i)
+                pos = start
+                for w in toks:
+                    if on[pos] and w != SLOT:
+                        out[w] += 1
+                    pos += len(w)
+            lo = hi
+        return out
+
+
+# --------------------------------------------------------------------------- content families
+
+
+def content_links(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    alignments: Sequence[Alignment],
+    boilerplate: Sequence[Boilerplate],
+) -> tuple[list[DocLink], dict[str, list[tuple[int, int]]], dict[str, list[str]]]:
+    """Content edges of the document graph, each document's reused spans, its corpus boilerplate.
+
+    Linear in the alignments and boilerplate: each document's boilerplate mask is built
+    once from its own runs.
+    """
+    index = {d.id: i for i, d in enumerate(docs)}
+    by_doc: dict[str, list[Boilerplate]] = defaultdict(list)
+    for bp in boilerplate:
+        by_doc[bp.doc_id].append(bp)
+    masks: dict[int, npt.NDArray[np.int64]] = {}
+
+    def in_boilerplate(doc: int, start: int, end: int) -> int:
+        if doc not in masks:
+            mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
+            for bp in by_doc.get(docs[doc].id, ()):
+                mask[bp.start : bp.end] = 1
+            masks[doc] = np.concatenate(([0], np.cumsum(mask)))
+        cum = masks[doc]
+        return int(cum[end] - cum[start])
+
+    content: dict[tuple[str, str], int] = {}
+    reused: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for al in alignments:
+        if al.a == al.b:
+            continue
+        ia, ib = index[al.a], index[al.b]
+        total = 0
+        for s in al.spans:
+            ca = (s.a_end - s.a_start) - in_boilerplate(ia, s.a_start, s.a_end)
+            cb = (s.b_end - s.b_start) - in_boilerplate(ib, s.b_start, s.b_end)
+            total += (ca + cb) // 2
+            reused[al.a].append((s.a_start, s.a_end))
+            reused[al.b].append((s.b_start, s.b_end))
+        content[(al.a, al.b)] = total
+    carried: dict[str, list[str]] = {}
+    carriers: dict[str, list[str]] = defaultdict(list)
+    for doc, norm, doc_runs in zip(docs, norms, runs):
+        texts = sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
+        if texts:
+            carried[doc.id] = texts
+            for t in texts:
+                carriers[t].append(doc.id)
+    shared_bp: dict[tuple[str, str], int] = defaultdict(int)
+    for a, b in content:
+        common = set(carried.get(a, ())) & set(carried.get(b, ()))
+        shared_bp[(a, b)] = sum(len(t) for t in common)
+    for t, ids in carriers.items():
+        if len(ids) <= MAX_BOILERPLATE_LINK_DOCS:  # bounded: at most 19 pairs per posting
+            ids = sorted(ids)
+            for i, x in enumerate(ids):
+                for y in ids[i + 1 :]:
+                    if (x, y) not in content:
+                        shared_bp[(x, y)] += len(t)
+    links = [
+        DocLink(a, b, content.get((a, b), 0), shared_bp.get((a, b), 0))
+        for a, b in sorted(set(content) | set(shared_bp))
+    ]
+    return links, dict(reused), carried
+
+
+def find_families(
+    links: Sequence[DocLink],
+    shared_terms: Callable[[str], Mapping[str, int]],
+    boilerplate: Mapping[str, Sequence[str]],
+    config: FamilyConfig | None = None,
+) -> list[Family]:
+    """Families of two or more documents linked by shared content, largest first.
+
+    ``shared_terms(doc_id)``: word counts of the document's reused text (for keywords,
+    TF-IDF over the family's summed counts; asked for family documents only);
+    ``boilerplate[doc_id]``: the corpus
+    boilerplate runs a document carries.
+
+    >>> links = [DocLink("a", "b", 400, 0), DocLink("b", "c", 300, 12), DocLink("x", "y", 200, 0), DocLink("c", "x", 0, 20)]
+    >>> terms = {"a": {"文明城市": 2, "创建": 1}, "b": {"文明城市": 1}, "x": {"法治政府": 1}}
+    >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, lambda d: terms.get(d, {}), {}, FamilyConfig(keywords=1))]
+    [(1, ('a', 'b', 'c'), 700, ('文明城市',)), (2, ('x', 'y'), 200, ('法治政府',))]
+    """
+    import networkx as nx  # here, not at import time: the CLI starts faster
+
+    config = config or FamilyConfig()
+    graph = nx.Graph()
+    for link in sorted(links, key=lambda l: (l.a, l.b)):
+        if link.content > 0:
+            graph.add_edge(link.a, link.b, weight=link.content)
+    if graph.number_of_edges() == 0:
+        return []
+    communities = nx.community.louvain_communities(graph, weight="weight", resolution=config.resolution, seed=config.seed)
+    groups = []
+    for community in communities:
+        docs = tuple(sorted(community))
+        if len(docs) < 2:
+            continue
+        sub = graph.subgraph(docs)
+        content = int(sum(w for _, _, w in sub.edges(data="weight")))
+        groups.append((docs, content))
+    groups.sort(key=lambda g: (-g[1], g[0]))
+    families = []
+    for n, (docs, content) in enumerate(groups):
+        terms: Counter[str] = Counter()
+        for d in docs:
+            terms.update(shared_terms(d))
+        carried: dict[str, int] = defaultdict(int)
+        for d in docs:
+            for run in dict.fromkeys(boilerplate.get(d, ())):
+                carried[run] += 1
+        shared_bp = sorted((r for r, c in carried.items() if c >= 2), key=lambda r: (-len(r), r))[:5]
+        families.append(Family(n + 1, docs, content, tfidf(terms, config.keywords), tuple(shared_bp)))
+    return families
+
+
+# --------------------------------------------------------------------------- template families
+
+
+@dataclass
+class _Pieces:
+    """Shared-text pieces of the corpus: string keys (lines, skeletons) and their postings."""
+
+    ids: dict[str, int]
+    kinds: list[str]
+    chars: list[int]
+    where: list[dict[int, tuple[int, int]]]  # piece -> {doc: original [start, end) of its first occurrence}
+
+    def add(self, key: str, kind: str, chars: int, doc: int, span: tuple[int, int]) -> None:
+        i = self.ids.get(key)
+        if i is None:
+            i = self.ids[key] = len(self.kinds)
+            self.kinds.append(kind)
+            self.chars.append(chars)
+            self.where.append({})
+        self.where[i].setdefault(doc, span)
+
+
+def find_template_families(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    config: FamilyConfig | None = None,
+    *,
+    words: DocumentWords | None = None,
+    window: int = 12,
+) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
+    """Template families (largest first) and the weighted edges between document pairs.
+
+    ``words``: the documents' jieba words (:class:`DocumentWords`, shared with the
+    content families so that no sentence is cut twice). Returns the
+    families and, for the picture, the pairwise edge weights (``a < b`` by id; pieces
+    carried by more than :data:`MAX_PAIR_DOCS` documents make no pairwise edge).
+
+    >>> from neardup.normalize import normalize
+    >>> from neardup.boilerplate import find_boilerplate
+    >>> stock = "党政主要负责人履行推进法治建设第一责任人职责"
+    >>> texts = ["县政府严格落实" + stock + "。今年全县法治建设取得新进展。", "胶州市全面落实" + stock + "情况。",
+    ...          "全面" + stock + "。", "毫不相干的一段文字，讲的是别的事情。"]
+    >>> docs = [Document(f"d{i}", t) for i, t in enumerate(texts)]
+    >>> norms = [normalize(t) for t in texts]
+    >>> fams, _ = find_template_families(docs, norms, find_boilerplate(texts, norms), FamilyConfig(keywords=0))
+    >>> [(f.doc_ids, [(l.kind, l.text, l.documents) for l in f.boilerplate]) for f in fams]
+    [(('d0', 'd1', 'd2'), [('corpus', '党政主要负责人履行推进法治建设第一责任人职责', 3)])]
+    """
+    import networkx as nx  # here, not at import time: the CLI starts faster
+
+    config = config or FamilyConfig()
+    n_docs = len(docs)
+    if n_docs < 2:
+        return [], {}
+    cut = words or DocumentWords(docs, norms)
+    # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
+    win_hash, win_doc, run_windows = _boilerplate_windows(norms, runs, window)
+    pieces = _Pieces({}, [], [], [])
+    for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
+        _chrome_lines(pieces, d, doc.text, norm, doc_runs)
+        _skeletons(pieces, d, norm, doc_runs, cut)
+    # One posting table: window pieces first, then string pieces.
+    uniq, win_piece = np.unique(win_hash, return_inverse=True)
+    n_win = len(uniq)
+    str_piece = np.fromiter((n_win + i for i, w in enumerate(pieces.where) for _ in w), dtype=np.int64)
+    str_doc = np.fromiter((d for w in pieces.where for d in w), dtype=np.int64)
+    piece = np.concatenate((win_piece.astype(np.int64).ravel(), str_piece))
+    doc_of = np.concatenate((win_doc, str_doc))
+    chars = np.concatenate((np.ones(n_win, dtype=np.float64), np.asarray(pieces.chars, dtype=np.float64)))
+    order = np.lexsort((doc_of, piece))
+    piece, doc_of = piece[order], doc_of[order]
+    keep = np.concatenate(([True], (piece[1:] != piece[:-1]) | (doc_of[1:] != doc_of[:-1])))
+    piece, doc_of = piece[keep], doc_of[keep]
+    df = np.bincount(piece, minlength=len(chars))
+    weight = chars * np.log((n_docs + 1) / np.maximum(df, 1))
+    shared = df[piece] >= 2
+    piece, doc_of = piece[shared], doc_of[shared]
+    if len(piece) == 0:
+        return [], {}
+    # Pieces carried by the same documents add up: one group per distinct carrier set.
+    bounds = np.flatnonzero(np.concatenate(([True], piece[1:] != piece[:-1])))
+    pieces_here = piece[bounds]
+    salt = mix64(doc_of.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+    with np.errstate(over="ignore"):
+        signature = np.add.reduceat(salt, bounds) ^ (df[pieces_here].astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
+    groups, first, group_of = np.unique(signature, return_index=True, return_inverse=True)
+    group_weight = np.bincount(group_of.ravel(), weights=weight[pieces_here], minlength=len(groups))
+    ends = np.concatenate((bounds[1:], [len(piece)]))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n_docs))
+    pair_weight: dict[tuple[int, int], float] = defaultdict(float)
+    hub_edges: list[tuple[int, int, float]] = []
+    for g in np.argsort(first, kind="stable").tolist():  # groups in piece order: deterministic
+        p = int(first[g])
+        carriers = doc_of[bounds[p] : ends[p]].tolist()
+        w = float(group_weight[g])
+        if w <= 0:
+            continue
+        if len(carriers) <= MAX_PAIR_DOCS:
+            for i, x in enumerate(carriers):
+                for y in carriers[i + 1 :]:
+                    pair_weight[(x, y)] += w
+        else:  # a virtual node, with the total weight of the clique it stands for
+            hub, spoke = n_docs + g, w * (len(carriers) - 1) / 2
+            hub_edges.extend((x, hub, spoke) for x in carriers)
+    graph.add_weighted_edges_from((x, y, w) for (x, y), w in sorted(pair_weight.items()))
+    graph.add_weighted_edges_from(hub_edges)
+    communities = _communities(graph, set(graph), config, MAX_SPLITS)
+    members = sorted(tuple(sorted(d for d in c if d < n_docs)) for c in communities)
+    members = [m for m in members if len(m) >= 2]
+    family_of = np.full(n_docs, -1, dtype=np.int64)
+    for f, m in enumerate(members):
+        family_of[list(m)] = f
+    # Per piece and family: how many of the family's documents carry it.
+    fam = family_of[doc_of]
+    in_fam = fam >= 0
+    code = piece[in_fam] * (len(members) + 1) + fam[in_fam]
+    codes, cif = np.unique(code, return_counts=True)
+    families = []
+    for f, m in enumerate(members):
+        labels, total_chars, total_weight = _labels(
+            f, len(members), m, docs, norms, runs, run_windows, uniq, codes, cif, weight, pieces, n_win
+        )
+        if total_weight <= 0:
+            continue
+        terms: Counter[str] = Counter()
+        for d in m:
+            terms.update(cut.counts(d))
+        families.append((m, total_weight, total_chars, labels, tfidf(terms, config.keywords)))
+    families.sort(key=lambda x: (-len(x[0]), -x[1], x[0]))
+    out = [
+        TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)
+        for i, (m, w, c, labels, kw) in enumerate(families)
+    ]
+    edges = {(docs[x].id, docs[y].id): w for (x, y), w in pair_weight.items()}
+    return out, edges
+
+
+def _boilerplate_windows(
+    norms: Sequence[Normalized], runs: Sequence[Sequence[BoilerRun]], k: int
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], dict[tuple[int, int], npt.NDArray[np.uint64]]]:
+    """Window hashes of every corpus and base run (each document's set), and each run's windows."""
+    hashes, owners = [], []
+    run_windows: dict[tuple[int, int], npt.NDArray[np.uint64]] = {}
+    for d, (norm, doc_runs) in enumerate(zip(norms, runs)):
+        wanted = [(j, r) for j, r in enumerate(doc_runs) if r.kind in ("corpus", "base") and r.end - r.start >= k]
+        if not wanted:
+            continue
+        grams = shingle_hashes(norm.text, ShingleConfig(ngram=k))
+        mine = []
+        for j, r in wanted:
+            w = grams[r.start : r.end - k + 1]
+            run_windows[(d, j)] = w
+            mine.append(w)
+        u = np.unique(np.concatenate(mine))
+        hashes.append(u)
+        owners.append(np.full(len(u), d, dtype=np.int64))
+    if not hashes:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), run_windows
+    return np.concatenate(hashes), np.concatenate(owners), run_windows
+
+
+def _norm_range(norm: Normalized, start: int, end: int) -> tuple[int, int]:
+    """Normalised ``[lo, hi)`` of the characters whose original offset is in ``[start, end)``."""
+    lo, hi = np.searchsorted(norm.start, [start, end])
+    return int(lo), int(hi)
+
+
+def _chrome_lines(pieces: _Pieces, d: int, text: str, norm: Normalized, doc_runs: Sequence[BoilerRun]) -> None:
+    """Lines of the page's head and tail (consecutive short lines grouped: a menu), digits folded."""
+    starts = line_starts(text).tolist() + [len(text)]
+    for r in doc_runs:
+        if r.kind != "page":
+            continue
+        s, e = norm.original_span(r.start, r.end)
+        first = int(np.searchsorted(starts, s, side="right")) - 1
+        group: list[tuple[int, int, str]] = []
+        for ln in range(max(first, 0), len(starts) - 1):
+            ls, le = max(starts[ln], s), min(starts[ln + 1], e)
+            if ls >= e:
+                break
+            lo, hi = _norm_range(norm, ls, le)
+            key = _DIGITS.sub("#", norm.text[lo:hi])
+            if not key:
+                continue
+            if len(key) >= MIN_CHROME_CHARS:
+                _flush(pieces, d, text, group)
+                group = []
+                pieces.add("page\0" + key, "page", len(key), d, (ls, le))
+            else:
+                group.append((ls, le, key))
+        _flush(pieces, d, text, group)
+
+
+def _flush(pieces: _Pieces, d: int, text: str, group: list[tuple[int, int, str]]) -> None:
+    key = "".join(k for _, _, k in group)
+    if len(key) >= MIN_CHROME_CHARS and len(group) > 1:
+        pieces.add("page\0" + "\0".join(k for _, _, k in group), "page", len(key), d, (group[0][0], group[-1][1]))
+
+
+def _skeletons(pieces: _Pieces, d: int, norm: Normalized, doc_runs: Sequence[BoilerRun], cut: DocumentWords) -> None:
+    """Sentences with their slot words folded, outside the page's chrome and the boilerplate."""
+    if not norm.text:
+        return
+    covered = np.zeros(len(norm.text) + 1, dtype=np.int64)
+    for r in doc_runs:
+        covered[r.start] += 1
+        covered[r.end] -= 1
+    inside = np.concatenate(([0], np.cumsum(np.cumsum(covered)[:-1] > 0)))
+    lo = 0
+    for i, hi in enumerate(cut.ends(d)):
+        if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
+            parts = ["#" if is_slot_word(w) else w for w in cut.sentence(d, i)[0]]
+            fixed = sum(len(p) for p in parts if p != "#")
+            if fixed >= MIN_SKELETON_CHARS:
+                key = re.sub("#+", "#", "".join(parts))
+                pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, norm.original_span(lo, hi))
+        lo = hi
+
+
+def _labels(
+    f: int,
+    n_families: int,
+    members: Sequence[int],
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    run_windows: Mapping[tuple[int, int], npt.NDArray[np.uint64]],
+    uniq: npt.NDArray[np.uint64],
+    codes: npt.NDArray[np.int64],
+    cif: npt.NDArray[np.int64],
+    weight: npt.NDArray[np.float64],
+    pieces: _Pieces,
+    n_win: int,
+) -> tuple[list[FamilyLabel], int, float]:
+    """What the family's documents share: labels (most carried first), shared chars, weight."""
+
+    def carried(piece_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        want = piece_ids * (n_families + 1) + f
+        pos = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
+        return np.where(codes[pos] == want, cif[pos], 0)  # type: ignore[no-any-return]
+
+    # Totals over every piece shared inside the family.
+    mine = codes % (n_families + 1) == f
+    fam_pieces, fam_cif = codes[mine] // (n_families + 1), cif[mine]
+    shared = fam_cif >= 2
+    total_weight = float(np.sum(weight[fam_pieces[shared]] * (fam_cif[shared] - 1)))
+    strings = fam_pieces[shared & (fam_pieces >= n_win)]
+    in_family = set(members)
+    # Characters of each document inside some piece that another family document carries too.
+    cover = {d: np.zeros(len(norms[d].text) + 1, dtype=np.int64) for d in members}
+    # (documents, score, kind, original text, chars) by normalised text.
+    candidates: dict[str, tuple[int, float, str, str, int]] = {}
+    # Boilerplate runs: a run is carried by as many family documents as its least carried window.
+    for d in members:
+        norm = norms[d]
+        for j, r in enumerate(runs[d]):
+            w = run_windows.get((d, j))
+            if w is None or not len(w):
+                continue
+            ids = np.searchsorted(uniq, w).astype(np.int64)
+            c = carried(ids)
+            at = r.start + np.flatnonzero(c >= 2)
+            np.add.at(cover[d], at, 1)
+            np.add.at(cover[d], at + (r.end - r.start - len(w) + 1), -1)
+            documents = int(c.min())
+            key = norm.text[r.start : r.end]
+            if documents < 2 or key in candidates:
+                continue
+            s, e = norm.original_span(r.start, r.end)
+            kind = "page" if _in_page_edges(r, runs[d]) else r.kind
+            candidates[key] = (documents, float(np.sum(weight[ids])), kind, docs[d].text[s:e], len(key))
+    for p, c in zip(strings.tolist(), fam_cif[shared & (fam_pieces >= n_win)].tolist()):
+        i = p - n_win
+        for x, (s, e) in pieces.where[i].items():
+            if x in in_family:
+                lo, hi = _norm_range(norms[x], s, e)
+                cover[x][lo] += 1
+                cover[x][hi] -= 1
+        d = min(x for x in pieces.where[i] if x in in_family)
+        s, e = pieces.where[i][d]
+        lo, hi = _norm_range(norms[d], s, e)
+        key = norms[d].text[lo:hi]
+        if key not in candidates or candidates[key][0] < c:
+            candidates[key] = (c, float(weight[p]), pieces.kinds[i], docs[d].text[s:e], pieces.chars[i])
+    ranked = sorted(candidates.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    labels: list[FamilyLabel] = []
+    chosen: list[str] = []
+    for key, (documents, _, kind, text, n_chars) in ranked:
+        if any(_overlaps(key, c) for c in chosen):
+            continue
+        chosen.append(key)
+        flat = " ".join(text.split())
+        if len(flat) > MAX_LABEL_CHARS:
+            flat = flat[:MAX_LABEL_CHARS] + "…"
+        labels.append(FamilyLabel(kind, flat, documents, n_chars))  # type: ignore[arg-type]
+        if len(labels) == MAX_LABELS:
+            break
+    covered = [int(np.count_nonzero(np.cumsum(cover[d])[:-1] > 0)) for d in members]
+    return labels, round(sum(covered) / len(covered)), total_weight
+
+
+def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:
+    """Whether most of a run lies in its page's head or tail: it is the site's chrome."""
+    inside = sum(max(0, min(run.end, r.end) - max(run.start, r.start)) for r in doc_runs if r.kind == "page")
+    return inside * 2 >= run.end - run.start
+
+
+def _overlaps(a: str, b: str, k: int = 12) -> bool:
+    """Whether two label texts overlap: one holds the other, or an end of one (``k`` chars)."""
+    if a in b or b in a:
+        return True
+    return min(len(a), len(b)) >= k and (a[:k] in b or a[-k:] in b or b[:k] in a or b[-k:] in a)
+
+
+def _communities(graph: Any, nodes: set[int], config: FamilyConfig, depth: int) -> list[set[int]]:
+    """Louvain communities of ``nodes`` that stand out in the whole graph; the others are
+    parted again (at most ``depth`` times), since modularity lumps small tight groups (a
+    page and its copy) into large loose ones."""
+    import networkx as nx
+
+    found = nx.community.louvain_communities(
+        graph.subgraph(nodes).copy() if len(nodes) < len(graph) else graph, weight="weight", resolution=config.resolution, seed=config.seed
+    )
+    out = []
+    for c in sorted(found, key=min):
+        if _stands_out(graph, c):
+            out.append(c)
+        elif depth > 0 and len(found) > 1 and len(c) > 2:
+            out.extend(_communities(graph, c, config, depth - 1))
+    return out
+
+
+def _stands_out(graph: Any, community: set[int]) -> bool:
+    """A community in the weak sense (Radicchi et al. 2004): its documents are tied more
+    to each other than to the rest (internal weight, counted from both ends, above the
+    weight of the edges leaving it). Louvain parts any connected graph; in a corpus
+    where every document shares a few clauses with random others, its parts are noise."""
+    inside = leaving = 0.0
+    for x in community:
+        for y, data in graph.adj[x].items():
+            if y in community:
+                inside += data["weight"]
+            else:
+                leaving += data["weight"]
+    return inside > leaving
