@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.dedup import bench, evaluate, load_generated
 from benchmarks.generate import write_corpus
 
@@ -23,6 +25,7 @@ def test_evaluate_counts_reduced_pairs_lost_families_and_wrong_removals() -> Non
     assert bad["pairs_reduced"] == 0.0  # c1, c2 kept with s1; c3 and s3 both gone
 
 
+@pytest.mark.slow  # a benchmark run
 def test_small_run_meets_the_targets(tmp_path: Path) -> None:
     write_corpus(tmp_path, seed=5, docs=300)
     path, truth = load_generated(tmp_path)

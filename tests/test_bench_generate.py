@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks.generate import KINDS, Generator, write_corpus
 
 from neardup import Document, scan
@@ -27,6 +29,7 @@ def test_folder_format_and_size_limit(tmp_path: Path) -> None:
     assert sum(f.stat().st_size for f in files) == meta["text_bytes"]
 
 
+@pytest.mark.slow  # a benchmark corpus
 def test_every_kind_is_planted_and_found() -> None:
     gen = Generator(seed=2, dup_rate=0.35)
     docs, truth = [], []

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import index_latency
 
 
+@pytest.mark.slow  # a benchmark run
 def test_index_latency_benchmark_runs(tmp_path: Path, capsys) -> None:
     out = tmp_path / "figures.json"
     args = ["--passages", "400", "--queries", "10", "--location", str(tmp_path / "b.ndx"), "--json", str(out)]

@@ -369,6 +369,7 @@ def test_jaccard_profile() -> None:
     assert profile["positive"]["median"] == 1.0 and profile["negative"]["median"] == 0.0
 
 
+@pytest.mark.slow  # a benchmark run
 def test_real_tang_pair_counts(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Pins the pairing on the real data (figures quoted in benchmarks/quality/README.md)."""
     need(find_archive() is not None, "Tang archive not found (../shared/data beside the repository)")
@@ -481,6 +482,7 @@ def test_sweep_oracle_lsh_reaches_the_scan() -> None:
         assert scan(docs, config=config).stats.candidates == 1
 
 
+@pytest.mark.slow  # a benchmark run
 def test_sweep_end_to_end_on_fixture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from benchmarks.quality import sweep
 

@@ -55,3 +55,22 @@ def test_bucket_pairs_equal_all_pairs_sharing_a_key() -> None:
     )
     got = bucket_pairs(keys, CandidateConfig(max_bucket=1000))
     assert [tuple(p) for p in got.tolist()] == expected
+
+
+def test_band_params_equal_datasketch_over_a_grid() -> None:
+    """Issue 13 (start fast): the same (bands, rows) as datasketch, without scipy."""
+    from datasketch.lsh import _optimal_param
+
+    thresholds = [round(0.05 * i, 2) for i in range(1, 21)] + [0.01, 0.33, 0.62, 0.99]
+    for num_perm in (8, 16, 64, 100, 128):
+        for t in thresholds:
+            assert band_params(t, num_perm) == tuple(_optimal_param(t, num_perm, 0.5, 0.5)), (t, num_perm)
+
+
+def test_band_params_do_not_import_scipy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; from neardup.candidates import band_params; band_params(0.41, 96); print('scipy' in sys.modules, 'datasketch.lsh' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

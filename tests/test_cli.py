@@ -112,3 +112,96 @@ def test_link_boilerplate_and_base_flags(seeds_dir: Path, tmp_path: Path) -> Non
     assert any(b["kind"] == "base" and b["doc_id"].endswith("001_dd9de37c9c444b8c.txt") for b in with_base["boilerplate"])
     result = CliRunner().invoke(cli, ["scan", str(seeds_dir), "--base", str(tmp_path / "nope.txt")])
     assert result.exit_code == 2 and "nope.txt" in result.output
+
+
+# ----------------------------------------------------------------- issue 13: output you can trust
+
+
+def _run_with_terminal_stderr(args: list[str], cwd: Path, stdout_path: Path) -> int:
+    """Run ``neardup ARGS > stdout_path`` as typed at a terminal: stderr is a pseudo-terminal."""
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["COLUMNS"] = "100"
+    drained = threading.Thread(target=lambda: _drain(master), daemon=True)
+    drained.start()
+    with open(stdout_path, "wb") as out:
+        code = subprocess.run(
+            [sys.executable, "-m", "neardup", *args], cwd=cwd, stdout=out, stderr=slave, stdin=subprocess.DEVNULL, env=env
+        ).returncode
+    os.close(slave)
+    drained.join(timeout=5)
+    return code
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 4096):
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("fmt", ["json", "html"])
+def test_progress_never_touches_stdout_at_a_terminal(seeds_dir: Path, tmp_path: Path, fmt: str) -> None:
+    """Issue 13: `scan --format json > out.json` at a terminal wrote a stray newline first."""
+    import subprocess
+    import sys
+
+    shutil.copytree(seeds_dir, tmp_path / "seeds")
+    assert _run_with_terminal_stderr(["scan", "seeds", "--format", fmt], tmp_path, tmp_path / "tty.out") == 0
+    env = {**os.environ, "CI": "1"}
+    ci = subprocess.run([sys.executable, "-m", "neardup", "scan", "seeds", "--format", fmt], cwd=tmp_path, capture_output=True, env=env)
+    assert ci.returncode == 0
+    assert (tmp_path / "tty.out").read_bytes() == ci.stdout
+
+
+def test_empty_folder_is_said_not_silent(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / ".draft.txt").write_text("草稿", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", str(tmp_path / "empty"), str(tmp_path / "hidden")])
+    assert result.exit_code == 0
+    assert f"neardup: warning: {tmp_path / 'empty'}: no files to read" in result.stderr
+    assert f"warning: {tmp_path / 'hidden'}: no files to read" in result.stdout
+
+
+def test_counts_are_singular_or_plural_with_thousands_separators(tmp_path: Path, seed_texts: dict[str, str]) -> None:
+    import re
+
+    one = tmp_path / "one.txt"
+    text = seed_texts["004_21f10bf9ae509db8.txt"]
+    one.write_text(text, encoding="utf-8")
+    out = run("scan", str(one)).output
+    assert out.startswith("neardup: 1 document, ")
+    html = run("scan", str(one), "--format", "html").output
+    assert "(s)" not in html and "1 document," in html
+    for report in (out, html):
+        for number, noun in re.findall(r"(?<![\w.,\[])(\d[\d,]*) (document|cluster|edit|passage|cop(?:y|ies)|slot|span|char)s?\b", report):
+            n = int(number.replace(",", ""))
+            assert (n >= 1000) == ("," in number), (number, noun)
+    assert not re.search(r"(?<![\d,.])1 (documents|clusters|edits|passages|copies|slots|spans|more clusters)\b", out + html)
+    limited = run("scan", str(tmp_path), "--limit", "1").output
+    assert "... 1 more cluster (use" in limited or "more clusters" not in limited
+
+
+def test_a_bad_setting_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13: `threshold = 2` in neardup.toml was reported as '--threshold'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a.txt").write_text("一段文字。", encoding="utf-8")
+    (tmp_path / "neardup.toml").write_text("threshold = 2\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scan", "a.txt"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"neardup: {tmp_path / 'neardup.toml'}: threshold = 2: ")
+    assert "'--threshold'" not in result.output and len(result.output.strip().splitlines()) == 1
+    (tmp_path / "neardup.toml").write_text('[gate]\nmax-copied = "lots"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["gate", "a.txt", "--against", "a.txt"])
+    assert result.exit_code == 2 and "neardup.toml: [gate] max-copied = 'lots':" in result.output
+    assert "--max-copied" not in result.output and len(result.output.strip().splitlines()) == 1

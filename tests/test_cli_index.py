@@ -173,3 +173,20 @@ def test_example_ingest_script_runs(tmp_path: Path, seeds_dir: Path, seed_texts:
     assert "starts cluster 1" in second.stdout and "1 new files; 5 documents" in second.stdout
     third = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert "0 new files; 5 documents" in third.stdout
+
+
+def test_add_into_a_folder_it_cannot_write_says_so(tmp_path: Path, seeds_dir: Path) -> None:
+    """Issue 13: this said `not a neardup index (unable to open database file)`."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        target = folder / "corpus.ndx"
+        if os.access(folder, os.W_OK):  # root writes anywhere: use a folder no one can create files in
+            target = Path("/proc/neardup-test-corpus.ndx")
+        result = CliRunner().invoke(cli, ["index", "add", str(target), str(seeds_dir)])
+        assert result.exit_code == 2
+        assert f"{target}: cannot create the index file in {target.parent}" in result.output
+        assert "not a neardup index" not in result.output
+    finally:
+        folder.chmod(0o755)

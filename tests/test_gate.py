@@ -171,3 +171,119 @@ def test_errors_are_2_and_crashes_are_never_1(corpus: Path, monkeypatch: pytest.
     monkeypatch.setattr(neardup.gate, "find_copies_in_index", boom)
     result = gate(ok, "--against", "reference")
     assert result.exit_code == 3 and "internal error" in result.output
+
+
+# ----------------------------------------------------------------- issue 13: fail closed
+
+
+@pytest.fixture
+def copied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A submission that copies a seed paragraph outright: any working gate fails it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "essay.txt").write_text(ESSAY + _paragraphs("001_dd9de37c9c444b8c.txt", 3)[2] + "\n", encoding="utf-8")
+    return "essay.txt"
+
+
+def _broken_references(tmp: Path) -> dict[str, str]:
+    """Reference paths a gate cannot check against -> what the one-line error must say."""
+    import os
+    import sqlite3
+
+    (tmp / "corrupt.ndx").write_bytes(os.urandom(4096))
+    (tmp / "empty").mkdir()
+    (tmp / "hidden").mkdir()
+    (tmp / "hidden" / ".notes.txt").write_text(ESSAY, encoding="utf-8")
+    (tmp / "binary").mkdir()
+    (tmp / "binary" / "a.pdf").write_bytes(b"%PDF-1.4\x00\x01\x02" + os.urandom(2048))
+    (tmp / "binary" / "b.bin").write_bytes(os.urandom(2048).replace(b"\x00", b"\x01") + b"\x00")
+    (tmp / "blank.txt").write_text(" \n", encoding="utf-8")
+    sqlite3.connect(tmp / "other.sqlite").execute("CREATE TABLE t (x)").connection.close()
+    return {
+        "corrupt.ndx": "not a neardup index",
+        "empty": "no readable reference",
+        "hidden": "no readable reference",
+        "binary": "no readable reference",
+        "blank.txt": "no readable reference",
+        "other.sqlite": "not a neardup index",
+    }
+
+
+def test_gate_fails_closed_on_unusable_references(copied: str, tmp_path: Path) -> None:
+    """Issue 13: each of these printed PASS and exited 0; now exit 2, one line naming the path."""
+    for location, what in _broken_references(tmp_path).items():
+        result = gate(copied, "--against", location)
+        assert result.exit_code == 2, (location, result.output)
+        lines = result.output.strip().splitlines()
+        assert lines[-1].startswith(f"neardup: {location}") and what in lines[-1], (location, result.output)
+        assert "PASS" not in result.output and "Traceback" not in result.output
+
+
+def test_gate_fails_closed_on_a_damaged_or_empty_index(copied: str, tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "seeds").mkdir()
+    for p in SEEDS.iterdir():
+        (tmp_path / "seeds" / p.name).write_bytes(p.read_bytes())
+    assert CliRunner().invoke(cli, ["index", "add", "good.ndx", "seeds"]).exit_code == 0
+    data = bytearray((tmp_path / "good.ndx").read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 20000] = os.urandom(20000)
+    (tmp_path / "damaged.ndx").write_bytes(bytes(data))
+    result = gate(copied, "--against", "damaged.ndx")
+    assert result.exit_code == 2 and "damaged.ndx: the index fails its integrity check" in result.output
+    from neardup.store import Index
+
+    Index.open("empty.ndx").close()
+    result = gate(copied, "--against", "empty.ndx")
+    assert result.exit_code == 2 and "empty.ndx: the index holds no documents" in result.output
+    query = CliRunner().invoke(cli, ["index", "query", "damaged.ndx", copied])
+    assert query.exit_code == 2 and "fails its integrity check" in query.output
+    query = CliRunner().invoke(cli, ["index", "query", "empty.ndx", copied])
+    assert query.exit_code == 2 and "holds no documents" in query.output
+
+
+def test_partly_unreadable_references_still_gate_and_are_listed(copied: str, tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "refs").mkdir()
+    (tmp_path / "refs" / "001.txt").write_bytes((SEEDS / "001_dd9de37c9c444b8c.txt").read_bytes())
+    (tmp_path / "refs" / "scan.pdf").write_bytes(b"%PDF-1.4\x00" + os.urandom(512))
+    result = gate(copied, "--against", "refs")
+    assert result.exit_code == 1
+    assert "skipped reference refs/scan.pdf: binary file" in result.stdout
+    data = json.loads(gate(copied, "--against", "refs", "--format", "json").stdout)
+    assert data["skipped_references"] == [w for w in data["skipped_references"] if w.startswith("refs/scan.pdf")] != []
+    for fmt, shown in (("junit", "<system-err>skipped reference refs/scan.pdf"), ("github", "::warning title=neardup%3A skipped reference::refs/scan.pdf"), ("sarif", "skipped reference refs/scan.pdf")):
+        assert shown in gate(copied, "--against", "refs", "--format", fmt).stdout, fmt
+
+
+def test_library_fails_closed_with_typed_errors(tmp_path: Path) -> None:
+    import os
+
+    from neardup.errors import CorruptIndexError, UnusableReferenceError
+    from neardup.gate import gate as gate_fn, read_references
+    from neardup.model import Document
+    from neardup.store import Index
+
+    sub = Document("essay.txt", ESSAY)
+    with pytest.raises(UnusableReferenceError, match="no reference text"):
+        gate_fn([sub], [])
+    with pytest.raises(UnusableReferenceError, match="no reference text"):
+        gate_fn([sub], [Document("blank.txt", "  \n")])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UnusableReferenceError, match="empty: no readable reference"):
+        read_references([str(tmp_path / "empty")])
+    (tmp_path / "corrupt.ndx").write_bytes(os.urandom(4096))
+    with pytest.raises(CorruptIndexError, match="not a neardup index"):
+        Index.open(tmp_path / "corrupt.ndx", create=False)
+    assert issubclass(CorruptIndexError, UnusableReferenceError)
+
+
+def test_gate_against_an_index_refuses_options_it_cannot_honour(copied: str, tmp_path: Path) -> None:
+    """Issue 13: `--ngram 4` on an index built with ngram 5 was accepted silently."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "001.txt").write_bytes((SEEDS / "001_dd9de37c9c444b8c.txt").read_bytes())
+    assert CliRunner().invoke(cli, ["index", "add", "n5.ndx", "seeds", "--ngram", "5"]).exit_code == 0
+    result = gate(copied, "--against", "n5.ndx", "--ngram", "4")
+    assert result.exit_code == 2 and "ngram=5, not ngram=4" in result.output
+    assert gate(copied, "--against", "n5.ndx", "--ngram", "5").exit_code == 1
+    assert gate(copied, "--against", "n5.ndx").exit_code == 1

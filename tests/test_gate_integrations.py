@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,43 @@ def _repo(tmp_path: Path) -> Path:
     return repo
 
 
+def test_published_hook_blocks_a_copied_file_fast(tmp_path: Path) -> None:
+    """The hook as published, run by real pre-commit, from a local hook repository.
+
+    The hook's own definition (entry, types, serial) is read from .pre-commit-hooks.yaml;
+    only its language becomes ``unsupported`` (run from PATH), so pre-commit does not
+    build a virtualenv and install neardup's dependencies (227 s): the slow test below
+    does that.
+    """
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    repo = _repo(tmp_path)
+    (repo / "essay.txt").write_text(ESSAY, encoding="utf-8")
+    (repo / "copied.txt").write_text(ESSAY + _copied_paragraph() + "\n", encoding="utf-8")
+    (repo / "neardup.toml").write_text('[gate]\nagainst = ["reference/"]\n', encoding="utf-8")
+    local = {**hook, "language": "unsupported"}
+    config = {"repos": [{"repo": "local", "hooks": [local]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    cmd = [sys.executable, "-m", "pre_commit", "run", "neardup-gate", "--verbose", "--files"]
+    ok = subprocess.run([*cmd, "essay.txt"], cwd=repo, env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "PASS essay.txt" in ok.stdout
+    bad = subprocess.run([*cmd, "copied.txt"], cwd=repo, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "FAIL copied.txt" in bad.stdout and "reference/001_dd9de37c9c444b8c.txt" in bad.stdout
+    (repo / "empty").mkdir()
+    (repo / "neardup.toml").write_text('[gate]\nagainst = ["empty/"]\n', encoding="utf-8")
+    closed = subprocess.run([*cmd, "essay.txt"], cwd=repo, env=env, capture_output=True, text=True)
+    assert closed.returncode != 0 and "empty/: no readable reference text" in closed.stdout, closed.stdout
+
+
+@pytest.mark.slow
 def test_pre_commit_hook_blocks_a_copied_file(tmp_path: Path) -> None:
+    """The published hook installed by pre-commit itself (a virtualenv with neardup's dependencies)."""
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hooks[0]["id"] == "neardup-gate" and hooks[0]["entry"] == "neardup gate"
     repo = _repo(tmp_path)

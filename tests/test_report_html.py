@@ -199,6 +199,7 @@ def _problems(events: list[dict]) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # headless Chromium
 def test_report_in_headless_chromium(evil_result, tmp_path: Path) -> None:
     report = tmp_path / "report.html"
     report.write_text(render_html(evil_result), encoding="utf-8")
@@ -251,3 +252,23 @@ def test_report_in_headless_chromium(evil_result, tmp_path: Path) -> None:
     assert "2017" in state["subs"] and "20xx" in state["subs"]
     assert lit == 2
     assert state["svgs"] == 2
+
+
+def test_graph_labels_stay_inside_the_picture(seed_texts) -> None:
+    """Issue 13: `04_21f10bf9ae509db8.txt` was cut at the panel's edge."""
+    import xml.etree.ElementTree as ET
+
+    from neardup.report.html import label_width
+
+    docs = [Document(f"examples/seeds/{name}", text) for name, text in seed_texts.items()]
+    docs.append(Document("長い名前の文書/全国文明城市创建工作推进会议讲话稿第二版.txt", seed_texts[EZHOU_FILE.name][:3000]))
+    page = render_html(scan(docs))
+    svg = page[page.index("<svg", page.index("Document graph")) : page.index("</svg>", page.index("Document graph")) + 6]
+    root = ET.fromstring(svg)
+    left, top, width, height = (float(v) for v in root.get("viewBox").split())
+    labels = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("text-anchor")]
+    assert len(labels) == len(docs)
+    for t in labels:
+        x, w = float(t.get("x")), label_width(t.text or "", float(t.get("font-size")))
+        lo, hi = (x, x + w) if t.get("text-anchor") == "start" else (x - w, x)
+        assert left <= lo and hi <= left + width, (t.text, lo, hi, left, left + width)

@@ -138,6 +138,7 @@ def test_oracle_brute_force_agrees_with_lsh(simplified_paragraphs) -> None:
     assert any(m.jaccard < 0.8 for m in result.matches) or len(result.matches) >= above
 
 
+@pytest.mark.slow  # worker processes
 def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     """Worker processes (spawned) return exactly what one process computes."""
     from benchmarks.generate import Generator
@@ -189,6 +190,7 @@ def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: st
     assert k == len(table.passages)
 
 
+@pytest.mark.slow  # the whole seed scan twice, without numba
 def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without numba (or with NEARDUP_NUMBA=0) every stage falls back to numpy, same bytes."""
     from benchmarks.generate import Generator

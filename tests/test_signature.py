@@ -114,6 +114,7 @@ def test_bucketed_row_is_a_function_of_the_set(tokens: list[int], rnd: object) -
     assert (sig[0] == sig[1]).all()
 
 
+@pytest.mark.slow  # compiles the numba kernels
 @pytest.mark.skipif(numba_kernels() is None, reason="numba not installed")
 def test_numba_kernels_equal_numpy_on_a_large_batch() -> None:
     """Segments of every length mod 4 (the unrolled tail), empty ones, short ones that need

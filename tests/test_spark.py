@@ -33,6 +33,8 @@ from neardup.signature import signatures
 
 from .conftest import EZHOU_FILE
 
+pytestmark = pytest.mark.slow  # real Spark in local mode: minutes
+
 
 def _filler(seed: int, paragraphs: list[str], n: int = 2) -> str:
     rng = random.Random(seed)

@@ -11,6 +11,8 @@ from neardup.cli import cli
 
 from .conftest import need
 
+pytestmark = pytest.mark.slow  # real Spark in local mode
+
 
 def _rows(families: dict[str, str]) -> list[dict]:
     dates = {"a/trad": "2019-06-01", "b/reorder": "2018-01-01"}

@@ -552,3 +552,33 @@ def test_capped_matches_never_split_a_stored_cluster(tmp_path: Path, simplified_
         listed = [(c.id, list(c.doc_ids)) for c in index.report().clusters]
         # n (a+b+c) is the centre: every member shares a or c, and b, with it
         assert listed == [(1, ["n", "x1", "x2", "y1", "y2"])]
+
+
+def test_a_damaged_index_fails_its_integrity_check(
+    tmp_path: Path, seed_texts: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `check=True` runs SQLite's quick_check beside the queries; `check()` raises.
+
+    A passed check is remembered for the file's exact state, and damage in place (same
+    file, same size) is still caught: the state includes the modification time.
+    """
+    import os
+
+    from neardup.errors import CorruptIndexError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    index_file = tmp_path / "corpus.ndx"
+    with Index.open(index_file) as index:
+        index.add_many([(name, text) for name, text in seed_texts.items()])
+    for _ in range(2):  # the second run finds the remembered check
+        with Index.open(index_file, check=True) as index:
+            assert index.query(seed_texts["004_21f10bf9ae509db8.txt"][12165:14165])
+            index.check()
+    assert len(list((tmp_path / "cache" / "neardup" / "checked").iterdir())) == 1
+    with index_file.open("r+b") as fh:  # damage in place: same file, same size
+        fh.seek(index_file.stat().st_size // 2)
+        fh.write(os.urandom(20000))
+    with Index.open(index_file, create=False, check=True) as index:
+        with pytest.raises(CorruptIndexError, match="corpus.ndx: the index fails its integrity check"):
+            index.query(seed_texts["004_21f10bf9ae509db8.txt"])
+            index.check()

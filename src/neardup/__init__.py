@@ -9,26 +9,93 @@
 
 from __future__ import annotations
 
+import sys
+import types
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-from neardup.config import ScanConfig
-from neardup.dedup import DedupResult, Removal, dedup
-from neardup.errors import ConfigError, IndexMismatchError, InputError, NeardupError
-from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
-from neardup.read import read_paths
-from neardup.report import render_json, render_text
-from neardup.scan import scan
-from neardup.store import Added, Index, IndexMatch, IndexSpan, IndexStats
+if TYPE_CHECKING:
+    from neardup.config import ScanConfig
+    from neardup.dedup import DedupResult, Removal, dedup
+    from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError, UnusableReferenceError
+    from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
+    from neardup.read import read_paths
+    from neardup.report import render_json, render_text
+    from neardup.scan import scan
+    from neardup.store import Added, Index, IndexMatch, IndexSpan, IndexStats
 
 try:
     __version__ = version("neardup")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0"
 
+# Loaded on first use (PEP 562), so ``neardup --version`` and a pre-commit run do not
+# pay for numpy, the pipeline and the store before they need them.
+_HOMES = {
+    "ScanConfig": "config",
+    "ConfigError": "errors",
+    "DedupResult": "dedup",
+    "Removal": "dedup",
+    "dedup": "dedup",
+    "CorruptIndexError": "errors",
+    "UnusableReferenceError": "errors",
+    "IndexMismatchError": "errors",
+    "InputError": "errors",
+    "NeardupError": "errors",
+    "Cluster": "model",
+    "Document": "model",
+    "Match": "model",
+    "Member": "model",
+    "Passage": "model",
+    "ScanResult": "model",
+    "read_paths": "read",
+    "render_json": "report",
+    "render_text": "report",
+    "scan": "scan",
+    "Added": "store",
+    "Index": "store",
+    "IndexMatch": "store",
+    "IndexSpan": "store",
+    "IndexStats": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'neardup' has no attribute {name!r}")
+    value = getattr(import_module(f"neardup.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+class _Package(types.ModuleType):
+    """Keeps ``neardup.scan`` and ``neardup.dedup`` the functions when their modules first load.
+
+    Importing ``neardup.scan`` (the module) sets the package attribute of that name; an
+    eager ``from neardup.scan import scan`` used to overwrite it right after, so the
+    function is what ``neardup.scan`` has always meant. The module stays in ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("scan", "dedup") and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 __all__ = [
     "Added",
     "Cluster",
     "ConfigError",
+    "CorruptIndexError",
     "DedupResult",
     "Document",
     "Index",
@@ -44,6 +111,7 @@ __all__ = [
     "Passage",
     "ScanConfig",
     "ScanResult",
+    "UnusableReferenceError",
     "__version__",
     "dedup",
     "read_paths",

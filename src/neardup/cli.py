@@ -16,16 +16,18 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from neardup.config import ScanConfig
-from neardup.errors import NeardupError
+from neardup.errors import NeardupError, UnusableReferenceError
 from neardup.read import load_settings, read_paths
-from neardup.report import render_html, render_json, render_text
-from neardup.scan import Progress, scan
-from neardup.store import Index, IndexMatch
+from neardup.report.text import count as _count
+
+if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
+    from neardup.config import ScanConfig
+    from neardup.scan import Progress
+    from neardup.store import IndexMatch
 
 __all__ = ["main"]
 
@@ -73,10 +75,12 @@ def progress_bar() -> Iterator[Progress | None]:
     if not show_progress():
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
-    with RichProgress(
-        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    with RichProgress(  # on stderr: stdout carries the report, byte for byte as in CI
+        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True, console=Console(stderr=True),
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -122,6 +126,8 @@ def scan_options(func: F) -> F:
 
 
 def config_from(opts: dict[str, Any]) -> ScanConfig:
+    from neardup.config import ScanConfig
+
     return ScanConfig.from_options(
         threshold=opts.get("threshold"),
         ngram=opts.get("ngram"),
@@ -162,6 +168,12 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
         known |= set(params)
         merged = {**shared, **settings.get(name, {})} if isinstance(settings.get(name, {}), dict) else shared
         out[name] = {k.replace("-", "_"): v for k, v in merged.items() if k.replace("-", "_") in params}
+        for key, value in out[name].items():  # a bad value names the file and key, not a flag
+            try:
+                params[key].type_cast_value(click.Context(cmd), value)
+            except click.BadParameter as err:
+                table = f"[{name}] " if key in settings.get(name, {}) or key.replace("_", "-") in settings.get(name, {}) else ""
+                raise NeardupError(f"{source}: {table}{key.replace('_', '-')} = {value!r}: {err.message}") from None
     unknown = sorted(k for k in shared if k.replace("-", "_") not in known)
     if unknown:
         raise NeardupError(f"{source}: unknown setting {unknown[0]!r}; use the name of a command-line flag, e.g. max-copied")
@@ -189,6 +201,9 @@ def scan_command(
     PATHS are files, folders (recursed), globs, '-' for stdin, or .jsonl files whose
     lines are objects with 'id' and 'text'.
     """
+    from neardup.report import render_html, render_json, render_text
+    from neardup.scan import scan
+
     config = replace(config_from(opts), detail=detail) if detail else config_from(opts)  # type: ignore[arg-type]
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     base = read_paths(opts["base_paths"], text_field=opts["text_field"], id_field=opts["id_field"]) if opts["base_paths"] else None
@@ -235,17 +250,17 @@ def gate_command(
 
     Exit codes: 0 every submission passes, 1 at least one copies, 2 usage or input error.
     """
-    from neardup.gate import Baseline, GateConfig, find_copies, judge
+    from neardup.gate import Baseline, GateConfig, find_copies, find_copies_in_index, judge, read_references
     from neardup.report.gate import render_gate
+    from neardup.store import Index
 
     config = GateConfig(max_copied=max_copied, max_span=max_span, cross=cross)
     base = opts["base_paths"]
     read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
     subs = read_paths(submissions, **read_opts)
-    indexes = [a for a in against if _is_index(a)]
-    refs = read_paths([a for a in against if a not in indexes], **read_opts)
+    refs = read_references(against, **read_opts)
     bases = read_paths(base, **read_opts) if base else None
-    for warning in subs.warnings + refs.warnings + (bases.warnings if bases else []):
+    for warning in subs.warnings + list(refs.skipped) + (bases.warnings if bases else []):
         click.echo(f"neardup: warning: {warning}", err=True)
     if not subs.documents:
         raise NeardupError("no readable submission: give text files to check")
@@ -254,34 +269,29 @@ def gate_command(
     findings = []
     if refs.documents:
         findings = find_copies(subs.documents, refs.documents, base=base_docs, config=config, scan_config=config_from(opts))
-    for location in indexes:
-        from neardup.gate import find_copies_in_index
-
-        with Index.open(location, create=False) as idx:
-            findings.extend(find_copies_in_index(subs.documents, idx, base=base_docs, config=config))
+    for location in refs.indexes:
+        # options that decide signatures must be the index's own (IndexMismatchError names them)
+        signature_opts = {k: v for k, v in index_options(opts).items() if k != "threshold"}
+        with Index.open(location, create=False, check=True, **signature_opts) as idx:
+            findings.extend(
+                find_copies_in_index(
+                    subs.documents, idx, base=base_docs, config=config,
+                    threshold=opts.get("threshold"), boilerplate_docs=opts.get("boilerplate_docs"),
+                )
+            )  # fmt: skip
+            idx.check()  # no verdict from a damaged index (the check ran beside the queries)
     findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
-        click.echo(f"neardup: wrote {len(findings)} accepted findings to {write_baseline}", err=True)
+        click.echo(f"neardup: wrote {_count(len(findings), 'accepted finding')} to {write_baseline}", err=True)
         return
     by_sub: dict[str, list[Any]] = {}
     for f in findings:
         by_sub.setdefault(f.submission, []).append(f)
     verdicts = [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(subs.documents, key=lambda d: d.id)]
-    write_output(render_gate(verdicts, config, fmt), output)
+    write_output(render_gate(verdicts, config, fmt, skipped=refs.skipped), output)
     if not all(v.passed for v in verdicts):
         sys.exit(EXIT_FOUND)
-
-
-def _is_index(location: str) -> bool:
-    """A stored index: a redis:// URL or an SQLite file (recognised by its header)."""
-    if location.startswith("redis://"):
-        return True
-    try:
-        with open(location, "rb") as fh:
-            return fh.read(16) == b"SQLite format 3\x00"
-    except OSError:
-        return False
 
 
 def _read_text(path: str) -> str:
@@ -326,6 +336,8 @@ def index_add(
     Options such as --ngram set the parameters of a new index; given for an existing
     one, they must equal its own (exit 2 otherwise).
     """
+    from neardup.store import Index
+
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     for warning in read.warnings:
         click.echo(f"neardup: warning: {warning}", err=True)
@@ -357,14 +369,10 @@ def index_add(
         )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
 def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
     if not matches:
         return [f"{doc_id}: no match"]
-    lines = [f"{doc_id}: {len(matches)} match{'es' if len(matches) > 1 else ''}"]
+    lines = [f"{doc_id}: {_count(len(matches), 'match', 'matches')}"]
     for m in matches:
         lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
         for s in m.spans:
@@ -396,17 +404,22 @@ def _match_dict(m: IndexMatch) -> dict[str, Any]:
 @handle_errors
 def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt: str, text_field: str, id_field: str) -> None:
     """Check FILES against INDEX: exit 1 when some file reuses a stored document, 0 when none does."""
+    from neardup.store import Index
+
     read = read_paths(files, text_field=text_field, id_field=id_field)
     skipped = [w for w in read.warnings if not w.endswith(": empty file")]
     if skipped:
         raise NeardupError(skipped[0])
     found = False
     results = []
-    with Index.open(index, create=False) as idx:
+    with Index.open(index, create=False, check=True) as idx:
+        if len(idx) == 0:  # a check with nothing to check against must not say "no match"
+            raise UnusableReferenceError(f"{idx.location}: the index holds no documents; add some with `neardup index add`")
         for doc in read.documents:
             matches = idx.query(doc.text, threshold=threshold)
             found = found or bool(matches)
             results.append((doc.id, matches))
+        idx.check()
     if fmt == "json":
         payload = {"index": idx.location, "results": [{"id": d, "matches": [_match_dict(m) for m in ms]} for d, ms in results]}
         click.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2))
@@ -422,9 +435,11 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
 @handle_errors
 def index_remove(index: str, ids: tuple[str, ...]) -> None:
     """Remove the documents IDS from INDEX (all or none: an unknown id removes nothing)."""
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         idx.remove_many(ids)
-        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {len(idx):,}")
+        click.echo(f"neardup: removed {_count(len(set(ids)), 'document')}; the index holds {_count(len(idx), 'document')}")
 
 
 @index_group.command("stats")
@@ -433,6 +448,8 @@ def index_remove(index: str, ids: tuple[str, ...]) -> None:
 @handle_errors
 def index_stats(index: str, fmt: str) -> None:
     """Show the size and parameters of INDEX."""
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         s = idx.stats()
     if fmt == "json":
@@ -441,7 +458,10 @@ def index_stats(index: str, fmt: str) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
         return
     size = "" if s.bytes is None else f", {s.bytes:,} bytes ({s.bytes_per_passage or 0:,.0f} per passage)"
-    click.echo(f"{s.location} ({s.backend}): {s.documents:,} documents, {s.passages:,} passages, {s.clusters:,} clusters, {s.matches:,} matches{size}")
+    click.echo(
+        f"{s.location} ({s.backend}): {_count(s.documents, 'document')}, {_count(s.passages, 'passage')},"
+        f" {_count(s.clusters, 'cluster')}, {_count(s.matches, 'match', 'matches')}{size}"
+    )
     p = s.params
     click.echo(
         f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
@@ -458,6 +478,9 @@ def index_stats(index: str, fmt: str) -> None:
 @handle_errors
 def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) -> None:
     """List the clusters of INDEX with their stable ids, as `neardup scan` reports them."""
+    from neardup.report import render_json, render_text
+    from neardup.store import Index
+
     with Index.open(index, create=False) as idx:
         result = idx.report()
     text = render_json(result) if fmt == "json" else render_text(result, limit=limit)
@@ -477,6 +500,7 @@ def index_clusters(index: str, fmt: str, output: str | None, limit: int | None) 
               help="The shingle size you use now: measured, and preferred on ties [default: 4].")
 @click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128].")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1].")
+@click.option("--minhash-scheme", type=click.Choice(["bucketed", "affine32"]), default=None, help="bucketed (fast) or affine32 (datasketch's MinHash, bit for bit) [default: bucketed].")
 @click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars].")
 @click.option("--min-chars", type=click.IntRange(1), default=None, help="Merge paragraphs shorter than this [default: 60].")
 @click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400].")
@@ -654,8 +678,8 @@ def spark_scan_command(
         order_by=order_by,
     )
     click.echo(
-        f"neardup: {summary['documents']} documents, {summary['passages']} passages, "
-        f"{summary['clusters']} clusters, {summary['duplicated_chars']:,} duplicated chars -> {output}"
+        f"neardup: {_count(summary['documents'], 'document')}, {_count(summary['passages'], 'passage')}, "
+        f"{_count(summary['clusters'], 'cluster')}, {_count(summary['duplicated_chars'], 'duplicated char')} -> {output}"
     )
     if dedup_output:
         click.echo(f"neardup dedup: {summary['documents'] - summary['removed']:,} kept, {summary['removed']:,} removed -> {dedup_output}")

@@ -6,7 +6,7 @@ it as a single line with no traceback.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "IndexMismatchError", "InputError", "NeardupError"]
+__all__ = ["ConfigError", "CorruptIndexError", "IndexMismatchError", "InputError", "NeardupError", "UnusableReferenceError"]
 
 
 class NeardupError(Exception):
@@ -23,3 +23,15 @@ class InputError(NeardupError):
 
 class IndexMismatchError(NeardupError):
     """A stored index was built with other signature parameters than the ones asked for."""
+
+
+class UnusableReferenceError(InputError):
+    """Nothing to check against: a reference path with no readable text, or an empty index.
+
+    A check that cannot check must never approve, so the gate raises this (exit 2)
+    instead of passing every submission.
+    """
+
+
+class CorruptIndexError(UnusableReferenceError):
+    """A stored index that is not a neardup index, or fails its integrity check."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,16 +22,30 @@ import numpy.typing as npt
 
 from neardup.align import align_pair
 from neardup.config import ScanConfig
-from neardup.errors import ConfigError, InputError
+from neardup.errors import ConfigError, InputError, UnusableReferenceError
 from neardup.model import Document, Passage, ReuseSpan, ScanResult
 from neardup.normalize import Normalized, normalize
 from neardup.passages import split_passages
+from neardup.read import read_paths
 from neardup.scan import scan
-from neardup.store import Index
+from neardup.store import Index, is_sqlite_file
 from neardup.align import align_normalized
 from neardup.boilerplate import boilerplate_mask, find_boilerplate, masked_kinds
 
-__all__ = ["Baseline", "Finding", "GateConfig", "Part", "Verdict", "find_copies", "find_copies_in_index", "gate", "judge"]
+__all__ = [
+    "Baseline",
+    "Finding",
+    "GateConfig",
+    "Part",
+    "References",
+    "Verdict",
+    "find_copies",
+    "find_copies_in_index",
+    "gate",
+    "is_index",
+    "judge",
+    "read_references",
+]
 
 BASELINE_SCHEMA = "neardup.baseline/1"
 
@@ -115,6 +130,63 @@ class Verdict:
     findings: tuple[Finding, ...]
     baselined: tuple[Finding, ...] = ()
     reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class References:
+    """What a gate checks against: documents read from files, stored indexes, and what was skipped.
+
+    ``skipped`` names each unreadable file inside a reference folder and why; the
+    report lists them, so a partly unreadable reference set still gates, visibly.
+    """
+
+    documents: tuple[Document, ...] = ()
+    indexes: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+
+
+#: File names that can only mean a stored index: never read as reference text.
+INDEX_SUFFIXES = (".ndx", ".db", ".sqlite", ".sqlite3")
+
+
+def is_index(location: str) -> bool:
+    """A stored index: a ``redis://`` URL, a file with SQLite's header, or an index file name."""
+    if location.startswith(("redis://", "rediss://")):
+        return True
+    path = Path(location)
+    return path.is_file() and (is_sqlite_file(path) or location.lower().endswith(INDEX_SUFFIXES))
+
+
+def read_references(locations: Sequence[str], *, text_field: str = "text", id_field: str = "id") -> References:
+    """Sort ``--against`` locations into indexes and reference documents; fail closed.
+
+    Every location must give something to check against. One that gives nothing (an
+    empty folder, a folder of binary files, an empty or binary file) raises
+    :class:`~neardup.errors.UnusableReferenceError` naming it and what is wrong: a gate
+    that cannot check must not approve. Unreadable files inside a folder that also holds
+    readable ones are skipped and listed in ``skipped``. Indexes are only recognised
+    here; opening one (``Index.open(..., check=True)``) says whether it is usable.
+    """
+    if not locations:
+        raise UnusableReferenceError("no reference given: name files, folders or an index to check against")
+    documents: list[Document] = []
+    indexes: list[str] = []
+    skipped: list[str] = []
+    for location in locations:
+        if is_index(location):
+            indexes.append(location)
+            continue
+        read = read_paths([location], text_field=text_field, id_field=id_field)
+        usable = [d for d in read.documents if d.text.strip()]
+        if not usable:
+            if read.warnings:
+                why = read.warnings[0] if len(read.warnings) == 1 else f"{len(read.warnings):,} files skipped, e.g. {read.warnings[0]}"
+                why = why.removeprefix(f"{location}: ")
+                raise UnusableReferenceError(f"{location}: no readable reference text ({why})")
+            raise UnusableReferenceError(f"{location}: no readable reference text (no files)")
+        documents.extend(usable)
+        skipped.extend(read.warnings)
+    return References(tuple(documents), tuple(indexes), tuple(skipped))
 
 
 def fingerprint(text: str) -> str:
@@ -312,8 +384,14 @@ def find_copies_in_index(
     *,
     base: Sequence[Document] = (),
     config: GateConfig | None = None,
+    threshold: float | None = None,
+    boilerplate_docs: int | None = None,
 ) -> list[Finding]:
     """Copied spans of each submission from the documents of a stored index.
+
+    ``threshold`` may raise the index's own (never lower it: its LSH bands were laid out
+    for it); ``boilerplate_docs`` replaces the index's ``boilerplate.min_docs``. An
+    empty index raises :class:`~neardup.errors.UnusableReferenceError`.
 
     The index answers with exactly aligned spans. Boilerplate follows the same rules as
     for files: a stretch of the submission that at least ``boilerplate.min_docs`` stored
@@ -321,15 +399,17 @@ def find_copies_in_index(
     files never count.
     """
     config = config or GateConfig()
+    if len(index) == 0:
+        raise UnusableReferenceError(f"{index.location}: the index holds no documents; a gate that cannot check does not pass")
     scan_config = index.config
-    min_docs = scan_config.boilerplate.min_docs
+    min_docs = boilerplate_docs or scan_config.boilerplate.min_docs
     findings: list[Finding] = []
     for doc in submissions:
         norm = normalize(doc.text, scan_config.normalize)
         passages = split_passages(0, doc.text, norm, scan_config.passages)
         excluded = _excluded_ranges(doc, norm, base, scan_config)
         candidates = []
-        for match in index.query(doc.text):
+        for match in index.query(doc.text, threshold=threshold):
             for s in match.spans:
                 sp = ReuseSpan(s.query_start, s.query_end, s.doc_start, s.doc_end, s.similarity, 0, ())
                 candidates.append((match.doc_id, sp))
@@ -415,12 +495,20 @@ def gate(
 ) -> list[Verdict]:
     """A verdict for every submission, in id order.
 
+    References with no text at all raise :class:`~neardup.errors.UnusableReferenceError`:
+    a gate that cannot check does not pass.
+
     >>> src = Document("ref.txt", "全市各级各部门要认清形势、周密安排、迅速行动，大力弘扬斗争精神，确保决战决胜。" * 3)
     >>> sub = Document("essay.txt", "我的观点如下。\\n" + src.text)
     >>> [(v.submission, v.passed) for v in gate([sub], [src])]
     [('essay.txt', False)]
     """
     config = config or GateConfig()
+    if not any(d.text.strip() for d in references):
+        raise UnusableReferenceError(
+            f"no reference text to check against ({len(references)} reference documents, none with text);"
+            " a gate that cannot check does not pass"
+        )
     findings = find_copies(submissions, references, base=base, config=config, scan_config=scan_config)
     by_sub: dict[str, list[Finding]] = {}
     for f in findings:

@@ -223,6 +223,9 @@ def read_paths(
     to return in ``ReadResult.fields`` (e.g. a date to order by).
     """
     result = ReadResult()
+    for raw in paths:  # an empty folder (or one of hidden files only) is said, never silent
+        if raw != "-" and Path(raw).is_dir() and next(_expand([raw]), None) is None:
+            result.warnings.append(f"{raw}: no files to read in this folder (hidden files are skipped)")
     for path in _expand(paths):
         name = "-" if path is None else path.as_posix()
         fmt = input_format(name)

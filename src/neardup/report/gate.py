@@ -28,13 +28,15 @@ def _message(v: Verdict) -> str:
     return f"{v.submission}: " + "; ".join(v.reasons)
 
 
-def render_text(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+def render_text(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequence[str] = ()) -> str:
     failed = [v for v in verdicts if not v.passed]
     lines = [f"neardup gate: {len(verdicts) - len(failed)} passed, {len(failed)} failed "
-             f"(limits: {config.max_copied:.0%} copied, {config.max_span}-char span)"]
+             f"(limits: {config.max_copied:.0%} copied, {config.max_span:,}-char span)"]
+    for why in skipped:
+        lines.append(f"skipped reference {escape_terminal(why)}")
     for v in verdicts:
         status = "PASS" if v.passed else "FAIL"
-        lines.append(f"{status} {escape_terminal(v.submission)}: {v.copied_share:.0%} copied, longest span {v.longest_span} chars"
+        lines.append(f"{status} {escape_terminal(v.submission)}: {v.copied_share:.0%} copied, longest span {_chars(v.longest_span)}"
                      + (f", {len(v.baselined)} baselined" if v.baselined else ""))
         if not v.passed:
             for reason in v.reasons:
@@ -44,7 +46,11 @@ def render_text(verdicts: Sequence[Verdict], config: GateConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_junit(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+def _chars(n: int) -> str:
+    return f"{n:,} char{'' if n == 1 else 's'}"
+
+
+def render_junit(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequence[str] = ()) -> str:
     failures = sum(not v.passed for v in verdicts)
     suites = ET.Element("testsuites", name="neardup gate", tests=str(len(verdicts)), failures=str(failures))
     suite = ET.SubElement(suites, "testsuite", name="neardup gate", tests=str(len(verdicts)), failures=str(failures), errors="0")
@@ -53,6 +59,8 @@ def render_junit(verdicts: Sequence[Verdict], config: GateConfig) -> str:
         if not v.passed:
             failure = ET.SubElement(case, "failure", message=_message(v), type="CopiedText")
             failure.text = "\n".join(_where(f) for f in v.findings)
+    if skipped:
+        ET.SubElement(suite, "system-err").text = "\n".join(f"skipped reference {why}" for why in skipped)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -65,8 +73,8 @@ def _gh_prop(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(verdicts: Sequence[Verdict], config: GateConfig) -> str:
-    lines = []
+def render_github(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequence[str] = ()) -> str:
+    lines = [f"::warning title={_gh_prop('neardup: skipped reference')}::{_gh_data(why)}" for why in skipped]
     for v in verdicts:
         for f in v.findings if not v.passed else ():
             msg = f"Copied from {f.source} lines {f.source_line_start}-{f.source_line_end} ({f.length} chars, similarity {f.similarity:.2f}); " + "; ".join(v.reasons)
@@ -83,7 +91,7 @@ def _region(start_line: int, end_line: int, start: int, end: int) -> dict[str, i
     return {"startLine": start_line, "endLine": end_line, "charOffset": start, "charLength": end - start}
 
 
-def render_sarif(verdicts: Sequence[Verdict], config: GateConfig) -> str:
+def render_sarif(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequence[str] = ()) -> str:
     from neardup import __version__
 
     results = []
@@ -120,14 +128,22 @@ def render_sarif(verdicts: Sequence[Verdict], config: GateConfig) -> str:
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "invocations": [{
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": f"skipped reference {why}"}} for why in skipped
+                ],
+            }],
         }],
     }
     return json.dumps(sarif, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "text") -> str:
-    """Render verdicts in one of :data:`FORMATS`."""
+def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "text", *, skipped: Sequence[str] = ()) -> str:
+    """Render verdicts in one of :data:`FORMATS`; ``skipped`` lists unreadable reference files."""
     if fmt == "json":
-        return json.dumps(verdicts_to_dict(verdicts, config), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        data = verdicts_to_dict(verdicts, config)
+        data["skipped_references"] = list(skipped)
+        return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     renderers = {"text": render_text, "junit": render_junit, "github": render_github, "sarif": render_sarif}
-    return renderers[fmt](verdicts, config)
+    return renderers[fmt](verdicts, config, skipped)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template, TemplateFamily
+from neardup.report.text import count
 
 __all__ = ["CSP", "SCRIPT", "STYLE", "render_html"]
 
@@ -84,6 +85,13 @@ def _short(doc_id: str) -> str:
     return doc_id.rstrip("/").rsplit("/", 1)[-1]
 
 
+def label_width(text: str, font_size: float = 11) -> float:
+    """A generous width of ``text`` in pixels: a full em per CJK character, 0.62 em otherwise."""
+    import unicodedata
+
+    return sum(font_size if unicodedata.east_asian_width(ch) in ("W", "F") else 0.62 * font_size for ch in text)
+
+
 def _line(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -145,8 +153,11 @@ def _graph(
         d: (size / 2 + r * math.cos(2 * math.pi * i / n - math.pi / 2), size / 2 + r * math.sin(2 * math.pi * i / n - math.pi / 2))
         for i, d in enumerate(nodes)
     }
+    labels = {d: _short(d)[:24] for d in nodes}
+    # room on both sides for the longest label beside its node: none is cut at the edge
+    margin = max(math.ceil(max((label_width(t) for t in labels.values()), default=0) + 10 + 8 + 4 - (size / 2 - r)), 0)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 160}" height="{size}" viewBox="-80 0 {size + 160} {size}" role="img" aria-labelledby="graph-t">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 2 * margin}" height="{size}" viewBox="{-margin} 0 {size + 2 * margin} {size}" role="img" aria-labelledby="graph-t">',
         '<title id="graph-t">Document graph: fill colour = template family, ring colour = content family; '
         "solid edges share content, dashed edges share boilerplate or template text</title>",
     ]
@@ -154,7 +165,7 @@ def _graph(
         if link.a not in pos or link.b not in pos:
             continue
         (x1, y1), (x2, y2) = pos[link.a], pos[link.b]
-        what = f"{link.content} content chars, {link.boilerplate} boilerplate chars, template weight {link.template:.1f}"
+        what = f"{count(link.content, 'content char')}, {count(link.boilerplate, 'boilerplate char')}, template weight {link.template:.1f}"
         if link.content > 0:
             width = 1 + math.log10(1 + link.content)
             out.append(
@@ -178,9 +189,9 @@ def _graph(
         ring = f' stroke="{_color(fam)}" stroke-width="3"' if fam else ""
         title = d + (f" · template family {tfam}" if tfam else "") + (f" · content family {fam}" if fam else "")
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="7" fill="{_color(tfam)}"{ring}><title>{_e(title)}</title></circle>')
-        out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(_short(d)[:24])}</text>')
+        out.append(f'<text x="{x + dx:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="{anchor}" fill="#1d2430">{_e(labels[d])}</text>')
     if len(doc_ids) > len(nodes):
-        out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes)} of {len(doc_ids)} documents shown</text>')
+        out.append(f'<text x="0" y="{size - 6}" font-size="11" fill="#5b6675">{len(nodes):,} of {count(len(doc_ids), "document")} shown</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -221,7 +232,7 @@ def _span_view(n: int, k: int, al: Alignment, span: ReuseSpan, ta: str, tb: str)
     head_a = f"A · {al.a}:{_line(ta, span.a_start)}-{_line(ta, span.a_end)} [{span.a_start}, {span.a_end})"
     head_b = f"B · {al.b}:{_line(tb, span.b_start)}-{_line(tb, span.b_end)} [{span.b_start}, {span.b_end})"
     return (
-        f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {len(span.edits)} edits</h3>'
+        f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {count(len(span.edits), "edit")}</h3>'
         '<div class="sbs">'
         f'<div class="side a"><h4>{_e(head_a)}</h4><pre class="text">{_marked(ta, span.a_start, span.a_end, a_marks)}</pre></div>'
         f'<div class="side b"><h4>{_e(head_b)}</h4><pre class="text">{_marked(tb, span.b_start, span.b_end, b_marks)}</pre></div>'
@@ -253,7 +264,7 @@ def _cluster_section(result: ScanResult) -> str:
     if not result.clusters:
         parts.append('<p class="muted">No near-duplicate passages found.</p>')
     for c in result.clusters:
-        parts.append(f'<h3 id="cluster-{c.id}">Cluster {c.id}: {len(c.members)} copies in {len(c.doc_ids)} document(s), {c.chars:,} chars</h3>')
+        parts.append(f'<h3 id="cluster-{c.id}">Cluster {c.id}: {count(len(c.members), "copy", "copies")} in {count(len(c.doc_ids), "document")}, {count(c.chars, "char")}</h3>')
         parts.append("<table><tr><th>#</th><th>document</th><th>lines</th><th>[start, end)</th><th>similarity</th></tr>")
         for i, m in enumerate(c.members):
             parts.append(
@@ -264,7 +275,7 @@ def _cluster_section(result: ScanResult) -> str:
         t = templates.get(c.id)
         if t is not None:
             parts.append(
-                f'<p>Template: {len(t.slots)} slot(s), {t.shared:,} shared characters. '
+                f'<p>Template: {count(len(t.slots), "slot")}, {count(t.shared, "shared character")}. '
                 '<span class="muted">Slots show each member\'s fill, first member first.</span></p>'
             )
             parts.append(_template_view(t, c))
@@ -280,7 +291,7 @@ def _pairs_section(result: ScanResult) -> str:
              "Differences that normalisation ignores (punctuation, 繁/简, pinyin glosses) are not marked.</p>"]
     shown = 0
     for n, al in enumerate(result.alignments):
-        parts.append(f'<h3 class="pair">{_e(al.a)} ⟷ {_e(al.b)}: {len(al.spans)} span(s)</h3>')
+        parts.append(f'<h3 class="pair">{_e(al.a)} ⟷ {_e(al.b)}: {count(len(al.spans), "span")}</h3>')
         for k, span in enumerate(al.spans):
             if shown >= MAX_SPANS:
                 break
@@ -351,8 +362,10 @@ def render_html(result: ScanResult) -> str:
     """The whole report as one HTML document (UTF-8 text)."""
     s = result.stats
     summary = (
-        f"{s.documents} documents, {s.passages} passages, {s.matches} verified pairs, {s.clusters} clusters, "
-        f"{s.duplicated_chars:,} duplicated chars, {len(result.boilerplate)} boilerplate runs, {len(result.template_families)} template families, {len(result.families)} content families"
+        f"{count(s.documents, 'document')}, {count(s.passages, 'passage')}, {count(s.matches, 'verified pair')}, "
+        f"{count(s.clusters, 'cluster')}, {count(s.duplicated_chars, 'duplicated char')}, "
+        f"{count(len(result.boilerplate), 'boilerplate run')}, {count(len(result.template_families), 'template family', 'template families')}, "
+        f"{count(len(result.families), 'content family', 'content families')}"
     )
     warnings = "".join(f'<p class="muted">warning: {_e(w)}</p>' for w in result.warnings)
     charts = (

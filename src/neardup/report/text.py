@@ -10,9 +10,18 @@ import unicodedata
 
 from neardup.model import Cluster, ScanResult, Template
 
-__all__ = ["escape_terminal", "preview", "render_text"]
+__all__ = ["count", "escape_terminal", "preview", "render_text"]
 
 WIDTH = 80
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` with thousands separators and the noun in the right number.
+
+    >>> count(1, "document"), count(79462, "passage"), count(2, "copy", "copies")
+    ('1 document', '79,462 passages', '2 copies')
+    """
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def escape_terminal(text: str) -> str:
@@ -50,7 +59,7 @@ def preview(text: str, columns: int) -> str:
 
 def _cluster_lines(c: Cluster) -> list[str]:
     docs = len(c.doc_ids)
-    head = f"Cluster {c.id}: {len(c.members)} copies in {docs} document{'s' if docs != 1 else ''}, {c.chars:,} chars"
+    head = f"Cluster {c.id}: {count(len(c.members), 'copy', 'copies')} in {count(docs, 'document')}, {count(c.chars, 'char')}"
     lines = [head, "-" * min(WIDTH, len(head))]
     for m in c.members:
         where = f"  {escape_terminal(m.doc_id)}:{m.line_start}-{m.line_end}"
@@ -64,7 +73,7 @@ def _line_of(text: str, offset: int) -> int:
 
 
 def _slot_lines(t: Template, c: Cluster, limit: int = 12) -> list[str]:
-    head = f"  template: {len(t.slots)} slot{'s' if len(t.slots) != 1 else ''}, {t.shared:,} shared chars"
+    head = f"  template: {count(len(t.slots), 'slot')}, {count(t.shared, 'shared char')}"
     lines = [head]
     ref = c.members[0]
     for slot in t.slots[:limit]:
@@ -75,7 +84,7 @@ def _slot_lines(t: Template, c: Cluster, limit: int = 12) -> list[str]:
         marked = "{" + " | ".join(v if v else "∅" for v in slot.values) + "}"
         lines.append("    " + preview(f"…{before}{marked}{after}…", WIDTH - 4))
     if len(t.slots) > limit:
-        lines.append(f"    ... {len(t.slots) - limit} more slots (use --format json for all)")
+        lines.append(f"    ... {count(len(t.slots) - limit, 'more slot')} (use --format json for all)")
     return lines
 
 
@@ -89,7 +98,7 @@ def _extra_sections(result: ScanResult) -> list[str]:
             for sp in al.spans:
                 lines.append(
                     f"  {escape_terminal(al.a)}:{_line_of(ta, sp.a_start)}-{_line_of(ta, sp.a_end)}"
-                    f"  [{sp.a_start}, {sp.a_end})  sim {sp.similarity:.2f}, {len(sp.edits)} edits"
+                    f"  [{sp.a_start}, {sp.a_end})  sim {sp.similarity:.2f}, {count(len(sp.edits), 'edit')}"
                 )
                 lines.append(
                     f"    ~ {escape_terminal(al.b)}:{_line_of(tb, sp.b_start)}-{_line_of(tb, sp.b_end)}"
@@ -100,13 +109,13 @@ def _extra_sections(result: ScanResult) -> list[str]:
         for b in result.boilerplate:
             where = f"  {escape_terminal(b.doc_id)}:{b.line_start}-{b.line_end}  {b.kind}"
             if b.kind != "page":
-                where += f" ({b.documents} docs)"
+                where += f" ({count(b.documents, 'doc')})"
             lines.append(where)
             lines.append("    " + preview(b.text, WIDTH - 4))
     if result.families:
         lines += ["", "Content families", "----------------"]
         for f in result.families:
-            lines.append(f"  Family {f.id}: {len(f.doc_ids)} documents, {f.content:,} shared chars")
+            lines.append(f"  Family {f.id}: {count(len(f.doc_ids), 'document')}, {count(f.content, 'shared char')}")
             if f.keywords:
                 lines.append("    keywords: " + preview(" ".join(f.keywords), WIDTH - 14))
             for d in f.doc_ids:
@@ -130,8 +139,8 @@ def render_text(result: ScanResult, *, limit: int | None = None) -> str:
     """The report: a one-line summary, then clusters (largest first)."""
     s = result.stats
     lines = [
-        f"neardup: {s.documents} documents, {s.passages} passages, "
-        f"{s.clusters} clusters, {s.duplicated_chars:,} duplicated chars",
+        f"neardup: {count(s.documents, 'document')}, {count(s.passages, 'passage')}, "
+        f"{count(s.clusters, 'cluster')}, {count(s.duplicated_chars, 'duplicated char')}",
     ]
     for w in result.warnings:
         lines.append("warning: " + escape_terminal(w))
@@ -144,7 +153,7 @@ def render_text(result: ScanResult, *, limit: int | None = None) -> str:
             lines.extend(_slot_lines(templates[c.id], c))
     if limit is not None and len(result.clusters) > limit:
         lines.append("")
-        lines.append(f"... {len(result.clusters) - limit} more clusters (use --format json for all)")
+        lines.append(f"... {count(len(result.clusters) - limit, 'more cluster')} (use --format json for all)")
     if not result.clusters:
         lines.append("No near-duplicate passages found.")
     lines.extend(_extra_sections(result))
