@@ -25,7 +25,7 @@ from neardup.read import load_settings, read_paths
 from neardup.report.text import count as _count
 
 if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
-    from neardup.config import ScanConfig
+    from neardup.config import Option, ScanConfig
     from neardup.scan import Progress
     from neardup.store import IndexMatch
 
@@ -103,43 +103,54 @@ def write_output(text: str, output: str | None) -> None:
         raise NeardupError(f"{output}: cannot write the report ({err.strerror})") from None
 
 
+def click_option(option: Option, help_default: str | None = None) -> Callable[[F], F]:
+    """The click option of one entry of :data:`neardup.config.OPTIONS` (default: None, so
+    only what the user gives overrides the config; the help shows the real default)."""
+    default = help_default or (str(option.default).lower() if isinstance(option.default, bool) else str(option.default))
+    text = f"{option.help} [default: {default}]"
+    if option.flag_only:
+        return click.option(option.flag, option.name, is_flag=True, default=None, help=option.help)
+    if option.choices:
+        kind: Any = click.Choice(list(option.choices))
+    elif option.kind is float:
+        kind = click.FloatRange(option.low, option.high, min_open=option.low_open)
+    else:
+        kind = click.IntRange(None if option.low is None else int(option.low), None if option.high is None else int(option.high))
+    return click.option(option.flag, option.name, type=kind, default=None, help=text)
+
+
+def _options() -> tuple[Option, ...]:
+    from neardup.config import OPTIONS
+
+    return OPTIONS
+
+
+#: Options of the scan pipeline that no command-line flag sets (library only, or a command's own).
+_NOT_SHARED = {"backend", "detail"}
+
+
 def scan_options(func: F) -> F:
-    """Options shared by every command that runs the scan pipeline."""
-    options = [
-        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=None, help="Jaccard similarity a passage pair must reach [default: 0.3]."),
-        click.option("--ngram", type=click.IntRange(1, 32), default=None, help="Shingle length in tokens [default: 4]."),
-        click.option("--num-perm", type=click.IntRange(8, 1024), default=None, help="MinHash permutations [default: 128]."),
-        click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="MinHash seed [default: 1]."),
-        click.option("--minhash-scheme", type=click.Choice(["bucketed", "affine32"]), default=None, help="bucketed (fast) or affine32 (datasketch's MinHash, bit for bit) [default: bucketed]."),
-        click.option("--tokens", type=click.Choice(["chars", "words"]), default=None, help="Shingle characters, or jieba words [default: chars]."),
-        click.option("--min-chars", type=click.IntRange(1), default=None, help="Merge paragraphs shorter than this [default: 60]."),
-        click.option("--max-chars", type=click.IntRange(1), default=None, help="Cut paragraphs longer than this into windows [default: 400]."),
-        click.option("--text-field", default="text", show_default=True, help="JSONL field holding the text."),
-        click.option("--id-field", default="id", show_default=True, help="JSONL field holding the document id."),
-        click.option("--link-boilerplate", is_flag=True, default=None, help="Let boilerplate (stock phrases, closing formulas, page menus and footers) count as shared text; by default it is reported but never links documents."),
-        click.option("--boilerplate-docs", type=click.IntRange(2), default=None, help="Text carried by this many distinct documents is boilerplate [default: 3]."),
-        click.option("--base", "base_paths", multiple=True, metavar="FILE", help="Known template/boilerplate file whose text never counts as copied (repeatable)."),
+    """Options shared by every command that runs the scan pipeline (from ``config.OPTIONS``)."""
+    from neardup.config import OPTIONS
+
+    options = [click_option(o) for o in OPTIONS if o.name not in _NOT_SHARED]
+    options[8:8] = [
+        click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text."),
+        click.option("--id-field", default="id", show_default=True, help="JSONL/Parquet field holding the document id."),
     ]
+    options.append(
+        click.option("--base", "base_paths", multiple=True, metavar="FILE", help="Known template/boilerplate file whose text never counts as copied (repeatable).")
+    )
     for option in reversed(options):
         func = option(func)
     return func
 
 
 def config_from(opts: dict[str, Any]) -> ScanConfig:
-    from neardup.config import ScanConfig
+    """The scan config of a command's options (those of ``config.OPTIONS`` it has)."""
+    from neardup.config import OPTIONS, ScanConfig
 
-    return ScanConfig.from_options(
-        threshold=opts.get("threshold"),
-        ngram=opts.get("ngram"),
-        num_perm=opts.get("num_perm"),
-        seed=opts.get("seed"),
-        minhash_scheme=opts.get("minhash_scheme"),
-        tokens=opts.get("tokens"),
-        min_chars=opts.get("min_chars"),
-        max_chars=opts.get("max_chars"),
-        link_boilerplate=opts.get("link_boilerplate"),
-        boilerplate_docs=opts.get("boilerplate_docs"),
-    )
+    return ScanConfig.from_options(**{o.name: opts.get(o.name) for o in OPTIONS if o.name in opts})
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,8 +196,7 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True, help="Report format (html: one self-contained page).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
-@click.option("--detail", type=click.Choice(["full", "clusters"]), default=None,
-              help="full: clusters, reused spans, templates, boilerplate, families; clusters: clusters and boilerplate only (faster) [default: full].")
+@click_option(next(o for o in _options() if o.name == "detail"))
 @click.option(
     "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
     help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",
@@ -204,7 +214,7 @@ def scan_command(
     from neardup.report import render_html, render_json, render_text
     from neardup.scan import scan
 
-    config = replace(config_from(opts), detail=detail) if detail else config_from(opts)  # type: ignore[arg-type]
+    config = config_from({**opts, "detail": detail})
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
     base = read_paths(opts["base_paths"], text_field=opts["text_field"], id_field=opts["id_field"]) if opts["base_paths"] else None
     for warning in [*read.warnings, *(base.warnings if base else [])]:
@@ -306,9 +316,10 @@ def _read_text(path: str) -> str:
 
 
 def index_options(opts: dict[str, Any]) -> dict[str, Any]:
-    """The scan options given on the command line (None = the index's own value)."""
-    names = ("threshold", "ngram", "num_perm", "seed", "minhash_scheme", "tokens", "min_chars", "max_chars")
-    return {name: opts.get(name) for name in names}
+    """The options an index stores, as given on the command line (None = the index's own value)."""
+    from neardup.config import OPTIONS
+
+    return {o.name: opts.get(o.name) for o in OPTIONS if o.signature or o.name == "threshold"}
 
 
 @cli.group("index")

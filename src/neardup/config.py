@@ -12,12 +12,14 @@ from typing import Any, Literal
 from neardup.errors import ConfigError
 
 __all__ = [
+    "OPTIONS",
     "AlignConfig",
     "BoilerplateConfig",
     "CandidateConfig",
     "ClusterConfig",
     "FamilyConfig",
     "NormalizeConfig",
+    "Option",
     "PassageConfig",
     "ScanConfig",
     "ShingleConfig",
@@ -234,49 +236,32 @@ class ScanConfig:
             object.__setattr__(self, "normalize", replace(self.normalize, word_spaces=True))
 
     @classmethod
-    def from_options(
-        cls,
-        *,
-        threshold: float | None = None,
-        ngram: int | None = None,
-        num_perm: int | None = None,
-        seed: int | None = None,
-        minhash_scheme: str | None = None,
-        tokens: str | None = None,
-        min_chars: int | None = None,
-        max_chars: int | None = None,
-        backend: str | None = None,
-        link_boilerplate: bool | None = None,
-        boilerplate_docs: int | None = None,
-        detail: str | None = None,
-    ) -> ScanConfig:
-        """Build a config from the flat option names the CLI and API share (None = default)."""
+    def from_options(cls, **options: Any) -> ScanConfig:
+        """Build a config from the flat option names the CLI and API share (None = default).
 
-        def pick(value: Any, default: Any) -> Any:
-            return default if value is None else value
+        The names are those of :data:`OPTIONS`; an unknown name is an error.
 
+        >>> c = ScanConfig.from_options(threshold=0.5, ngram=None)
+        >>> (c.candidates.threshold, c.verify.threshold, c.shingle.ngram)
+        (0.5, 0.5, 4)
+        """
+        known = {o.name: o for o in OPTIONS}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown option {unknown[0]!r}; options are {', '.join(sorted(known))}")
         base = cls()
-        t = pick(threshold, base.verify.threshold)
-        passages = PassageConfig(
-            min_chars=pick(min_chars, base.passages.min_chars),
-            max_chars=pick(max_chars, base.passages.max_chars),
-        )
-        return cls(
-            passages=passages,
-            shingle=ShingleConfig(ngram=pick(ngram, base.shingle.ngram), tokens=pick(tokens, base.shingle.tokens)),
-            signature=SignatureConfig(
-                num_perm=pick(num_perm, base.signature.num_perm),
-                seed=pick(seed, base.signature.seed),
-                scheme=pick(minhash_scheme, base.signature.scheme),
-            ),
-            candidates=CandidateConfig(threshold=t, backend=pick(backend, base.candidates.backend)),
-            verify=VerifyConfig(threshold=t),
-            boilerplate=BoilerplateConfig(
-                min_docs=pick(boilerplate_docs, base.boilerplate.min_docs),
-                link=pick(link_boilerplate, base.boilerplate.link),
-            ),
-            detail=pick(detail, base.detail),
-        )
+        stages: dict[str, dict[str, Any]] = {}
+        top: dict[str, Any] = {}
+        for name, value in options.items():
+            if value is None:
+                continue
+            for path in known[name].paths:
+                if len(path) == 1:
+                    top[path[0]] = value
+                else:  # every option of one stage set at once, then its checks run
+                    stages.setdefault(path[0], {})[path[1]] = value
+        fields = {f: replace(getattr(base, f), **values) for f, values in stages.items()}
+        return replace(base, **fields, **top)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -294,3 +279,57 @@ class ScanConfig:
             "minhash_scheme": self.signature.scheme,
             "datasketch_major": version("datasketch").split(".")[0],
         }
+
+
+def _get(obj: Any, path: tuple[str, ...]) -> Any:
+    for name in path:
+        obj = getattr(obj, name)
+    return obj
+
+
+@dataclass(frozen=True)
+class Option:
+    """One flat user option: its name (``threshold``; the flag is ``--threshold``), where
+    it goes in a :class:`ScanConfig`, and what the command line accepts.
+
+    The default is read from ``ScanConfig()`` (:attr:`default`), so it lives in one place.
+    ``choices`` for a string option, ``low``/``high`` bounds for a number (``low_open``:
+    the low bound excluded), ``flag_only`` for an on/off switch. ``signature`` options
+    change the stored signatures: an index built with one value cannot honour another.
+    """
+
+    name: str
+    paths: tuple[tuple[str, ...], ...]
+    help: str
+    kind: type = int
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    flag_only: bool = False
+    signature: bool = False
+
+    @property
+    def default(self) -> Any:
+        return _get(ScanConfig(), self.paths[0])
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: The user options of a scan, the index and the gate, in the order ``--help`` lists them.
+OPTIONS: tuple[Option, ...] = (
+    Option("threshold", (("candidates", "threshold"), ("verify", "threshold")), "Jaccard similarity a passage pair must reach.", float, low=0, high=1, low_open=True),
+    Option("ngram", (("shingle", "ngram"),), "Shingle length in tokens.", low=1, high=32, signature=True),
+    Option("num_perm", (("signature", "num_perm"),), "MinHash permutations.", low=8, high=1024, signature=True),
+    Option("seed", (("signature", "seed"),), "MinHash seed.", low=0, high=2**32 - 1, signature=True),
+    Option("minhash_scheme", (("signature", "scheme"),), "bucketed (fast) or affine32 (datasketch's MinHash, bit for bit).", str, ("bucketed", "affine32"), signature=True),
+    Option("tokens", (("shingle", "tokens"),), "Shingle characters, or jieba words.", str, ("chars", "words"), signature=True),
+    Option("min_chars", (("passages", "min_chars"),), "Merge paragraphs shorter than this.", low=1, signature=True),
+    Option("max_chars", (("passages", "max_chars"),), "Cut paragraphs longer than this into windows.", low=1, signature=True),
+    Option("link_boilerplate", (("boilerplate", "link"),), "Let boilerplate (stock phrases, closing formulas, page menus and footers) count as shared text; by default it is reported but never links documents.", bool, flag_only=True),
+    Option("boilerplate_docs", (("boilerplate", "min_docs"),), "Text carried by this many distinct documents is boilerplate.", low=2),
+    Option("backend", (("candidates", "backend"),), "LSH backend: numpy (fast) or datasketch's MinHashLSH (the reference).", str, ("numpy", "datasketch")),
+    Option("detail", (("detail",),), "full: clusters, reused spans, templates, boilerplate, families; clusters: clusters and boilerplate only (faster).", str, ("full", "clusters")),
+)
