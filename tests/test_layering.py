@@ -59,3 +59,35 @@ def test_nothing_imports_cli_and_libraries_stay_home() -> None:
                 assert not name.startswith("neardup.cli"), f"{mod} imports the CLI"
             if top in HOMES:
                 assert mod in HOMES[top], f"{mod} imports {top}"
+
+
+def _private_imports(path: Path) -> list[str]:
+    """``from X import _name`` (ours or a dependency's) and ``from neardup import _module``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if any(part.startswith("_") and not part.startswith("__") for part in alias.name.split(".")):
+                    found.append(f"import {alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            # datasketch's privates reached through a module attribute (lsh._optimal_param)
+            if isinstance(node.value, ast.Name) and node.value.id in {"lsh", "datasketch", "storage"}:
+                found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_name_crosses_a_module() -> None:
+    """Private means private: ``_name`` is never imported from another module, ours or a
+    dependency's (STYLE.md section 8)."""
+    offenders = {_module(p): _private_imports(p) for p in SRC.rglob("*.py")}
+    assert {m: found for m, found in offenders.items() if found} == {}
+
+
+def test_the_private_import_check_sees_one(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from neardup.scan import _covered_chars\nfrom neardup import _kernels\nfrom datasketch import lsh\nlsh._optimal_param(0.5, 128, 0.5, 0.5)\n")
+    assert len(_private_imports(sample)) == 3

@@ -202,7 +202,7 @@ def test_numpy_fallback_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(verify, "NUMBA_MIN_PAIRS", 0)
     fast = render_json(scan(docs))
     monkeypatch.setattr(signature, "numba_kernels", lambda: None)
-    monkeypatch.setattr(verify, "_kernels", lambda: None)
+    monkeypatch.setattr(verify, "numba_kernels", lambda: None)
     assert render_json(scan(docs)) == fast
 
 

@@ -24,7 +24,7 @@ def test_similarity_symmetric_and_bounded(a: np.ndarray, b: np.ndarray) -> None:
 def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> None:
     """verify_segments (numba and numpy) == verify_pairs on np.unique sets."""
     from neardup.config import VerifyConfig
-    from neardup.verify import _kernels, verify_pairs, verify_segments
+    from neardup.verify import numba_kernels, verify_pairs, verify_segments
 
     hashes = np.array([h for g in groups for h in g], dtype=np.uint64)
     offsets = np.concatenate(([0], np.cumsum([len(g) for g in groups]))).astype(np.int64)
@@ -33,5 +33,5 @@ def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> N
     config = VerifyConfig(threshold=0.2)
     expected = verify_pairs(pairs.reshape(-1, 2), [np.unique(np.array(g, dtype=np.uint64)) for g in groups], config)
     assert verify_segments(pairs, hashes, offsets, config, use_numba=False) == expected
-    if _kernels() is not None:
+    if numba_kernels() is not None:
         assert verify_segments(pairs, hashes, offsets, config, use_numba=True) == expected

@@ -25,7 +25,7 @@ from neardup.config import ScanConfig
 from neardup.errors import ConfigError, InputError, UnusableReferenceError
 from neardup.model import Document, Passage, ReuseSpan, ScanResult
 from neardup.normalize import Normalized, normalize
-from neardup.passages import split_passages
+from neardup.passages import covered, line_of, split_passages
 from neardup.read import read_paths
 from neardup.scan import scan
 from neardup.store import Index, is_sqlite_file
@@ -239,10 +239,6 @@ class Baseline:
         return cls(entries)
 
 
-def _line(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
 def _boilerplate_share(norm: Normalized, mask: npt.NDArray[np.bool_], start: int, end: int) -> float:
     """Share of the normalised characters of original ``[start, end)`` inside ``mask``."""
     lo, hi = np.searchsorted(norm.start, [start, end])
@@ -255,9 +251,9 @@ def _parts(text: str, passages: Sequence[Passage], start: int, end: int) -> tupl
     for p in passages:
         if p.start < end and start < p.end:
             s, e = max(p.start, start), min(p.end, end)
-            parts.append(Part(s, e, _line(text, s), _line(text, max(s, e - 1)), fingerprint(text[s:e])))
+            parts.append(Part(s, e, line_of(text, s), line_of(text, max(s, e - 1)), fingerprint(text[s:e])))
     if not parts:
-        parts.append(Part(start, end, _line(text, start), _line(text, max(start, end - 1)), fingerprint(text[start:end])))
+        parts.append(Part(start, end, line_of(text, start), line_of(text, max(start, end - 1)), fingerprint(text[start:end])))
     return tuple(parts)
 
 
@@ -305,7 +301,7 @@ def find_copies(
     for sub_id, src_id, sp in _copied_spans(result, sub_ids, ref_ids, config.cross, scan_config):
         if src_id in masks and _boilerplate_share(norms[src_id], masks[src_id], sp.b_start, sp.b_end) > 0.5:
             continue
-        sub_chrome = _covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
+        sub_chrome = covered([(max(s, sp.a_start), min(e, sp.a_end)) for s, e in chrome.get(sub_id, []) if s < sp.a_end and sp.a_start < e])
         if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
             continue
         findings.append(_finding(result, index, sub_id, src_id, sp))
@@ -359,15 +355,15 @@ def _make_finding(
     sub_id: str, sub_text: str, src_id: str, src_text: str | None, sp: ReuseSpan, passages: Sequence[Passage]
 ) -> Finding:
     """A finding for ``sp`` (A = submission, B = source); lines of B need its text."""
-    src_line_start = _line(src_text, sp.b_start) if src_text is not None else 0
-    src_line_end = _line(src_text, max(sp.b_start, sp.b_end - 1)) if src_text is not None else 0
+    src_line_start = line_of(src_text, sp.b_start) if src_text is not None else 0
+    src_line_end = line_of(src_text, max(sp.b_start, sp.b_end - 1)) if src_text is not None else 0
     return Finding(
         submission=sub_id,
         source=src_id,
         start=sp.a_start,
         end=sp.a_end,
-        line_start=_line(sub_text, sp.a_start),
-        line_end=_line(sub_text, max(sp.a_start, sp.a_end - 1)),
+        line_start=line_of(sub_text, sp.a_start),
+        line_end=line_of(sub_text, max(sp.a_start, sp.a_end - 1)),
         source_start=sp.b_start,
         source_end=sp.b_end,
         source_line_start=src_line_start,
@@ -417,7 +413,7 @@ def find_copies_in_index(
             carriers = {d for d, o in candidates if _overlap(o, sp) > 0.5 * (sp.a_end - sp.a_start)}
             if len(carriers) >= min_docs:
                 continue  # boilerplate: many stored documents carry this stretch
-            inside = _covered([(max(a, sp.a_start), min(b, sp.a_end)) for a, b in excluded if a < sp.a_end and sp.a_start < b])
+            inside = covered([(max(a, sp.a_start), min(b, sp.a_end)) for a, b in excluded if a < sp.a_end and sp.a_start < b])
             if inside > 0.5 * (sp.a_end - sp.a_start):
                 continue
             findings.append(_make_finding(doc.id, doc.text, src_id, index.text(src_id), sp, passages))
@@ -441,15 +437,6 @@ def _excluded_ranges(doc: Document, norm: Normalized, base: Sequence[Document], 
     return ranges
 
 
-def _covered(spans: Sequence[tuple[int, int]]) -> int:
-    total, end = 0, -1
-    for s, e in sorted(spans):
-        if e > end:
-            total += e - max(s, end)
-            end = e
-    return total
-
-
 def judge(doc: Document, findings: Sequence[Finding], config: GateConfig, baseline: Baseline | None = None) -> Verdict:
     """Apply the limits to one submission's findings (baselined ones do not count)."""
     accepted: list[Finding] = []
@@ -460,11 +447,11 @@ def judge(doc: Document, findings: Sequence[Finding], config: GateConfig, baseli
         if any_accepted:
             accepted.append(f)
     chars = max(len(doc.text), 1)
-    share = _covered([(f.start, f.end) for f in counted]) / chars
+    share = covered([(f.start, f.end) for f in counted]) / chars
     by_source: dict[str, list[tuple[int, int]]] = {}
     for f in counted:
         by_source.setdefault(f.source, []).append((f.start, f.end))
-    shares = {src: round(_covered(spans) / chars, 4) for src, spans in sorted(by_source.items())}
+    shares = {src: round(covered(spans) / chars, 4) for src, spans in sorted(by_source.items())}
     longest = max((f.length for f in counted), default=0)
     reasons = []
     if share > config.max_copied:

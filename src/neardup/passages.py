@@ -12,7 +12,7 @@ windows would slice the two copies at different phases and miss it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
 import numpy as np
@@ -22,7 +22,7 @@ from neardup.config import PassageConfig
 from neardup.model import Passage
 from neardup.normalize import Normalized
 
-__all__ = ["PASSAGE_DTYPE", "PassageArray", "line_starts", "passage_rows", "passage_table", "split_passages"]
+__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "line_count", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
 
 #: One passage as a record: the fields of :class:`Passage`, in order. A million
 #: passages take 64 MB this way, against about 250 MB as Python objects.
@@ -69,6 +69,34 @@ def line_starts(text: str) -> np.ndarray:
     """Original offsets where each line begins (line 1 starts at 0)."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     return np.concatenate(([0], np.flatnonzero(codes == 10) + 1)).astype(np.int64)
+
+
+def line_of(text: str, offset: int) -> int:
+    """The 1-based line of ``text`` that holds character ``offset``.
+
+    >>> line_of("甲\n乙\n丙", 2)
+    2
+    """
+    return text.count("\n", 0, offset) + 1
+
+
+def line_count(text: str) -> int:
+    """Lines of ``text`` (a last line without a newline counts)."""
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+def covered(ranges: Iterable[tuple[int, int]]) -> int:
+    """Characters inside at least one half-open range, each counted once.
+
+    >>> covered([(0, 5), (3, 8), (10, 12)])
+    10
+    """
+    total, end = 0, -1
+    for s, e in sorted(ranges):
+        if e > end:
+            total += e - max(s, end)
+            end = e
+    return total
 
 
 def split_passages(

@@ -61,13 +61,13 @@ from neardup.model import (
     TemplateFamily,
 )
 from neardup.normalize import Normalized, normalize
-from neardup.passages import PASSAGE_DTYPE, PassageArray, line_starts, passage_table
+from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.templates import template_of
 from neardup.verify import verify_segments
 
-__all__ = ["PassageTable", "Progress", "parallel", "prepare", "prepare_masked", "scan"]
+__all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
 logger = logging.getLogger(__name__)
 
@@ -576,7 +576,7 @@ def scan(
         candidates=int(len(pairs)),
         matches=len(matches),
         clusters=len(clusters),
-        duplicated_chars=_covered_chars(clusters),
+        duplicated_chars=covered_chars(clusters),
     )
     return ScanResult(
         documents=tuple(docs),
@@ -696,17 +696,10 @@ def _templates(clusters: Sequence[Cluster], config: ScanConfig, progress: Progre
     return tuple(out)
 
 
-def _covered_chars(clusters: Sequence) -> int:  # type: ignore[type-arg]
+def covered_chars(clusters: Sequence[Cluster]) -> int:
     """Original characters inside some cluster member, each counted once."""
-    spans: dict[str, list[tuple[int, int]]] = {}
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for c in clusters:
         for m in c.members:
-            spans.setdefault(m.doc_id, []).append((m.start, m.end))
-    total = 0
-    for ranges in spans.values():
-        end = -1
-        for s, e in sorted(ranges):
-            if e > end:
-                total += e - max(s, end)
-                end = e
-    return total
+            spans[m.doc_id].append((m.start, m.end))
+    return sum(covered(ranges) for ranges in spans.values())

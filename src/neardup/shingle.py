@@ -28,14 +28,18 @@ NUMBA_MIN_CHARS = 200_000
 
 @lru_cache(maxsize=1)
 def compiled_kernels() -> ModuleType | None:
-    """:mod:`neardup._kernels` (numba), or ``None`` when numba is missing or ``NEARDUP_NUMBA=0``."""
+    """:mod:`neardup.kernels` (numba), or ``None`` when numba is missing or ``NEARDUP_NUMBA=0``.
+
+    The one place that loads the compiled kernels: shingling, signing and verifying all
+    ask it, so the environment switch and the import fallback live here only.
+    """
     if os.environ.get("NEARDUP_NUMBA", "1") == "0":
         return None
     try:
-        from neardup import _kernels
+        from neardup import kernels
     except ImportError:
         return None
-    return _kernels
+    return kernels
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,6 @@ more than it saves) and as the fallback. ``NEARDUP_NUMBA=0`` turns the kernels o
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -37,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.config import SignatureConfig
-from neardup.shingle import mix64
+from neardup.shingle import compiled_kernels, mix64
 
 __all__ = [
     "EMPTY",
@@ -270,15 +269,9 @@ def signatures_numba(
 @lru_cache(maxsize=1)
 def numba_kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
     """The compiled ``(affine32, bucketed)`` kernels, or ``None`` when numba is missing
-    or ``NEARDUP_NUMBA=0``."""
-    if os.environ.get("NEARDUP_NUMBA", "1") == "0":
-        return None
-    try:
-        from neardup import _kernels
-    except ImportError:
-        return None
-
-    return _kernels.affine_rows, _kernels.bucketed_rows
+    or ``NEARDUP_NUMBA=0`` (see :func:`neardup.shingle.compiled_kernels`)."""
+    kernels = compiled_kernels()
+    return None if kernels is None else (kernels.affine_rows, kernels.bucketed_rows)
 
 
 def to_lean_minhash(row: npt.NDArray[np.uint32], seed: int):  # type: ignore[no-untyped-def]

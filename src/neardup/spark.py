@@ -529,7 +529,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
 
 
 def _covered_chars(clusters: DataFrame) -> int:
-    """Original characters inside some cluster member, each counted once (as ``scan._covered_chars``)."""
+    """Original characters inside some cluster member, each counted once (as ``scan.covered_chars``)."""
     spans = clusters.select(F.explode("members").alias("m")).select("m.doc_id", "m.start", "m.end")
     before = Window.partitionBy("doc_id").orderBy("start", "end").rowsBetween(Window.unboundedPreceding, -1)
     covered_to = F.coalesce(F.max("end").over(before), F.lit(-1))

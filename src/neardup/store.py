@@ -69,7 +69,7 @@ from neardup.config import (
 from neardup.dedup import DEFAULT_MIN_SHARE
 from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError
 from neardup.model import Cluster, Document, Match, Passage, ScanResult, ScanStats
-from neardup.scan import Progress, _covered_chars, prepare
+from neardup.scan import Progress, covered_chars, prepare
 from neardup.scan import scan as scan_documents
 from neardup.shingle import mix64
 from neardup.signature import signatures, to_lean_minhash
@@ -1889,7 +1889,7 @@ class Index:
             candidates=len(matches),
             matches=len(matches),
             clusters=len(clusters),
-            duplicated_chars=_covered_chars(clusters),
+            duplicated_chars=covered_chars(clusters),
         )
         config = self.config.to_dict()
         config["index"] = {"location": self.location, "backend": self._backend.kind, "params": dict(self.params)}

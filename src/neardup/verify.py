@@ -12,9 +12,7 @@ sorted runs (a numba kernel when numba is installed, ``np.intersect1d`` otherwis
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,8 +20,9 @@ import numpy.typing as npt
 
 from neardup.config import VerifyConfig
 from neardup.model import Match
+from neardup.shingle import compiled_kernels
 
-__all__ = ["similarity", "verify_pairs", "verify_segments"]
+__all__ = ["numba_kernels", "similarity", "verify_pairs", "verify_segments"]
 
 #: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
 NUMBA_MIN_PAIRS = 5_000
@@ -83,7 +82,7 @@ def verify_segments(
         return []
     if use_numba is None:
         use_numba = None if len(pairs) >= NUMBA_MIN_PAIRS else False
-    kernels = _kernels() if use_numba is not False else None
+    kernels = numba_kernels() if use_numba is not False else None
     if use_numba and kernels is None:
         raise ImportError("numba is not installed: pip install numba")
     involved, local = np.unique(pairs, return_inverse=True)
@@ -117,12 +116,8 @@ def verify_segments(
     ]
 
 
-@lru_cache(maxsize=1)
-def _kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
-    if os.environ.get("NEARDUP_NUMBA", "1") == "0":
-        return None
-    try:
-        from neardup import _kernels
-    except ImportError:
-        return None
-    return _kernels.sorted_sets, _kernels.shared_counts
+def numba_kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
+    """The compiled ``(sorted_sets, shared_counts)`` kernels, or ``None`` (see
+    :func:`neardup.shingle.compiled_kernels`)."""
+    kernels = compiled_kernels()
+    return None if kernels is None else (kernels.sorted_sets, kernels.shared_counts)

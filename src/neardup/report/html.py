@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template, TemplateFamily
+from neardup.passages import line_of
 from neardup.report.text import count
 
 __all__ = ["CSP", "SCRIPT", "STYLE", "render_html"]
@@ -90,10 +91,6 @@ def label_width(text: str, font_size: float = 11) -> float:
     import unicodedata
 
     return sum(font_size if unicodedata.east_asian_width(ch) in ("W", "F") else 0.62 * font_size for ch in text)
-
-
-def _line(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
 
 
 # --------------------------------------------------------------------------- charts
@@ -229,8 +226,8 @@ def _span_view(n: int, k: int, al: Alignment, span: ReuseSpan, ta: str, tb: str)
         else:
             a_marks.append((ed.a_start, ed.a_end, "sub", f"B has: {ed.b_text}", eid))
             b_marks.append((ed.b_start, ed.b_end, "sub", f"A has: {ed.a_text}", eid))
-    head_a = f"A · {al.a}:{_line(ta, span.a_start)}-{_line(ta, span.a_end)} [{span.a_start}, {span.a_end})"
-    head_b = f"B · {al.b}:{_line(tb, span.b_start)}-{_line(tb, span.b_end)} [{span.b_start}, {span.b_end})"
+    head_a = f"A · {al.a}:{line_of(ta, span.a_start)}-{line_of(ta, span.a_end)} [{span.a_start}, {span.a_end})"
+    head_b = f"B · {al.b}:{line_of(tb, span.b_start)}-{line_of(tb, span.b_end)} [{span.b_start}, {span.b_end})"
     return (
         f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {count(len(span.edits), "edit")}</h3>'
         '<div class="sbs">'

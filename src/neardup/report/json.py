@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template, TemplateFamily
+from neardup.passages import line_count
 
 __all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict"]
 
@@ -142,7 +143,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
                 "path": d.path,
                 "encoding": d.encoding,
                 "chars": len(d.text),
-                "lines": d.text.count("\n") + (1 if d.text and not d.text.endswith("\n") else 0),
+                "lines": line_count(d.text),
                 "passages": per_doc.get(i, 0),
             }
             for i, d in enumerate(result.documents)
