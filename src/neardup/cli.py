@@ -260,45 +260,28 @@ def gate_command(
 
     Exit codes: 0 every submission passes, 1 at least one copies, 2 usage or input error.
     """
-    from neardup.gate import Baseline, GateConfig, find_copies, find_copies_in_index, judge, read_references
+    from neardup.gate import Baseline, GateConfig, find_all_copies, judge_all, read_references
     from neardup.report.gate import render_gate
-    from neardup.store import Index
 
     config = GateConfig(max_copied=max_copied, max_span=max_span, cross=cross)
-    base = opts["base_paths"]
     read_opts = {"text_field": opts["text_field"], "id_field": opts["id_field"]}
     subs = read_paths(submissions, **read_opts)
     refs = read_references(against, **read_opts)
-    bases = read_paths(base, **read_opts) if base else None
+    bases = read_paths(opts["base_paths"], **read_opts) if opts["base_paths"] else None
     for warning in subs.warnings + list(refs.skipped) + (bases.warnings if bases else []):
         click.echo(f"neardup: warning: {warning}", err=True)
     if not subs.documents:
         raise NeardupError("no readable submission: give text files to check")
     baseline = Baseline.from_json(_read_text(baseline_file), baseline_file) if baseline_file else None
-    base_docs = bases.documents if bases else ()
-    findings = []
-    if refs.documents:
-        findings = find_copies(subs.documents, refs.documents, base=base_docs, config=config, scan_config=config_from(opts))
-    for location in refs.indexes:
-        # options that decide signatures must be the index's own (IndexMismatchError names them)
-        signature_opts = {k: v for k, v in index_options(opts).items() if k != "threshold"}
-        with Index.open(location, create=False, check=True, **signature_opts) as idx:
-            findings.extend(
-                find_copies_in_index(
-                    subs.documents, idx, base=base_docs, config=config,
-                    threshold=opts.get("threshold"), boilerplate_docs=opts.get("boilerplate_docs"),
-                )
-            )  # fmt: skip
-            idx.check()  # no verdict from a damaged index (the check ran beside the queries)
-    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    findings = find_all_copies(
+        subs.documents, refs, base=bases.documents if bases else (), config=config,
+        scan_config=config_from(opts), index_options={**index_options(opts), "boilerplate_docs": opts.get("boilerplate_docs")},
+    )  # fmt: skip
     if write_baseline:
         write_output(Baseline.from_findings(findings).to_json(), write_baseline)
         click.echo(f"neardup: wrote {_count(len(findings), 'accepted finding')} to {write_baseline}", err=True)
         return
-    by_sub: dict[str, list[Any]] = {}
-    for f in findings:
-        by_sub.setdefault(f.submission, []).append(f)
-    verdicts = [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(subs.documents, key=lambda d: d.id)]
+    verdicts = judge_all(subs.documents, findings, config, baseline)
     write_output(render_gate(verdicts, config, fmt, skipped=refs.skipped), output)
     if not all(v.passed for v in verdicts):
         sys.exit(EXIT_FOUND)

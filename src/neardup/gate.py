@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -497,10 +497,53 @@ def gate(
             " a gate that cannot check does not pass"
         )
     findings = find_copies(submissions, references, base=base, config=config, scan_config=scan_config)
+    return judge_all(submissions, findings, config, baseline)
+
+
+def judge_all(
+    submissions: Sequence[Document], findings: Sequence[Finding], config: GateConfig, baseline: Baseline | None = None
+) -> list[Verdict]:
+    """:func:`judge` every submission (id order) on its own findings."""
     by_sub: dict[str, list[Finding]] = {}
     for f in findings:
         by_sub.setdefault(f.submission, []).append(f)
     return [judge(d, by_sub.get(d.id, []), config, baseline) for d in sorted(submissions, key=lambda d: d.id)]
+
+
+def find_all_copies(
+    submissions: Sequence[Document],
+    references: References,
+    *,
+    base: Sequence[Document] = (),
+    config: GateConfig | None = None,
+    scan_config: ScanConfig | None = None,
+    index_options: Mapping[str, Any] | None = None,
+) -> list[Finding]:
+    """Copied spans of each submission from reference files and from stored indexes.
+
+    ``index_options``: the options the user gave (None = not given); those that decide
+    signatures must be each index's own (:class:`~neardup.errors.IndexMismatchError`
+    names the first that is not), ``threshold`` and ``boilerplate_docs`` apply to the
+    queries. Each index is integrity-checked beside its queries: no findings, and so no
+    verdict, come from a damaged index.
+    """
+    config = config or GateConfig()
+    options = dict(index_options or {})
+    findings: list[Finding] = []
+    if references.documents:
+        findings = find_copies(submissions, references.documents, base=base, config=config, scan_config=scan_config)
+    signature_opts = {k: v for k, v in options.items() if k not in ("threshold", "boilerplate_docs")}
+    for location in references.indexes:
+        with Index.open(location, create=False, check=True, **signature_opts) as idx:
+            findings.extend(
+                find_copies_in_index(
+                    submissions, idx, base=base, config=config,
+                    threshold=options.get("threshold"), boilerplate_docs=options.get("boilerplate_docs"),
+                )
+            )  # fmt: skip
+            idx.check()
+    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    return findings
 
 
 def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[str, Any]:

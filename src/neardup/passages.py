@@ -74,7 +74,7 @@ def line_starts(text: str) -> np.ndarray:
 def line_of(text: str, offset: int) -> int:
     """The 1-based line of ``text`` that holds character ``offset``.
 
-    >>> line_of("甲\n乙\n丙", 2)
+    >>> line_of("甲\\n乙\\n丙", 2)
     2
     """
     return text.count("\n", 0, offset) + 1
