@@ -6,16 +6,13 @@ only), 2 usage or input error, 3 internal error (a bug: rerun with ``--debug``).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -27,7 +24,6 @@ from neardup.report.text import count as _count
 if TYPE_CHECKING:  # the pipeline, the store and numpy load inside the commands that use them
     from neardup.config import Option, ScanConfig
     from neardup.scan import Progress
-    from neardup.store import IndexMatch
 
 __all__ = ["main"]
 
@@ -330,6 +326,7 @@ def index_add(
     Options such as --ngram set the parameters of a new index; given for an existing
     one, they must equal its own (exit 2 otherwise).
     """
+    from neardup.report.index import render_added
     from neardup.store import Index
 
     read = read_paths(paths, text_field=opts["text_field"], id_field=opts["id_field"])
@@ -340,52 +337,7 @@ def index_add(
             handled = idx.add_many(
                 read.documents, progress=progress, batch_size=batch_size, skip_existing=skip_existing, skip_near_copies=skip_near_copies
             )
-        added = [a for a in handled if a.near_copy_of is None]
-        for a in handled:
-            if a.near_copy_of is not None:
-                click.echo(f"{a.doc_id}: near-copy of {a.near_copy_of}, skipped")
-            parts = []
-            if a.joined:
-                parts.append("joins cluster " + ", ".join(map(str, a.joined)))
-            if a.started:
-                parts.append("starts cluster " + ", ".join(map(str, a.started)))
-            if a.merged:
-                parts.append("merges cluster " + ", ".join(map(str, a.merged)) + f" into {a.joined[0]}")
-            if parts:
-                click.echo(f"{a.doc_id}: " + "; ".join(parts))
-        skipped = len(read.documents) - len(handled)
-        copies = len(handled) - len(added)
-        note = f" ({skipped} already held, skipped)" if skipped else ""
-        note += f" ({copies:,} near-cop{'y' if copies == 1 else 'ies'} skipped)" if copies else ""
-        click.echo(
-            f"neardup: added {_count(len(added), 'document')}, {_count(sum(a.passages for a in added), 'passage')}"
-            f"{note}; the index holds {_count(len(idx), 'document')}"
-        )
-
-
-def _match_lines(doc_id: str, matches: list[IndexMatch]) -> list[str]:
-    if not matches:
-        return [f"{doc_id}: no match"]
-    lines = [f"{doc_id}: {_count(len(matches), 'match', 'matches')}"]
-    for m in matches:
-        lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
-        for s in m.spans:
-            lines.append(
-                f"    [{s.query_start}, {s.query_end}) lines {s.query_line_start}-{s.query_line_end}"
-                f"  ~  [{s.doc_start}, {s.doc_end}) lines {s.doc_line_start}-{s.doc_line_end}"
-                f"  sim {s.similarity:.2f}"
-            )
-    return lines
-
-
-def _match_dict(m: IndexMatch) -> dict[str, Any]:
-    return {
-        "doc_id": m.doc_id,
-        "similarity": m.similarity,
-        "coverage": m.coverage,
-        "meta": m.meta,
-        "spans": [dataclasses.asdict(s) for s in m.spans],
-    }
+        click.echo(render_added(handled, len(read.documents), len(idx)), nl=False)
 
 
 @index_group.command("query")
@@ -398,6 +350,7 @@ def _match_dict(m: IndexMatch) -> dict[str, Any]:
 @handle_errors
 def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt: str, text_field: str, id_field: str) -> None:
     """Check FILES against INDEX: exit 1 when some file reuses a stored document, 0 when none does."""
+    from neardup.report.index import render_matches
     from neardup.store import Index
 
     read = read_paths(files, text_field=text_field, id_field=id_field)
@@ -414,12 +367,7 @@ def index_query(index: str, files: tuple[str, ...], threshold: float | None, fmt
             found = found or bool(matches)
             results.append((doc.id, matches))
         idx.check()
-    if fmt == "json":
-        payload = {"index": idx.location, "results": [{"id": d, "matches": [_match_dict(m) for m in ms]} for d, ms in results]}
-        click.echo(json.dumps(payload, ensure_ascii=False, sort_keys=True, indent=2))
-    else:
-        for doc_id, matches in results:
-            click.echo("\n".join(_match_lines(doc_id, matches)))
+    click.echo(render_matches(idx.location, results, fmt), nl=False)
     sys.exit(EXIT_FOUND if found else 0)
 
 
@@ -442,26 +390,12 @@ def index_remove(index: str, ids: tuple[str, ...]) -> None:
 @handle_errors
 def index_stats(index: str, fmt: str) -> None:
     """Show the size and parameters of INDEX."""
+    from neardup.report.index import render_stats
     from neardup.store import Index
 
     with Index.open(index, create=False) as idx:
         s = idx.stats()
-    if fmt == "json":
-        data = dataclasses.asdict(s)
-        data["bytes_per_passage"] = s.bytes_per_passage
-        click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2))
-        return
-    size = "" if s.bytes is None else f", {s.bytes:,} bytes ({s.bytes_per_passage or 0:,.0f} per passage)"
-    click.echo(
-        f"{s.location} ({s.backend}): {_count(s.documents, 'document')}, {_count(s.passages, 'passage')},"
-        f" {_count(s.clusters, 'cluster')}, {_count(s.matches, 'match', 'matches')}{size}"
-    )
-    p = s.params
-    click.echo(
-        f"threshold {p['threshold']} (bands {p['bands']} x rows {p['rows']}), ngram {p['ngram']} {p['tokens']},"
-        f" num_perm {p['num_perm']} ({p.get('minhash_scheme', 'affine32')}), seed {p['seed']}, passages {p['min_chars']}-{p['max_chars']} chars,"
-        f" texts {'kept' if p['keep_text'] else 'not kept'}"
-    )
+    click.echo(render_stats(s, fmt), nl=False)
 
 
 @index_group.command("clusters")
