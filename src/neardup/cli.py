@@ -441,9 +441,8 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
     """
     from pathlib import Path
 
-    from neardup.calibrate import calibrate, parse_pairs, plot_png
-    from neardup.errors import InputError
-    from neardup.read import decode
+    from neardup.calibrate import calibrate, plot_png
+    from neardup.read import read_pairs
     from neardup.report.calibrate import render_calibration
 
     try:
@@ -452,28 +451,7 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
         raise NeardupError(f"--ngrams must be comma-separated whole numbers, e.g. 3,4,5, got {ngrams!r}") from None
     if not sizes or not all(1 <= n <= 32 for n in sizes):
         raise NeardupError(f"--ngrams must list shingle sizes in [1, 32], got {ngrams!r}")
-    source = Path(pairs_file)
-    try:
-        text, _ = decode(source.read_bytes(), pairs_file)
-    except OSError as err:
-        raise NeardupError(f"{pairs_file}: cannot read ({err.strerror})") from None
-
-    def resolve(value: str) -> str:
-        if "\n" in value or len(value) > 1024:
-            return value
-        for path in (Path(value), source.parent / value):
-            try:
-                is_file = path.is_file()
-            except OSError:  # a long text is no file name (ENAMETOOLONG)
-                is_file = False
-            if is_file:
-                try:
-                    return decode(path.read_bytes(), value)[0]
-                except OSError as err:
-                    raise InputError(f"{value}: cannot read ({err.strerror})") from None
-        return value
-
-    pairs = parse_pairs(text, pairs_file, resolve)
+    pairs = read_pairs(pairs_file)
     result = calibrate(pairs, config=config_from(opts), ngrams=sizes)
     if plot:
         png = plot_png(result)

@@ -36,6 +36,7 @@ __all__ = [
     "input_files",
     "load_settings",
     "parquet_schema",
+    "read_pairs",
     "read_paths",
 ]
 
@@ -466,3 +467,35 @@ def load_settings(explicit: str | None = None, start: Path | None = None) -> tup
         if (folder / ".git").exists():
             break
     return {}, None
+
+
+def read_pairs(pairs_file: str) -> list[Any]:
+    """Labelled pairs for ``neardup calibrate`` from a JSONL file (see :func:`neardup.calibrate.parse_pairs`).
+
+    A value naming an existing file (as given, or beside the pairs file) is that file's
+    text, decoded like any input.
+    """
+    from neardup.calibrate import parse_pairs
+
+    source = Path(pairs_file)
+    try:
+        text, _ = decode(source.read_bytes(), pairs_file)
+    except OSError as err:
+        raise InputError(f"{pairs_file}: cannot read ({err.strerror})") from None
+
+    def resolve(value: str) -> str:
+        if "\n" in value or len(value) > 1024:
+            return value
+        for path in (Path(value), source.parent / value):
+            try:
+                is_file = path.is_file()
+            except OSError:  # a long text is no file name (ENAMETOOLONG)
+                is_file = False
+            if is_file:
+                try:
+                    return decode(path.read_bytes(), value)[0]
+                except OSError as err:
+                    raise InputError(f"{value}: cannot read ({err.strerror})") from None
+        return value
+
+    return parse_pairs(text, pairs_file, resolve)
