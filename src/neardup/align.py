@@ -25,18 +25,19 @@ from __future__ import annotations
 
 import difflib
 from bisect import bisect_left
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.config import AlignConfig, ShingleConfig
-from neardup.model import Edit, ReuseSpan
+from neardup.model import Alignment, Cluster, Document, Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import shingle_hashes
 
-__all__ = ["Opcode", "align_normalized", "align_pair", "align_within", "diff", "original_range"]
+__all__ = ["Opcode", "align_clusters", "align_normalized", "align_pair", "align_within", "diff", "original_range", "shift_span"]
 
 #: ``(tag, a_start, a_end, b_start, b_end)`` as :meth:`difflib.SequenceMatcher.get_opcodes`.
 Opcode = tuple[str, int, int, int, int]
@@ -426,3 +427,55 @@ def align_within(text: str, *, config: AlignConfig | None = None, norm: Normaliz
     config = config or AlignConfig()
     norm = norm if norm is not None else normalize(text, config.normalize)
     return sorted(_spans(text, norm, text, norm, config, True), key=_key)
+
+
+def shift_span(span: ReuseSpan, da: int, db: int) -> ReuseSpan:
+    """A span found between two pieces of text, moved by ``da`` on side A and ``db`` on B
+    (into their documents' offsets), edits included."""
+    edits = tuple(replace(e, a_start=e.a_start + da, a_end=e.a_end + da, b_start=e.b_start + db, b_end=e.b_end + db) for e in span.edits)
+    return replace(span, a_start=span.a_start + da, a_end=span.a_end + da, b_start=span.b_start + db, b_end=span.b_end + db, edits=edits)
+
+
+def align_clusters(
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    within: Sequence[int] = (),
+    config: AlignConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Alignment, ...]:
+    """Reused spans of every cluster member against its representative, and of repeats
+    inside the documents numbered ``within``; one :class:`Alignment` per pair of documents.
+
+    One alignment per member, never per pair of members: the cost is the members' text,
+    however large a cluster grows. Repeats inside one document (a speech pasted twice
+    into a compilation) are aligned on that document once.
+    """
+    config = config or AlignConfig()
+    index = {d.id: i for i, d in enumerate(docs)}
+    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
+    total = max(len(within) + len(clusters), 1)
+    if progress:
+        progress(0, total)
+    for n, d in enumerate(within):
+        doc = docs[d]
+        for span in align_within(doc.text, config=config, norm=normalize(doc.text, config.normalize)):
+            found[(doc.id, doc.id)][_key(span)] = span
+        if progress:
+            progress(n + 1, total)
+    for n, cluster in enumerate(clusters):
+        rep = cluster.members[cluster.representative]
+        rep_norm = normalize(rep.text, config.normalize)
+        for member in cluster.members:
+            if member is rep or member.doc_id == rep.doc_id:
+                continue  # the same document: aligned whole above
+            norm = normalize(member.text, config.normalize)
+            for span in align_normalized(rep.text, rep_norm, member.text, norm, config):
+                shifted = shift_span(span, rep.start, member.start)
+                if index[rep.doc_id] <= index[member.doc_id]:
+                    found[(rep.doc_id, member.doc_id)][_key(shifted)] = shifted
+                else:
+                    flipped = shifted.swapped()
+                    found[(member.doc_id, rep.doc_id)][_key(flipped)] = flipped
+        if progress:
+            progress(len(within) + n + 1, total)
+    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))

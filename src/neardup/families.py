@@ -48,7 +48,7 @@ from neardup.normalize import SLOT, Normalized
 from neardup.passages import line_starts
 from neardup.shingle import mix64, shingle_hashes
 from neardup.boilerplate import BoilerRun
-from neardup.templates import is_slot_word, tfidf, words
+from neardup.templates import tfidf, words
 
 __all__ = [
     "DocumentGroups",

@@ -29,7 +29,7 @@ from neardup.passages import covered, line_of, split_passages
 from neardup.read import read_paths
 from neardup.scan import scan
 from neardup.store import Index, is_sqlite_file
-from neardup.align import align_normalized
+from neardup.align import align_normalized, shift_span
 from neardup.boilerplate import boilerplate_mask, find_boilerplate, masked_kinds
 
 __all__ = [
@@ -336,12 +336,7 @@ def _copied_spans(
             norm_m = normalize(m.text, config.align.normalize)
             norm_s = normalize(src.text, config.align.normalize)
             for sp in align_normalized(m.text, norm_m, src.text, norm_s, config.align):
-                shifted = ReuseSpan(
-                    sp.a_start + m.start, sp.a_end + m.start, sp.b_start + src.start, sp.b_end + src.start,
-                    sp.similarity, sp.matched,
-                    tuple(replace(e, a_start=e.a_start + m.start, a_end=e.a_end + m.start, b_start=e.b_start + src.start, b_end=e.b_end + src.start) for e in sp.edits),
-                )  # fmt: skip
-                out.append((m.doc_id, src.doc_id, shifted))
+                out.append((m.doc_id, src.doc_id, shift_span(sp, m.start, src.start)))
     return out
 
 

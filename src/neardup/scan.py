@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.align import align_normalized, align_within
+from neardup.align import align_clusters
 from neardup.boilerplate import (
     BoilerRun,
     WindowCounts,
@@ -52,9 +52,6 @@ from neardup.model import (
     DocLink,
     Document,
     Family,
-    Match,
-    Passage,
-    ReuseSpan,
     ScanResult,
     ScanStats,
     Template,
@@ -64,7 +61,7 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
-from neardup.templates import template_of
+from neardup.templates import templates_of
 from neardup.verify import verify_segments
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
@@ -558,8 +555,11 @@ def scan(
     links: tuple[DocLink, ...] = ()
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
-        alignments = _alignments(docs, table.passages, matches, clusters, config, progress)
-        templates = _templates(clusters, config, progress)
+        doc_of = table.passages.rows["doc"]
+        pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
+        within = np.unique(doc_of[pairs[doc_of[pairs[:, 0]] == doc_of[pairs[:, 1]], 0]]).tolist()
+        alignments = align_clusters(docs, clusters, within, config.align, _stage(progress, "align"))
+        templates = templates_of(clusters, config.align, _stage(progress, "templates"))
         if progress:
             progress("families", 0, 1)
         norms = _LazyNorms(docs, config)
@@ -625,75 +625,11 @@ def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> np
     return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
 
 
-def _alignments(
-    docs: Sequence[Document],
-    passages: Sequence[Passage],
-    matches: Sequence[Match],
-    clusters: Sequence[Cluster],
-    config: ScanConfig,
-    progress: Progress | None = None,
-) -> tuple[Alignment, ...]:
-    """Reused spans of every cluster member against its representative, and of repeats in one document.
-
-    One alignment per member, never per pair of members: the cost is the members' text,
-    however large a cluster grows. Repeats inside one document (a speech pasted twice
-    into a compilation) are aligned on that document once.
-    """
-    index = {d.id: i for i, d in enumerate(docs)}
-    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
-    pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
-    doc_of = passages.rows["doc"] if isinstance(passages, PassageArray) else np.array([p.doc for p in passages], dtype=np.int64)
-    same = doc_of[pairs[:, 0]] == doc_of[pairs[:, 1]]
-    within = np.unique(doc_of[pairs[same, 0]]).tolist()
-    total = len(within) + len(clusters)
-    if progress:
-        progress("align", 0, max(total, 1))
-    for n, d in enumerate(within):
-        doc = docs[d]
-        for span in align_within(doc.text, config=config.align, norm=normalize(doc.text, config.align.normalize)):
-            found[(doc.id, doc.id)][_key(span)] = span
-        if progress:
-            progress("align", n + 1, max(total, 1))
-    for n, cluster in enumerate(clusters):
-        rep = cluster.members[cluster.representative]
-        rep_norm = normalize(rep.text, config.align.normalize)
-        for member in cluster.members:
-            if member is rep or member.doc_id == rep.doc_id:
-                continue  # the same document: aligned whole above
-            norm = normalize(member.text, config.align.normalize)
-            for span in align_normalized(rep.text, rep_norm, member.text, norm, config.align):
-                shifted = _shift(span, rep.start, member.start)
-                if index[rep.doc_id] <= index[member.doc_id]:
-                    found[(rep.doc_id, member.doc_id)][_key(shifted)] = shifted
-                else:
-                    flipped = shifted.swapped()
-                    found[(member.doc_id, rep.doc_id)][_key(flipped)] = flipped
-        if progress:
-            progress("align", len(within) + n + 1, max(total, 1))
-    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))
-
-
-def _key(span: ReuseSpan) -> tuple[int, int, int, int]:
-    return (span.a_start, span.b_start, span.a_end, span.b_end)
-
-
-def _shift(span: ReuseSpan, da: int, db: int) -> ReuseSpan:
-    """A span found between two members, moved into their documents' offsets."""
-    edits = tuple(
-        type(e)(e.kind, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.a_text, e.b_text) for e in span.edits
-    )
-    return ReuseSpan(span.a_start + da, span.a_end + da, span.b_start + db, span.b_end + db, span.similarity, span.matched, edits)
-
-
-def _templates(clusters: Sequence[Cluster], config: ScanConfig, progress: Progress | None) -> tuple[Template, ...]:
-    out = []
-    if progress:
-        progress("templates", 0, max(len(clusters), 1))
-    for n, c in enumerate(clusters):
-        out.append(template_of(c, config=config.align))
-        if progress and (n % 100 == 99 or n == len(clusters) - 1):
-            progress("templates", n + 1, max(len(clusters), 1))
-    return tuple(out)
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    """The progress callback of one stage, for functions that know nothing of stages."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)
 
 
 def covered_chars(clusters: Sequence[Cluster]) -> int:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +25,7 @@ from neardup.config import AlignConfig
 from neardup.model import Cluster, Fill, Slot, Template
 from neardup.normalize import SLOT, normalize
 
-__all__ = ["is_slot_word", "keywords", "template_of", "tfidf", "words"]
+__all__ = ["keywords", "template_of", "templates_of", "tfidf", "words"]
 
 #: How an empty fill is written in a template's text.
 EMPTY_FILL = "∅"
@@ -109,6 +108,21 @@ def template_of(cluster: Cluster, *, config: AlignConfig | None = None) -> Templ
     return Template(cluster.id, "".join(pieces), tuple(slots), len(ref.text) - changed)
 
 
+def templates_of(
+    clusters: Sequence[Cluster], config: AlignConfig | None = None, progress: Callable[[int, int], None] | None = None
+) -> tuple[Template, ...]:
+    """:func:`template_of` every cluster, reporting progress every hundred clusters."""
+    out = []
+    total = max(len(clusters), 1)
+    if progress:
+        progress(0, total)
+    for n, c in enumerate(clusters):
+        out.append(template_of(c, config=config))
+        if progress and (n % 100 == 99 or n == len(clusters) - 1):
+            progress(n + 1, total)
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- keywords
 
 
@@ -131,31 +145,6 @@ def words(text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
     out = jieba.lcut(text, HMM=False)
     lengths = np.fromiter((len(w) for w in out), dtype=np.int64, count=len(out))
     return out, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-
-
-#: Part-of-speech tags (jieba's dictionary) of words that fill a template's slots:
-#: place names, person names and numerals.
-SLOT_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "m"})
-_HAS_DIGIT = re.compile(r"[0-9]")
-
-
-@lru_cache(maxsize=1)
-def _word_tags() -> dict[str, str]:
-    import jieba.posseg
-
-    return jieba.posseg.dt.word_tag_tab  # type: ignore[no-any-return]
-
-
-def is_slot_word(word: str) -> bool:
-    """Whether a word is what templates leave blank: a place, a name, a number, a blank.
-
-    >>> [w for w in ["鄂州市", "2018", "创建", "王小明", "推进", "两个"] if is_slot_word(w)]
-    ['鄂州市', '2018', '王小明', '两个']
-
-    The dictionary's tags are coarse (it calls 文明城市 a place too); skeletons fold
-    such words on every side alike, so they only make skeletons a little coarser.
-    """
-    return SLOT in word or bool(_HAS_DIGIT.search(word)) or _word_tags().get(word) in SLOT_TAGS
 
 
 def tfidf(counts: Mapping[str, int], top: int = 6) -> tuple[str, ...]:
