@@ -44,11 +44,11 @@ import numpy.typing as npt
 
 from neardup.config import FamilyConfig, ShingleConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
-from neardup.normalize import SLOT, Normalized
+from neardup.normalize import Normalized
 from neardup.passages import line_starts
 from neardup.shingle import mix64, shingle_hashes
 from neardup.boilerplate import BoilerRun
-from neardup.templates import tfidf, words
+from neardup.templates import DocumentWords, tfidf
 
 __all__ = [
     "DocumentGroups",
@@ -77,8 +77,6 @@ MIN_SKELETON_CHARS = 12
 #: (about a megabyte a second) cuts a bounded amount of text per family.
 KEYWORD_DOCS = 24
 KEYWORD_CHARS = 3_000
-#: Sentences whose words are kept for reuse (the most recent ones).
-CUT_CACHE = 20_000
 #: Labels kept per template family (the JSON lists them in order, most carried first).
 MAX_LABELS = 5
 #: Louvain communities that do not stand out are parted again at most this many times.
@@ -91,7 +89,6 @@ MAX_LABEL_CHARS = 200
 #: A regular expression, not jieba's part-of-speech tags: cutting every sentence of a
 #: large corpus into words costs minutes; this folds on every side alike.
 _SLOT_FILL = re.compile(r"(?:[0-9]+|\ue000|[\u4e00-\u9fff]{1,4}?[省市县区州镇乡村])+")
-_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -142,82 +139,6 @@ def group_documents(
         by_pair[(a, b)] = DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(w, 3))
     all_links = tuple(by_pair[k] for k in sorted(by_pair))
     return DocumentGroups(all_links, tuple(families), tuple(template_families))
-
-
-class DocumentWords:
-    """Each document's jieba words, sentence by sentence; a sentence is cut when first
-    needed, and never twice.
-
-    Skeletons need the sentences outside boilerplate, keywords the documents of a
-    family (the reused text of a content family's): only those are cut, each once.
-
-    >>> from neardup.normalize import normalize
-    >>> text = "鄂州市创建全国文明城市。文明城市创建工作推进会议在鄂州召开。"
-    >>> cut = DocumentWords([Document("a", text)], [normalize(text)])
-    >>> cut.sentence(0, 1)
-    (['文明城市', '创建', '工作', '推进', '会议', '在', '鄂州', '召开'], 11)
-    >>> sorted(cut.counts(0).items())[:3]
-    [('会议', 1), ('全国', 1), ('创建', 2)]
-    """
-
-    def __init__(self, docs: Sequence[Document], norms: Sequence[Normalized]) -> None:
-        self.docs, self.norms = docs, norms
-        self._ends: dict[int, list[int]] = {}
-        self._cut: dict[tuple[int, int], tuple[list[str], int]] = {}
-
-    def ends(self, d: int) -> list[int]:
-        """Normalised offsets where document ``d``'s sentences end (the last: its length)."""
-        if d not in self._ends:
-            text, norm = self.docs[d].text, self.norms[d]
-            marks = [m.end() for m in _SENTENCE_END.finditer(text)]
-            found = np.searchsorted(norm.start, marks).tolist() if marks else []
-            self._ends[d] = sorted({e for e in found if 0 < e < len(norm.text)} | {len(norm.text)})
-        return self._ends[d]
-
-    def sentence(self, d: int, i: int) -> tuple[list[str], int]:
-        """Words of sentence ``i`` of document ``d`` and the normalised offset where it starts."""
-        key = (d, i)
-        if key not in self._cut:
-            ends = self.ends(d)
-            lo = ends[i - 1] if i else 0
-            self._cut[key] = (words(self.norms[d].text[lo : ends[i]])[0], lo)
-            if len(self._cut) > CUT_CACHE:  # bounded: the oldest sentence goes
-                del self._cut[next(iter(self._cut))]
-        return self._cut[key]
-
-    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None, budget: int | None = None) -> Counter[str]:
-        """Word counts of document ``d``, or of its words starting inside normalised ranges;
-        with ``budget``, of its first sentences holding about that many characters."""
-        out: Counter[str] = Counter()
-        ends = self.ends(d)
-        limit = ends[-1] if budget is None else budget
-        if ranges is None:
-            lo = 0
-            for i, hi in enumerate(ends):
-                if lo >= limit:
-                    break
-                out.update(w for w in self.sentence(d, i)[0] if w != SLOT)
-                lo = hi
-            return out
-        inside = np.zeros(len(self.norms[d].text) + 1, dtype=np.int64)
-        for lo, hi in ranges:
-            inside[lo] += 1
-            inside[hi] -= 1
-        on = np.cumsum(inside) > 0
-        seen = np.concatenate(([0], np.cumsum(on)))
-        lo = 0
-        for i, hi in enumerate(ends):
-            if seen[lo] >= limit:
-                break
-            if seen[hi] > seen[lo]:
-                toks, start = self.sentence(d, i)
-                pos = start
-                for w in toks:
-                    if on[pos] and w != SLOT:
-                        out[w] += 1
-                    pos += len(w)
-            lo = hi
-        return out
 
 
 # --------------------------------------------------------------------------- content families

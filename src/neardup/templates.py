@@ -22,10 +22,15 @@ import numpy.typing as npt
 
 from neardup.align import Opcode, diff, original_range
 from neardup.config import AlignConfig
-from neardup.model import Cluster, Fill, Slot, Template
-from neardup.normalize import SLOT, normalize
+from neardup.model import Cluster, Document, Fill, Slot, Template
+from neardup.normalize import SLOT, Normalized, normalize
 
-__all__ = ["keywords", "template_of", "templates_of", "tfidf", "words"]
+__all__ = ["DocumentWords", "keywords", "template_of", "templates_of", "tfidf", "words"]
+
+#: Where sentences end (for :class:`DocumentWords`).
+_SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+#: Sentences whose words :class:`DocumentWords` keeps for reuse (the most recent ones).
+CUT_CACHE = 20_000
 
 #: How an empty fill is written in a template's text.
 EMPTY_FILL = "∅"
@@ -187,3 +192,78 @@ def keywords(texts: Sequence[str], top: int = 6) -> tuple[str, ...]:
     for t in texts:
         counts.update(words(normalize(t).text.replace(SLOT, " "))[0])
     return tfidf(counts, top)
+
+
+class DocumentWords:
+    """Each document's jieba words, sentence by sentence; a sentence is cut when first
+    needed, and never twice.
+
+    Skeletons need the sentences outside boilerplate, keywords the documents of a
+    family (the reused text of a content family's): only those are cut, each once.
+
+    >>> text = "鄂州市创建全国文明城市。文明城市创建工作推进会议在鄂州召开。"
+    >>> cut = DocumentWords([Document("a", text)], [normalize(text)])
+    >>> cut.sentence(0, 1)
+    (['文明城市', '创建', '工作', '推进', '会议', '在', '鄂州', '召开'], 11)
+    >>> sorted(cut.counts(0).items())[:3]
+    [('会议', 1), ('全国', 1), ('创建', 2)]
+    """
+
+    def __init__(self, docs: Sequence[Document], norms: Sequence[Normalized]) -> None:
+        self.docs, self.norms = docs, norms
+        self._ends: dict[int, list[int]] = {}
+        self._cut: dict[tuple[int, int], tuple[list[str], int]] = {}
+
+    def ends(self, d: int) -> list[int]:
+        """Normalised offsets where document ``d``'s sentences end (the last: its length)."""
+        if d not in self._ends:
+            text, norm = self.docs[d].text, self.norms[d]
+            marks = [m.end() for m in _SENTENCE_END.finditer(text)]
+            found = np.searchsorted(norm.start, marks).tolist() if marks else []
+            self._ends[d] = sorted({e for e in found if 0 < e < len(norm.text)} | {len(norm.text)})
+        return self._ends[d]
+
+    def sentence(self, d: int, i: int) -> tuple[list[str], int]:
+        """Words of sentence ``i`` of document ``d`` and the normalised offset where it starts."""
+        key = (d, i)
+        if key not in self._cut:
+            ends = self.ends(d)
+            lo = ends[i - 1] if i else 0
+            self._cut[key] = (words(self.norms[d].text[lo : ends[i]])[0], lo)
+            if len(self._cut) > CUT_CACHE:  # bounded: the oldest sentence goes
+                del self._cut[next(iter(self._cut))]
+        return self._cut[key]
+
+    def counts(self, d: int, ranges: Sequence[tuple[int, int]] | None = None, budget: int | None = None) -> Counter[str]:
+        """Word counts of document ``d``, or of its words starting inside normalised ranges;
+        with ``budget``, of its first sentences holding about that many characters."""
+        out: Counter[str] = Counter()
+        ends = self.ends(d)
+        limit = ends[-1] if budget is None else budget
+        if ranges is None:
+            lo = 0
+            for i, hi in enumerate(ends):
+                if lo >= limit:
+                    break
+                out.update(w for w in self.sentence(d, i)[0] if w != SLOT)
+                lo = hi
+            return out
+        inside = np.zeros(len(self.norms[d].text) + 1, dtype=np.int64)
+        for lo, hi in ranges:
+            inside[lo] += 1
+            inside[hi] -= 1
+        on = np.cumsum(inside) > 0
+        seen = np.concatenate(([0], np.cumsum(on)))
+        lo = 0
+        for i, hi in enumerate(ends):
+            if seen[lo] >= limit:
+                break
+            if seen[hi] > seen[lo]:
+                toks, start = self.sentence(d, i)
+                pos = start
+                for w in toks:
+                    if on[pos] and w != SLOT:
+                        out[w] += 1
+                    pos += len(w)
+            lo = hi
+        return out
