@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import Any
 
-from neardup.gate import Finding, GateConfig, Verdict, verdicts_to_dict
+from neardup.gate import Finding, GateConfig, Verdict
 from neardup.report.text import escape_terminal
 
-__all__ = ["render_gate"]
+__all__ = ["render_gate", "verdicts_to_dict"]
 
 RULE_ID = "neardup/copied-text"
 FORMATS = ("text", "json", "junit", "github", "sarif")
@@ -147,3 +148,41 @@ def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "tex
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     renderers = {"text": render_text, "junit": render_junit, "github": render_github, "sarif": render_sarif}
     return renderers[fmt](verdicts, config, skipped)
+
+
+def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[str, Any]:
+    """The gate's JSON report (schema ``neardup.gate/1``)."""
+    def finding(f: Finding) -> dict[str, Any]:
+        return {
+            "source": f.source,
+            "start": f.start,
+            "end": f.end,
+            "line_start": f.line_start,
+            "line_end": f.line_end,
+            "source_start": f.source_start,
+            "source_end": f.source_end,
+            "source_line_start": f.source_line_start,
+            "source_line_end": f.source_line_end,
+            "similarity": round(f.similarity, 4),
+            "fingerprint": f.fingerprint,
+        }
+
+    return {
+        "schema": "neardup.gate/1",
+        "passed": all(v.passed for v in verdicts),
+        "limits": {"max_copied": config.max_copied, "max_span": config.max_span},
+        "submissions": [
+            {
+                "id": v.submission,
+                "passed": v.passed,
+                "chars": v.chars,
+                "copied_share": v.copied_share,
+                "source_shares": v.source_shares,
+                "longest_span": v.longest_span,
+                "reasons": list(v.reasons),
+                "findings": [finding(f) for f in v.findings],
+                "baselined": len(v.baselined),
+            }
+            for v in verdicts
+        ],
+    }
