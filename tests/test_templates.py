@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 import pytest
 from click.testing import CliRunner
 
@@ -150,3 +153,19 @@ def test_families_group_documents_by_content_not_boilerplate(simplified_paragrap
     assert sorted(f.doc_ids for f in result.families) == [("f1/a", "f1/b", "f1/c"), ("f2/a", "f2/b")]
     assert all(f.keywords and f.content > 0 for f in result.families)
     assert result.families == scan(list(reversed(docs))).families  # deterministic
+
+
+@given(st.text(alphabet="甲乙丙丁ab", max_size=40), st.text(alphabet="甲乙丙丁ab", max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_opcode_index_maps_positions_as_a_scan_of_the_opcodes_does(a: str, b: str) -> None:
+    """Bisection over a member's opcodes gives what the first (left) or last (right)
+    opcode holding the position says."""
+    from neardup.align import diff
+    from neardup.templates import _OpIndex  # the private helper under test, in its own module's test
+
+    ops = diff(a, b, ngram=2)
+    index = _OpIndex(ops)
+    for p in range(len(a) + 1):
+        left = next((j1 + (p - i1) if tag == "equal" else j1 for tag, i1, i2, j1, _ in ops if i1 <= p <= i2), ops[-1][4] if ops else 0)
+        right = next((j1 + (p - i1) if tag == "equal" else j2 for tag, i1, i2, j1, j2 in reversed(ops) if i1 <= p <= i2), ops[0][3] if ops else 0)
+        assert (index.left(p), index.right(p)) == (left, right)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
@@ -39,18 +40,31 @@ EMPTY_FILL = "∅"
 # --------------------------------------------------------------------------- templates
 
 
-def _map_left(ops: Sequence[Opcode], p: int) -> int:
-    for tag, i1, i2, j1, _ in ops:
-        if i1 <= p <= i2:
-            return j1 + (p - i1) if tag == "equal" else j1
-    return ops[-1][4] if ops else 0
+class _OpIndex:
+    """A member's opcodes (contiguous, in order) with their bounds, for mapping reference
+    positions into the member by bisection: slots x opcodes would be quadratic in a long
+    member with many small edits."""
 
+    def __init__(self, ops: Sequence[Opcode]) -> None:
+        self.ops = ops
+        self.i1 = [op[1] for op in ops]
+        self.i2 = [op[2] for op in ops]
 
-def _map_right(ops: Sequence[Opcode], p: int) -> int:
-    for tag, i1, i2, j1, j2 in reversed(ops):
-        if i1 <= p <= i2:
-            return j1 + (p - i1) if tag == "equal" else j2
-    return ops[0][3] if ops else 0
+    def left(self, p: int) -> int:
+        """Where reference position ``p`` falls in the member (the first opcode holding it)."""
+        k = bisect_left(self.i2, p)
+        if k == len(self.ops) or self.i1[k] > p:
+            return self.ops[-1][4] if self.ops else 0
+        tag, i1, _, j1, _ = self.ops[k]
+        return j1 + (p - i1) if tag == "equal" else j1
+
+    def right(self, p: int) -> int:
+        """The same from the right (the last opcode holding ``p``)."""
+        k = bisect_right(self.i1, p) - 1
+        if k < 0 or self.i2[k] < p:
+            return self.ops[0][3] if self.ops else 0
+        tag, i1, _, j1, j2 = self.ops[k]
+        return j1 + (p - i1) if tag == "equal" else j2
 
 
 def _slot_ranges(n: int, all_ops: Sequence[Sequence[Opcode]]) -> list[tuple[int, int]]:
@@ -88,6 +102,7 @@ def template_of(cluster: Cluster, *, config: AlignConfig | None = None) -> Templ
     ref = norms[rep]
     all_ops = [[] if k == rep else diff(ref.text, n.text, ngram=config.ngram) for k, n in enumerate(norms)]
     ranges = _slot_ranges(len(ref.text), all_ops)
+    indexes = [_OpIndex(ops) for ops in all_ops]
     changed = sum(e - s for s, e in ranges)
     slots = []
     pieces = []
@@ -99,8 +114,7 @@ def template_of(cluster: Cluster, *, config: AlignConfig | None = None) -> Templ
             if k == rep:
                 js, je = s, e
             else:
-                ops = all_ops[k]
-                js, je = _map_left(ops, s), _map_right(ops, e)
+                js, je = indexes[k].left(s), indexes[k].right(e)
             o0, o1 = original_range(norm, js, je)
             fills.append(Fill(k, m.start + o0, m.start + o1, m.text[o0:o1]))
         slot = Slot(index, tuple(fills))
