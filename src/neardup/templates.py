@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_left, bisect_right
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
@@ -179,13 +180,9 @@ def tfidf(counts: Mapping[str, int], top: int = 6) -> tuple[str, ...]:
     """
     if top <= 0:
         return ()
-    import jieba
-    import jieba.analyse
-
-    jieba.setLogLevel(logging.WARNING)
-    model = jieba.analyse.default_tfidf
-    idf, median, stop = model.idf_freq, model.median_idf, model.stop_words
-    kept = {w: c for w, c in counts.items() if len(w) > 1 and w not in stop and not _LATIN.fullmatch(w)}
+    idf, median = _idf()
+    # jieba's stop words are all Latin, and Latin words are left out anyway.
+    kept = {w: c for w, c in counts.items() if len(w) > 1 and not _LATIN.fullmatch(w)}
     total = sum(kept.values())
     if not total:
         return ()
@@ -194,6 +191,20 @@ def tfidf(counts: Mapping[str, int], top: int = 6) -> tuple[str, ...]:
 
 
 _LATIN = re.compile(r"[0-9a-z._\-]+")
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table and its median, read from the file ``jieba.analyse`` reads
+    (importing ``jieba.analyse`` would also load its part-of-speech tagger: half a second)."""
+    import os
+
+    import jieba
+
+    path = os.path.join(os.path.dirname(jieba.__file__), "analyse", "idf.txt")
+    with open(path, encoding="utf-8") as fh:
+        idf = {word: float(freq) for word, freq in (line.split(" ") for line in fh.read().splitlines() if line.strip())}
+    return idf, sorted(idf.values())[len(idf) // 2]
 
 
 def keywords(texts: Sequence[str], top: int = 6) -> tuple[str, ...]:
