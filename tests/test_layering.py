@@ -14,9 +14,9 @@ HOMES = {
     "networkx": {"cluster", "templates", "families"},
     "opencc": {"normalize"},
     # config reads datasketch's version for the stored signature parameters
-    "datasketch": {"signature", "candidates", "store", "config"},
-    "redis": {"store"},
-    "sqlite3": {"store"},
+    "datasketch": {"signature", "candidates", "config"},
+    "redis": {"store.redis"},
+    "sqlite3": {"store.sqlite"},
     "matplotlib": {"calibrate"},
     "pyspark": {"spark"},
     "pyarrow": {"read", "write"},

@@ -19,8 +19,8 @@ import pytest
 from neardup import Document, IndexMismatchError, InputError, ScanConfig, scan
 from neardup.config import NormalizeConfig, ShingleConfig
 from neardup.errors import ConfigError
-from neardup.candidates import band_params
-from neardup.store import Index, band_keys
+from neardup.candidates import band_keys, band_params
+from neardup.store import Index
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -270,6 +270,46 @@ def test_opening_with_other_parameters_names_the_parameter(tmp_path: Path) -> No
         assert index.config.shingle.ngram == 5
 
 
+def test_an_index_verifies_at_its_configs_threshold(tmp_path: Path, simplified_paragraphs) -> None:
+    """A config's verification threshold is the index's, stored and checked like the rest
+    (it used to be dropped for the LSH threshold: an index asked for 0.9 verified at 0.3)."""
+    from neardup.config import VerifyConfig
+
+    a, b, c = simplified_paragraphs[:3]
+    stored, half_copy = a[:200] + b[:100], a[:200] + c[:100]  # exact Jaccard about 0.5
+    strict = ScanConfig(verify=VerifyConfig(threshold=0.9))
+    with Index.open(tmp_path / "loose.ndx") as loose:
+        loose.add("a", stored)
+        assert [m.doc_id for m in loose.query(half_copy)] == ["a"]
+    with Index.open(tmp_path / "strict.ndx", config=strict) as index:
+        assert index.config.verify.threshold == 0.9
+        index.add("a", stored)
+        assert index.query(half_copy) == [] and index.add("b", half_copy).matches == ()
+        assert [m.doc_id for m in index.query(stored)] == ["a"]
+    with Index.open(tmp_path / "strict.ndx") as index:  # no options: the stored threshold
+        assert index.config.verify.threshold == 0.9
+        assert [m.doc_id for m in index.query(half_copy)] == ["b"]  # itself, not "a"
+    with pytest.raises(IndexMismatchError, match="verify_threshold=0.9, not verify_threshold=0.3"):
+        Index.open(tmp_path / "strict.ndx", config=ScanConfig())
+    with pytest.raises(IndexMismatchError, match="verify_threshold=0.9, not verify_threshold=0.3"):
+        Index.open(tmp_path / "strict.ndx", threshold=0.3)  # the option sets both thresholds
+    with pytest.raises(ConfigError, match="does not take the option detail"):
+        Index.open(tmp_path / "strict.ndx", detail="clusters")
+
+
+def test_an_index_of_another_schema_version_says_rebuild(tmp_path: Path) -> None:
+    """Schema 1 (datasketch's band hashes in Redis, another SQLite band key) is refused."""
+    path = tmp_path / "i.ndx"
+    Index.open(path).close()
+    db = sqlite3.connect(path)
+    params = json.loads(db.execute("SELECT value FROM meta WHERE key = 'params'").fetchone()[0])
+    db.execute("UPDATE meta SET value = ? WHERE key = 'params'", (json.dumps(dict(params, schema_version=1)),))
+    db.commit()
+    db.close()
+    with pytest.raises(IndexMismatchError, match="schema_version is 1, this neardup reads 2; rebuild the index"):
+        Index.open(path)
+
+
 def test_stored_environment_parameters_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "i.ndx"
     Index.open(path).close()
@@ -324,10 +364,11 @@ def test_not_an_index(tmp_path: Path) -> None:
 
 
 def test_storage_is_raw_arrays_and_json_never_pickle(tmp_path: Path, planted_corpus: list[Document]) -> None:
-    tree = ast.parse((SRC / "neardup" / "store.py").read_text(encoding="utf-8"))
-    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert not imported & {"pickle", "dill", "joblib", "shelve", "marshal"}
+    for path in (SRC / "neardup" / "store").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not imported & {"pickle", "dill", "joblib", "shelve", "marshal"}, path
     doc = planted_corpus[0]
     with Index.open(tmp_path / "i.ndx") as index:
         index.add(doc.id, doc.text, meta={"source": "测试"})
@@ -339,7 +380,8 @@ def test_storage_is_raw_arrays_and_json_never_pickle(tmp_path: Path, planted_cor
     assert json.loads(db.execute("SELECT meta FROM documents").fetchone()[0]) == {"source": "测试"}
     keys = {k for (k,) in db.execute("SELECT key FROM bands")}
     bands, rows = band_params(ScanConfig().verify.threshold, 128)
-    assert keys == set(band_keys(prepared.sigs, bands, rows).ravel().tolist())
+    # the scan's band keys (uint64), stored as SQLite's signed 64-bit integers
+    assert keys == set(band_keys(prepared.sigs, params=(bands, rows)).view(np.int64).ravel().tolist())
 
 
 def test_redis_keys_are_ours_not_pickles(redis_url: str, planted_corpus: list[Document]) -> None:
@@ -350,12 +392,16 @@ def test_redis_keys_are_ours_not_pickles(redis_url: str, planted_corpus: list[Do
         client = redis.Redis.from_url(redis_url.split("?")[0])
         base = redis_url.split("basename=")[1].encode()
         keys = client.keys(base + b":*")
-        # datasketch keeps, per band, a hash of bucket names and one set per bucket.
-        buckets = [k for k in keys if k.startswith(base + b":lsh_bucket_") and client.type(k) == b"set"]
-        assert len(buckets) > band_params(ScanConfig().verify.threshold, 128)[0]
+        # one set of passage ids per (band, band key), the keys those of the scan
+        buckets = [k for k in keys if k.startswith(base + b":b:")]
+        bands, rows = band_params(ScanConfig().verify.threshold, 128)
+        assert {int(k.split(b":")[-2]) for k in buckets} == set(range(bands))
+        prepared = index._prepare("x", planted_corpus[0].text)
+        expected = {(band, key) for row in band_keys(prepared.sigs, params=(bands, rows)).tolist() for band, key in enumerate(row)}
+        assert expected <= {(int(k.split(b":")[-2]), int(k.split(b":")[-1])) for k in buckets}
         members = {m for k in buckets[:50] for m in client.smembers(k)}
         assert members and all(m.isdigit() for m in members)  # pids as ASCII, not pickle.dumps(...)
-        assert not any(v.startswith(b"\x80") for k in buckets[:50] for v in client.smembers(k))
+        assert all(client.type(k) == b"set" for k in buckets[:50])
 
 
 # --------------------------------------------------------------------------- durability and concurrency

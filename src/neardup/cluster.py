@@ -30,7 +30,9 @@ Families of documents work one level up, in :mod:`neardup.families`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +42,17 @@ from neardup.model import Cluster, Match, Member, Passage
 from neardup.passages import PassageArray
 from neardup.verify import similarity
 
-__all__ = ["attach_loners", "cluster_matches", "connected_components", "merge_runs", "star_centres"]
+__all__ = [
+    "Position",
+    "UnionFind",
+    "attach_loners",
+    "chain_links",
+    "cluster_matches",
+    "connected_components",
+    "merge_runs",
+    "region_count",
+    "star_centres",
+]
 
 SetOf = Callable[[Sequence[int]], npt.NDArray[np.uint64]]
 
@@ -244,6 +256,92 @@ def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:
     order = np.argsort(labels, kind="stable")  # nodes ascending within each label
     bounds = np.flatnonzero(np.diff(labels[order])) + 1
     return [group.tolist() for group in np.split(nodes[order], bounds)]
+
+
+N = TypeVar("N", bound=Hashable)
+
+
+class UnionFind(Generic[N]):
+    """Disjoint sets of any hashable nodes, for clusters kept up to date one add at a time
+    (the persistent index), where the batch :func:`connected_components` does not fit.
+
+    >>> uf = UnionFind[int]()
+    >>> uf.union(1, 2); uf.union(3, 4); uf.union(2, 4); uf.find(5)
+    5
+    >>> sorted(sorted(g) for g in uf.groups())
+    [[1, 2, 3, 4], [5]]
+    """
+
+    def __init__(self) -> None:
+        self.parent: dict[N, N] = {}
+
+    def find(self, x: N) -> N:
+        """The representative of ``x``'s set (``x`` joins as a set of its own if new)."""
+        parent = self.parent
+        parent.setdefault(x, x)
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: N, b: N) -> None:
+        """Merge the sets of ``a`` and ``b``; ``a``'s representative stays."""
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+    def groups(self) -> list[list[N]]:
+        """Every set, its nodes in the order they were first seen."""
+        out: dict[N, list[N]] = defaultdict(list)
+        for x in list(self.parent):
+            out[self.find(x)].append(x)
+        return list(out.values())
+
+
+Position = tuple[int, int]  # (document, passage index)
+
+
+def chain_links(pairs: Iterable[tuple[Position, Position]], gap: int) -> list[tuple[Position, Position]]:
+    """Links inside one document implied by consecutive matches with another one.
+
+    Matches ``a ~ b`` and ``a+da ~ b+db`` between the same two documents
+    (``1 <= da, db <= gap``) link ``a`` to ``a+da`` and ``b`` to ``b+db``: a copied speech
+    is one region on each side. Pairs are oriented canonically, which the rule does not
+    depend on.
+
+    >>> chain_links([((0, 1), (1, 5)), ((0, 2), (1, 6))], gap=2)
+    [((0, 1), (0, 2)), ((1, 5), (1, 6))]
+    """
+    by_docs: dict[tuple[int, int], set[tuple[int, int]]] = defaultdict(set)
+    for x, y in pairs:
+        a, b = min(x, y), max(x, y)
+        by_docs[(a[0], b[0])].add((a[1], b[1]))
+    links = []
+    for (doc_a, doc_b), matched in by_docs.items():
+        for ia, ib in sorted(matched):
+            for da in range(1, gap + 1):
+                for db in range(1, gap + 1):
+                    if (ia + da, ib + db) in matched:
+                        links.append(((doc_a, ia), (doc_a, ia + da)))
+                        links.append(((doc_b, ib), (doc_b, ib + db)))
+    return links
+
+
+def region_count(positions: Iterable[Position], gap: int) -> int:
+    """How many members a set of passages makes: runs within one document, at most
+    ``gap`` apart (as :func:`cluster_matches` cuts members).
+
+    >>> region_count([(0, 1), (0, 3), (0, 9), (1, 0)], gap=2)
+    3
+    """
+    count, last = 0, None
+    for doc, idx in sorted(positions):
+        if last is None or last[0] != doc or idx - last[1] > gap:
+            count += 1
+        last = (doc, idx)
+    return count
 
 
 class _Memo(Sequence[Passage]):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
+    "Added",
     "Alignment",
     "Boilerplate",
     "Cluster",
@@ -21,6 +22,9 @@ __all__ = [
     "Family",
     "FamilyLabel",
     "Fill",
+    "IndexMatch",
+    "IndexSpan",
+    "IndexStats",
     "Match",
     "Member",
     "Passage",
@@ -345,3 +349,88 @@ class ScanResult:
     families: tuple[Family, ...] = field(default=())
     links: tuple[DocLink, ...] = field(default=())
     template_families: tuple[TemplateFamily, ...] = field(default=())
+
+
+# --------------------------------------------------------------------------- the persistent index
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpan:
+    """One reused stretch: ``[query_start, query_end)`` of the query text is a near-copy of
+    ``[doc_start, doc_end)`` of the stored document (original offsets; lines 1-based).
+
+    ``similarity`` is the aligned share of normalised characters the two stretches have
+    in common (as :class:`neardup.model.ReuseSpan`); for an index that keeps no texts,
+    the exact Jaccard of the matched passages' shingle sets.
+    """
+
+    query_start: int
+    query_end: int
+    query_line_start: int
+    query_line_end: int
+    doc_start: int
+    doc_end: int
+    doc_line_start: int
+    doc_line_end: int
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class IndexMatch:
+    """A stored document that the query text reuses.
+
+    ``similarity`` is the best span's; ``coverage`` is the share of the query's passage
+    characters found in this document; ``meta`` is what was stored with it.
+    """
+
+    doc_id: str
+    similarity: float
+    coverage: float
+    spans: tuple[IndexSpan, ...]
+    meta: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    """What adding one document did to the index's clusters.
+
+    ``joined``: clusters that existed before and now include this document; ``started``:
+    clusters this document started (with copies inside itself or in documents that had
+    no cluster yet); ``merged``: younger clusters retired because this document bridged
+    them with an older one, whose id they now share. ``matches`` are the stored documents
+    it reuses, as :meth:`neardup.store.Index.query` would have reported them just before the add.
+
+    A cluster whose copies all sit within one stretch of one document (a paragraph
+    repeated right after itself) gets an id but is not listed, in ``started`` or by
+    :meth:`neardup.store.Index.report`, until a copy appears elsewhere.
+    """
+
+    doc_id: str
+    passages: int
+    joined: tuple[int, ...] = ()
+    started: tuple[int, ...] = ()
+    merged: tuple[int, ...] = ()
+    matches: tuple[IndexMatch, ...] = ()
+    #: ``add(..., skip_near_copies=True)``: the stored document this one is a near-copy of;
+    #: the document was then not stored (``passages`` is 0, ``matches`` holds that match)
+    near_copy_of: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What :meth:`neardup.store.Index.stats` reports: counts, size (``None`` on Redis) and the stored parameters."""
+
+    location: str
+    backend: str
+    documents: int
+    passages: int
+    clusters: int
+    matches: int
+    bytes: int | None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bytes_per_passage(self) -> float | None:
+        if self.bytes is None or not self.passages:
+            return None
+        return self.bytes / self.passages

@@ -12,7 +12,8 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    is not boilerplate) and :func:`~neardup.signature.signatures` on batches of documents;
    a passage is keyed by ``pid = doc << 32 | index``, which sorts like the local global
    passage number.
-4. **Candidates**: one row per (band, band key), grouped into buckets; a bucket of two
+4. **Candidates**: one row per (band, band key: :func:`~neardup.candidates.band_keys`,
+   the local scan's, as a signed ``LongType``), grouped into buckets; a bucket of two
    passages is one pair, and a bigger one gives its pairs by the rule of ``candidates.py``
    (its own function: all pairs up to ``max_bucket`` members, else a star and a chain in
    passage order).
@@ -41,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from neardup.boilerplate import WindowCounts, document_windows
-from neardup.candidates import band_params, pairs_in_bucket
+from neardup.candidates import band_keys, band_params, pairs_in_bucket
 from neardup.cluster import attach_loners, merge_runs, star_centres
 from neardup.config import ScanConfig
 from neardup.dedup import DedupConfig, NearCopy, Removal, pair_share, resolve, survivor_key
@@ -91,7 +92,7 @@ _PASSAGE_SCHEMA = T.StructType(
         T.StructField("line_start", T.IntegerType(), False),
         T.StructField("line_end", T.IntegerType(), False),
         T.StructField("shingles", T.BinaryType(), False),
-        T.StructField("keys", T.ArrayType(T.BinaryType(), False), False),
+        T.StructField("keys", T.ArrayType(T.LongType(), False), False),
     ]
 )
 _MATCH_SCHEMA = T.StructType(
@@ -271,10 +272,10 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
         keep = np.concatenate(([True], values[1:] != values[:-1])) if len(values) else np.empty(0, bool)
         table, _ = prepare_masked([Document(row["id"], row["text"]) for row in batch], config, WindowCounts(values[keep], counts[keep]))
         sigs = signatures(table.hashes, table.offsets, config.signature)
+        # the local scan's band keys (uint64), as Spark's signed LongType
+        keys = band_keys(sigs, config.candidates, params=(bands, rows)).view(np.int64).tolist()
         for i, p in enumerate(table.passages):
             doc = int(batch[p.doc]["doc"])
-            sig = sigs[i]
-            keys = [sig[band * rows : (band + 1) * rows].tobytes() for band in range(bands)]
             yield (
                 doc << _DOC_SHIFT | p.index,
                 doc,
@@ -284,7 +285,7 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
                 p.line_start,
                 p.line_end,
                 table.shingles(i).astype("<u8").tobytes(),
-                keys,
+                keys[i],
             )
 
 
