@@ -139,9 +139,9 @@ def _runs(hit: npt.NDArray[np.bool_], k: int, n: int) -> list[tuple[int, int]]:
     if not hit.any():
         return []
     cover = np.zeros(n + 1, dtype=np.int64)
-    idx = np.flatnonzero(hit)
-    np.add.at(cover, idx, 1)
-    np.add.at(cover, idx + k, -1)
+    idx = np.flatnonzero(hit)  # distinct, so plain fancy-index updates add up right
+    cover[idx] += 1
+    cover[np.minimum(idx + k, n)] -= 1
     on = np.cumsum(cover)[:n] > 0
     edges = np.flatnonzero(np.diff(np.concatenate(([False], on, [False])).astype(np.int8)))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
@@ -151,6 +151,12 @@ def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> i
     """How many documents carry a run: the fewest of its windows (at or above ``floor``)."""
     window_df = df[s : max(s + 1, e - k + 1)]
     return int(window_df[window_df >= floor].min())
+
+
+def _floor(count: float) -> int:
+    """A document count rounded down to a power of two (at least 2): runs carried by
+    similar numbers of documents share one computation of the stretches around them."""
+    return max(2, 1 << max(int(count), 1).bit_length() - 1)
 
 
 class _Stretches:
@@ -261,7 +267,7 @@ def find_runs_and_shared(
             if e - s <= config.phrase_chars
         ]  # fmt: skip
         stretches = _Stretches(df, k, n, config.context_gap)
-        found = [(s, e, c) for s, e, c in found if stretches.around(s, e, c * config.standalone) <= config.formula_chars]
+        found = [(s, e, c) for s, e, c in found if stretches.around(s, e, _floor(c * config.standalone)) <= config.formula_chars]
         for s, e, carried in _union(found):
             runs.append(BoilerRun(s, e, "corpus", carried))
     if base is not None and len(base) and len(g):

@@ -556,8 +556,8 @@ def scan(
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
         doc_of = table.passages.rows["doc"]
-        pairs = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
-        within = np.unique(doc_of[pairs[doc_of[pairs[:, 0]] == doc_of[pairs[:, 1]], 0]]).tolist()
+        matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
+        within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
         alignments = align_clusters(docs, clusters, within, config.align, _stage(progress, "align"))
         templates = templates_of(clusters, config.align, _stage(progress, "templates"))
         if progress:
