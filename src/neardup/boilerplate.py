@@ -147,34 +147,31 @@ def _runs(hit: npt.NDArray[np.bool_], k: int, n: int) -> list[tuple[int, int]]:
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
 
 
-def _carried(df: npt.NDArray[np.int64], s: int, e: int, k: int, floor: int) -> int:
-    """How many documents carry a run: the fewest of its windows (at or above ``floor``)."""
-    window_df = df[s : max(s + 1, e - k + 1)]
-    return int(window_df[window_df >= floor].min())
+def _run_array(hit: npt.NDArray[np.bool_], k: int, n: int) -> npt.NDArray[np.int64]:
+    """:func:`_runs` as an ``(m, 2)`` array."""
+    return np.array(_runs(hit, k, n), dtype=np.int64).reshape(-1, 2)
+
+
+def _candidates(df: npt.NDArray[np.int64], k: int, n: int, floor: int, longest: int) -> npt.NDArray[np.int64]:
+    """Runs whose windows at least ``floor`` documents carry, at most ``longest`` long:
+    ``(start, end, documents)`` rows, ``documents`` the fewest of the run's windows
+    (at or above ``floor``), all at once (no Python loop per run)."""
+    runs = _run_array(df >= floor, k, n)
+    runs = runs[runs[:, 1] - runs[:, 0] <= longest]
+    if len(runs) == 0:
+        return np.empty((0, 3), dtype=np.int64)
+    big = np.iinfo(np.int64).max
+    masked = np.concatenate((np.where(df >= floor, df, big), [big]))
+    starts = runs[:, 0]
+    stops = np.maximum(starts + 1, runs[:, 1] - k + 1)  # the windows that start inside the run
+    carried = np.minimum.reduceat(masked, np.ravel(np.column_stack((starts, stops))))[0::2]
+    return np.column_stack((runs, carried))
 
 
 def _floor(count: float) -> int:
     """A document count rounded down to a power of two (at least 2): runs carried by
     similar numbers of documents share one computation of the stretches around them."""
     return max(2, 1 << max(int(count), 1).bit_length() - 1)
-
-
-class _Stretches:
-    """Shared stretches of one document at each document-count floor, computed once per floor."""
-
-    def __init__(self, df: npt.NDArray[np.int64], k: int, n: int, gap: int) -> None:
-        self.df, self.k, self.n, self.gap = df, k, n, gap
-        self.by_floor: dict[float, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = {}
-
-    def around(self, s: int, e: int, floor: float) -> int:
-        """Length of the text around ``[s, e)`` that at least ``floor`` documents carry
-        (bridging gaps of ``gap``): 0 when the run is not inside one."""
-        if floor not in self.by_floor:
-            ranges = _bridged(_runs(self.df >= floor, self.k, self.n), self.gap)
-            self.by_floor[floor] = (np.array([a for a, _ in ranges], dtype=np.int64), np.array([b for _, b in ranges], dtype=np.int64))
-        starts, ends = self.by_floor[floor]
-        i = int(np.searchsorted(starts, s, side="right")) - 1
-        return int(ends[i] - starts[i]) if i >= 0 and ends[i] >= e else 0
 
 
 def _bridged(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
@@ -185,6 +182,27 @@ def _bridged(ranges: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
+    return out
+
+
+def _stretch_lengths(
+    df: npt.NDArray[np.int64], k: int, n: int, found: npt.NDArray[np.int64], config: BoilerplateConfig
+) -> npt.NDArray[np.int64]:
+    """For each run ``(start, end, documents)``, the length of the text around it that at
+    least about ``standalone`` times as many documents carry (bridged over
+    ``context_gap``), 0 when the run lies in none; one pass per power-of-two floor."""
+    floors = np.array([_floor(c * config.standalone) for c in found[:, 2].tolist()], dtype=np.int64)
+    out = np.zeros(len(found), dtype=np.int64)
+    for floor in np.unique(floors).tolist():
+        ranges = _bridged(_runs(df >= floor, k, n), config.context_gap)
+        if not ranges:
+            continue
+        which = np.flatnonzero(floors == floor)
+        starts = np.array([a for a, _ in ranges], dtype=np.int64)
+        ends = np.array([b for _, b in ranges], dtype=np.int64)
+        i = np.maximum(np.searchsorted(starts, found[which, 0], side="right") - 1, 0)
+        inside = (starts[i] <= found[which, 0]) & (ends[i] >= found[which, 1])
+        out[which] = np.where(inside, ends[i] - starts[i], 0)
     return out
 
 
@@ -255,19 +273,14 @@ def find_runs_and_shared(
     g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
     if len(counts.values) and len(g):
         df = counts.lookup(g)
-        shared = np.array(_runs(df >= 2, k, n), dtype=np.int64).reshape(-1, 2)
-        found = [
-            (s, e, _carried(df, s, e, k, config.formula_docs))
-            for s, e in _runs(df >= config.formula_docs, k, n)
-            if e - s <= config.formula_chars
-        ]  # fmt: skip
-        found += [
-            (s, e, _carried(df, s, e, k, config.min_docs))
-            for s, e in _runs(df >= config.min_docs, k, n)
-            if e - s <= config.phrase_chars
-        ]  # fmt: skip
-        stretches = _Stretches(df, k, n, config.context_gap)
-        found = [(s, e, c) for s, e, c in found if stretches.around(s, e, _floor(c * config.standalone)) <= config.formula_chars]
+        shared = _run_array(df >= 2, k, n)
+        found = np.concatenate(
+            (_candidates(df, k, n, config.formula_docs, config.formula_chars), _candidates(df, k, n, config.min_docs, config.phrase_chars))
+        )
+        if len(found):
+            alone = _stretch_lengths(df, k, n, found, config) <= config.formula_chars
+            found = found[alone]
+        found = [(int(s), int(e), int(c)) for s, e, c in found.tolist()]
         for s, e, carried in _union(found):
             runs.append(BoilerRun(s, e, "corpus", carried))
     if base is not None and len(base) and len(g):
