@@ -75,8 +75,8 @@ MIN_SKELETON_CHARS = 12
 #: A family's keywords come from its first documents (by id), at most this many, and
 #: from at most ``KEYWORD_CHARS`` of their (shared) text: enough for its topic, and jieba
 #: (about a megabyte a second) cuts a bounded amount of text per family.
-KEYWORD_DOCS = 24
-KEYWORD_CHARS = 3_000
+KEYWORD_DOCS = 12
+KEYWORD_CHARS = 1_200
 #: Labels kept per template family (the JSON lists them in order, most carried first).
 MAX_LABELS = 5
 #: Louvain communities that do not stand out are parted again at most this many times.
