@@ -194,8 +194,8 @@ def _default_map(group: click.Group, settings: dict[str, Any], source: str | Non
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @click_option(next(o for o in _options() if o.name == "detail"))
 @click.option(
-    "-j", "--jobs", type=click.IntRange(0), default=1, show_default=True,
-    help="Worker processes for corpora over ~90 MB (0: one per CPU); the report is the same for any number.",
+    "-j", "--jobs", type=click.IntRange(0), default=0, show_default=True,
+    help="Worker processes for corpora over ~12 MB (0: one per CPU); the report is the same for any number.",
 )  # fmt: skip
 @scan_options
 @handle_errors
@@ -475,7 +475,7 @@ def calibrate_command(pairs_file: str, fmt: str, output: str | None, plot: str |
 @click.option("--passages", is_flag=True, help="Cut repeated passages (the first occurrence stays) instead of removing whole documents.")
 @click.option("--drop-boilerplate", is_flag=True, help="With --passages: also cut boilerplate (page chrome, stock phrases, --base text).")
 @click.option("--dry-run", is_flag=True, help="Count only: write no output.")
-@click.option("-j", "--jobs", type=click.IntRange(0), default=1, show_default=True, help="Worker processes for corpora over ~90 MB (0: one per CPU).")
+@click.option("-j", "--jobs", type=click.IntRange(0), default=0, show_default=True, help="Worker processes for corpora over ~12 MB (0: one per CPU).")
 @scan_options
 @handle_errors
 def dedup_command(

@@ -75,10 +75,10 @@ Progress = Callable[[str, int, int], None]
 #: spends its time computing, small enough that a few chunks in flight stay cheap.
 CHUNK_CHARS = 1_000_000
 CHUNK_DOCS = 1_000
-#: Below this many characters (about 90 MB of Chinese UTF-8) a scan stays in this
+#: Below this many characters (about 12 MB of Chinese UTF-8) a scan stays in this
 #: process whatever ``jobs`` says: starting a worker (interpreter, numpy, numba, OpenCC)
 #: costs more than a share of the work saves.
-PARALLEL_MIN_CHARS = 30_000_000
+PARALLEL_MIN_CHARS = 4_000_000
 
 
 @dataclass(frozen=True)
