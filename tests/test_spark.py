@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import click
-import networkx as nx
 import numpy as np
 import opencc
 import pytest
@@ -137,18 +136,6 @@ def test_star_and_chain_for_big_buckets_give_the_local_candidates(both, corpus) 
         or sizes[i] == 0 or sizes[j] == 0
     }  # fmt: skip
     assert spark_pairs == {(i, j) for i, j in local_pairs.tolist()} - overlapping
-
-
-def test_connected_components_match_networkx(spark) -> None:
-    rng = random.Random(5)
-    edges = [(i, i + 1) for i in range(200)]  # a long path: many rounds
-    edges += [(rng.randrange(1000, 1400), rng.randrange(1000, 1400)) for _ in range(300)]
-    edges += [(5000 + 2 * i, 5001 + 2 * i) for i in range(50)]  # many single edges
-    edges += [(9000, 9000 + i) for i in range(1, 40)] + [(9100 + i, 9000) for i in range(5)]  # a star, both ways
-    got = {r.node: r.comp for r in nsp.connected_components(spark.createDataFrame(edges, "u long, v long")).collect()}
-    graph = nx.Graph(e for e in edges if e[0] != e[1])
-    want = {n: min(c) for c in nx.connected_components(graph) for n in c}
-    assert got == want
 
 
 def test_input_errors(spark) -> None:
