@@ -80,7 +80,10 @@ KEYWORD_CHARS = 1_200
 #: Labels kept per template family (the JSON lists them in order, most carried first).
 MAX_LABELS = 5
 #: Louvain communities that do not stand out are parted again at most this many times.
-MAX_SPLITS = 3
+MAX_SPLITS = 1
+#: A community smaller than this that does not stand out is dropped, not parted again:
+#: every Louvain run costs a pass over its subgraph.
+MIN_SPLIT = 8
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
@@ -614,7 +617,7 @@ def _communities(graph: Any, nodes: set[int], config: FamilyConfig, depth: int) 
     for c in sorted(found, key=min):
         if _stands_out(graph, c):
             out.append(c)
-        elif depth > 0 and len(found) > 1 and len(c) > 2:
+        elif depth > 0 and len(found) > 1 and len(c) >= MIN_SPLIT:
             out.extend(_communities(graph, c, config, depth - 1))
     return out
 

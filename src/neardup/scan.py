@@ -600,7 +600,7 @@ class _LazyNorms(Sequence[Normalized]):
     holding every document's offset map (16 bytes a character) would cost gigabytes on a
     large corpus, and the families stage reads the documents in order."""
 
-    def __init__(self, docs: Sequence[Document], config: ScanConfig, keep: int = 64) -> None:
+    def __init__(self, docs: Sequence[Document], config: ScanConfig, keep: int = 1024) -> None:
         self.docs, self.config, self.keep = docs, config, keep
         self.cache: OrderedDict[int, Normalized] = OrderedDict()
 
