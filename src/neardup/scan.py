@@ -549,9 +549,10 @@ def scan(
     if progress:
         progress("verify", max(len(pairs), 1), max(len(pairs), 1))
         progress("cluster", 0, 1)
+    matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)  # once, for every stage below
     clusters = cluster_matches(
         table.passages,
-        matches,
+        matched,
         [d.id for d in docs],
         [d.text for d in docs],
         table.union,
@@ -568,7 +569,6 @@ def scan(
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
         doc_of = table.passages.rows["doc"]
-        matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)
         within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
         alignments = align_clusters(docs, clusters, within, config.align, _stage(progress, "align"))
         templates = templates_of(clusters, config.align, _stage(progress, "templates"))
