@@ -37,11 +37,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from neardup.community import Graph, louvain, stands_out
 from neardup.config import FamilyConfig, ShingleConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
 from neardup.normalize import Normalized
@@ -128,14 +128,15 @@ def group_documents(
     config = config or FamilyConfig()
     cut = DocumentWords(docs, norms)
     index = {d.id: i for i, d in enumerate(docs)}
-    links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate)
+    scanned = _scan_documents(docs, norms, runs, cut, window, shared)
+    links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate, carried=scanned.carried)
 
     def shared_terms(doc_id: str, budget: int | None = None) -> Counter[str]:
         i = index[doc_id]
         return cut.counts(i, [_norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())], budget)
 
     families = find_families(links, shared_terms, carried, config)
-    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, shared=shared)
+    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, scanned=scanned)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
         old = by_pair.get((a, b))
@@ -153,11 +154,14 @@ def content_links(
     runs: Sequence[Sequence[BoilerRun]],
     alignments: Sequence[Alignment],
     boilerplate: Sequence[Boilerplate],
+    *,
+    carried: dict[str, list[str]] | None = None,
 ) -> tuple[list[DocLink], dict[str, list[tuple[int, int]]], dict[str, list[str]]]:
     """Content edges of the document graph, each document's reused spans, its corpus boilerplate.
 
     Linear in the alignments and boilerplate: each document's boilerplate mask is built
-    once from its own runs.
+    once from its own runs. ``carried`` (each document's corpus boilerplate texts, as
+    :func:`_scan_documents` finds them) saves a pass over the normalised texts.
     """
     index = {d.id: i for i, d in enumerate(docs)}
     by_doc: dict[str, list[Boilerplate]] = defaultdict(list)
@@ -188,14 +192,16 @@ def content_links(
             reused[al.a].append((s.a_start, s.a_end))
             reused[al.b].append((s.b_start, s.b_end))
         content[(al.a, al.b)] = total
-    carried: dict[str, list[str]] = {}
+    if carried is None:
+        carried = {}
+        for doc, norm, doc_runs in zip(docs, norms, runs):
+            texts = _corpus_texts(norm, doc_runs)
+            if texts:
+                carried[doc.id] = texts
     carriers: dict[str, list[str]] = defaultdict(list)
-    for doc, norm, doc_runs in zip(docs, norms, runs):
-        texts = sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
-        if texts:
-            carried[doc.id] = texts
-            for t in texts:
-                carriers[t].append(doc.id)
+    for doc in docs:
+        for t in carried.get(doc.id, ()):
+            carriers[t].append(doc.id)
     shared_bp: dict[tuple[str, str], int] = defaultdict(int)
     for a, b in content:
         common = set(carried.get(a, ())) & set(carried.get(b, ()))
@@ -232,24 +238,25 @@ def find_families(
     >>> [(f.id, f.doc_ids, f.content, f.keywords) for f in find_families(links, lambda d, budget: terms.get(d, {}), {}, FamilyConfig(keywords=1))]
     [(1, ('a', 'b', 'c'), 700, ('文明城市',)), (2, ('x', 'y'), 200, ('法治政府',))]
     """
-    import networkx as nx  # here, not at import time: the CLI starts faster
-
     config = config or FamilyConfig()
-    graph = nx.Graph()
-    for link in sorted(links, key=lambda l: (l.a, l.b)):
-        if link.content > 0:
-            graph.add_edge(link.a, link.b, weight=link.content)
-    if graph.number_of_edges() == 0:
+    content = sorted((link.a, link.b, link.content) for link in links if link.content > 0)
+    if not content:
         return []
-    communities = nx.community.louvain_communities(graph, weight="weight", resolution=config.resolution, seed=config.seed)
+    names = sorted({x for a, b, _ in content for x in (a, b)})
+    number = {name: i for i, name in enumerate(names)}
+    a = np.array([number[x] for x, _, _ in content], dtype=np.int64)
+    b = np.array([number[y] for _, y, _ in content], dtype=np.int64)
+    w = np.array([c for _, _, c in content], dtype=np.float64)
+    found = louvain(Graph.from_edges(len(names), a, b, w), config.resolution, config.seed)
+    inner = found[a] == found[b]
+    weight_of = np.bincount(found[a[inner]], weights=w[inner], minlength=int(found.max()) + 1)
+    order = np.argsort(found, kind="stable")
+    parts = np.split(order, np.flatnonzero(np.diff(found[order])) + 1)
     groups = []
-    for community in communities:
-        docs = tuple(sorted(community))
-        if len(docs) < 2:
-            continue
-        sub = graph.subgraph(docs)
-        content = int(sum(w for _, _, w in sub.edges(data="weight")))
-        groups.append((docs, content))
+    for c, part in enumerate(parts):
+        docs = tuple(names[i] for i in part)  # names are sorted, parts ascending
+        if len(docs) >= 2:
+            groups.append((docs, int(weight_of[c])))
     groups.sort(key=lambda g: (-g[1], g[0]))
     families = []
     for n, (docs, content) in enumerate(groups):
@@ -276,9 +283,9 @@ class _Pieces:
     ids: dict[str, int]
     kinds: list[str]
     chars: list[int]
-    where: list[dict[int, tuple[int, int]]]  # piece -> {doc: original [start, end) of its first occurrence}
+    where: list[dict[int, tuple[int, int, int, int]]]  # piece -> {doc: original and normalised [start, end) of its first occurrence}
 
-    def add(self, key: str, kind: str, chars: int, doc: int, span: tuple[int, int]) -> None:
+    def add(self, key: str, kind: str, chars: int, doc: int, span: tuple[int, int, int, int]) -> None:
         i = self.ids.get(key)
         if i is None:
             i = self.ids[key] = len(self.kinds)
@@ -297,6 +304,7 @@ def find_template_families(
     words: DocumentWords | None = None,
     window: int = 12,
     shared: Sequence[npt.NDArray[np.int64]] | None = None,
+    scanned: _Scanned | None = None,
 ) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
     """Template families (largest first) and the weighted edges between document pairs.
 
@@ -316,19 +324,14 @@ def find_template_families(
     >>> [(f.doc_ids, [(l.kind, l.text, l.documents) for l in f.boilerplate]) for f in fams]
     [(('d0', 'd1', 'd2'), [('corpus', '党政主要负责人履行推进法治建设第一责任人职责', 3)])]
     """
-    import networkx as nx  # here, not at import time: the CLI starts faster
-
     config = config or FamilyConfig()
     n_docs = len(docs)
     if n_docs < 2:
         return [], {}
     cut = words or DocumentWords(docs, norms)
     # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
-    win_hash, win_doc, run_windows = _boilerplate_windows(norms, runs, window)
-    pieces = _Pieces({}, [], [], [])
-    for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
-        _chrome_lines(pieces, d, doc.text, norm, doc_runs)
-        _skeletons(pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
+    scanned = scanned or _scan_documents(docs, norms, runs, cut, window, shared)
+    win_hash, win_doc, pieces = scanned.win_hash, scanned.win_doc, scanned.pieces
     # One posting table: window pieces first, then string pieces.
     uniq, win_piece = np.unique(win_hash, return_inverse=True)
     n_win = len(uniq)
@@ -358,27 +361,9 @@ def find_template_families(
     groups, first, group_of = np.unique(signature, return_index=True, return_inverse=True)
     group_weight = np.bincount(group_of.ravel(), weights=weight[pieces_here], minlength=len(groups))
     ends = np.concatenate((bounds[1:], [len(piece)]))
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n_docs))
-    pair_weight: dict[tuple[int, int], float] = defaultdict(float)
-    hub_edges: list[tuple[int, int, float]] = []
-    for g in np.argsort(first, kind="stable").tolist():  # groups in piece order: deterministic
-        p = int(first[g])
-        carriers = doc_of[bounds[p] : ends[p]].tolist()
-        w = float(group_weight[g])
-        if w <= 0:
-            continue
-        if len(carriers) <= MAX_PAIR_DOCS:
-            for i, x in enumerate(carriers):
-                for y in carriers[i + 1 :]:
-                    pair_weight[(x, y)] += w
-        else:  # a virtual node, with the total weight of the clique it stands for
-            hub, spoke = n_docs + g, w * (len(carriers) - 1) / 2
-            hub_edges.extend((x, hub, spoke) for x in carriers)
-    graph.add_weighted_edges_from((x, y, w) for (x, y), w in sorted(pair_weight.items()))
-    graph.add_weighted_edges_from(hub_edges)
-    communities = _communities(graph, set(graph), config, MAX_SPLITS)
-    members = sorted(tuple(sorted(d for d in c if d < n_docs)) for c in communities)
+    graph, pair_weight = _piece_graph(n_docs, doc_of, bounds[first], ends[first], group_weight)
+    communities = _communities(graph, np.arange(graph.nodes, dtype=np.int64), config, MAX_SPLITS)
+    members = sorted(tuple(int(d) for d in c[c < n_docs]) for c in communities)
     members = [m for m in members if len(m) >= 2]
     family_of = np.full(n_docs, -1, dtype=np.int64)
     for f, m in enumerate(members):
@@ -390,9 +375,7 @@ def find_template_families(
     codes, cif = np.unique(code, return_counts=True)
     families = []
     for f, m in enumerate(members):
-        labels, total_chars, total_weight = _labels(
-            f, len(members), m, docs, norms, runs, run_windows, uniq, codes, cif, weight, pieces, n_win
-        )
+        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, uniq, codes, cif, weight, n_win)
         if total_weight <= 0:
             continue
         terms: Counter[str] = Counter()
@@ -404,32 +387,61 @@ def find_template_families(
         TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)
         for i, (m, w, c, labels, kw) in enumerate(families)
     ]
-    edges = {(docs[x].id, docs[y].id): w for (x, y), w in pair_weight.items()}
+    edges = {(docs[x].id, docs[y].id): w for x, y, w in zip(*pair_weight)}
     return out, edges
 
 
-def _boilerplate_windows(
-    norms: Sequence[Normalized], runs: Sequence[Sequence[BoilerRun]], k: int
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64], dict[tuple[int, int], npt.NDArray[np.uint64]]]:
-    """Window hashes of every corpus and base run (each document's set), and each run's windows."""
+@dataclass
+class _Scanned:
+    """What both graphs need from each document's normalised text, found in one pass
+    (normalising again costs as much as the rest of the stage)."""
+
+    win_hash: npt.NDArray[np.uint64]  # window hashes of corpus and base runs (a document's set) ...
+    win_doc: npt.NDArray[np.int64]  # ... and the document carrying each
+    run_windows: dict[tuple[int, int], npt.NDArray[np.uint64]]  # (doc, run) -> its windows
+    run_text: dict[tuple[int, int], tuple[str, int, int]]  # (doc, run) -> normalised text, original [start, end)
+    pieces: _Pieces
+    carried: dict[str, list[str]]  # doc id -> its corpus boilerplate texts
+    lengths: list[int]  # normalised length of each document
+
+
+def _scan_documents(
+    docs: Sequence[Document],
+    norms: Sequence[Normalized],
+    runs: Sequence[Sequence[BoilerRun]],
+    cut: DocumentWords,
+    k: int,
+    shared: Sequence[npt.NDArray[np.int64]] | None,
+) -> _Scanned:
+    """One pass over the documents: boilerplate windows, chrome lines, skeletons."""
     hashes, owners = [], []
-    run_windows: dict[tuple[int, int], npt.NDArray[np.uint64]] = {}
-    for d, (norm, doc_runs) in enumerate(zip(norms, runs)):
+    out = _Scanned(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), {}, {}, _Pieces({}, [], [], []), {}, [])
+    for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
+        out.lengths.append(len(norm.text))
+        texts = _corpus_texts(norm, doc_runs)
+        if texts:
+            out.carried[doc.id] = texts
         wanted = [(j, r) for j, r in enumerate(doc_runs) if r.kind in ("corpus", "base") and r.end - r.start >= k]
-        if not wanted:
-            continue
-        grams = shingle_hashes(norm.text, ShingleConfig(ngram=k))
-        mine = []
-        for j, r in wanted:
-            w = grams[r.start : r.end - k + 1]
-            run_windows[(d, j)] = w
-            mine.append(w)
-        u = np.unique(np.concatenate(mine))
-        hashes.append(u)
-        owners.append(np.full(len(u), d, dtype=np.int64))
-    if not hashes:
-        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), run_windows
-    return np.concatenate(hashes), np.concatenate(owners), run_windows
+        if wanted:
+            grams = shingle_hashes(norm.text, ShingleConfig(ngram=k))
+            mine = []
+            for j, r in wanted:
+                w = grams[r.start : r.end - k + 1]
+                out.run_windows[(d, j)] = w
+                out.run_text[(d, j)] = (norm.text[r.start : r.end], *norm.original_span(r.start, r.end))
+                mine.append(w)
+            u = np.unique(np.concatenate(mine))
+            hashes.append(u)
+            owners.append(np.full(len(u), d, dtype=np.int64))
+        _chrome_lines(out.pieces, d, doc.text, norm, doc_runs)
+        _skeletons(out.pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
+    if hashes:
+        out.win_hash, out.win_doc = np.concatenate(hashes), np.concatenate(owners)
+    return out
+
+
+def _corpus_texts(norm: Normalized, doc_runs: Sequence[BoilerRun]) -> list[str]:
+    return sorted({norm.text[r.start : r.end] for r in doc_runs if r.kind == "corpus"})
 
 
 def _norm_range(norm: Normalized, start: int, end: int) -> tuple[int, int]:
@@ -446,7 +458,7 @@ def _chrome_lines(pieces: _Pieces, d: int, text: str, norm: Normalized, doc_runs
             continue
         s, e = norm.original_span(r.start, r.end)
         first = int(np.searchsorted(starts, s, side="right")) - 1
-        group: list[tuple[int, int, str]] = []
+        group: list[tuple[int, int, int, int, str]] = []
         for ln in range(max(first, 0), len(starts) - 1):
             ls, le = max(starts[ln], s), min(starts[ln + 1], e)
             if ls >= e:
@@ -456,18 +468,19 @@ def _chrome_lines(pieces: _Pieces, d: int, text: str, norm: Normalized, doc_runs
             if not key:
                 continue
             if len(key) >= MIN_CHROME_CHARS:
-                _flush(pieces, d, text, group)
+                _flush(pieces, d, group)
                 group = []
-                pieces.add("page\0" + key, "page", len(key), d, (ls, le))
+                pieces.add("page\0" + key, "page", len(key), d, (ls, le, lo, hi))
             else:
-                group.append((ls, le, key))
-        _flush(pieces, d, text, group)
+                group.append((ls, le, lo, hi, key))
+        _flush(pieces, d, group)
 
 
-def _flush(pieces: _Pieces, d: int, text: str, group: list[tuple[int, int, str]]) -> None:
-    key = "".join(k for _, _, k in group)
+def _flush(pieces: _Pieces, d: int, group: list[tuple[int, int, int, int, str]]) -> None:
+    key = "".join(g[4] for g in group)
     if len(key) >= MIN_CHROME_CHARS and len(group) > 1:
-        pieces.add("page\0" + "\0".join(k for _, _, k in group), "page", len(key), d, (group[0][0], group[-1][1]))
+        span = (group[0][0], group[-1][1], group[0][2], group[-1][3])
+        pieces.add("page\0" + "\0".join(g[4] for g in group), "page", len(key), d, span)
 
 
 def _skeletons(
@@ -505,7 +518,7 @@ def _skeletons(
         if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
             key = _SLOT_FILL.sub("#", norm.text[lo:hi])
             if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
-                pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, norm.original_span(lo, hi))
+                pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, (*norm.original_span(lo, hi), lo, hi))
         lo = hi
 
 
@@ -516,15 +529,15 @@ def _labels(
     docs: Sequence[Document],
     norms: Sequence[Normalized],
     runs: Sequence[Sequence[BoilerRun]],
-    run_windows: Mapping[tuple[int, int], npt.NDArray[np.uint64]],
+    scanned: _Scanned,
     uniq: npt.NDArray[np.uint64],
     codes: npt.NDArray[np.int64],
     cif: npt.NDArray[np.int64],
     weight: npt.NDArray[np.float64],
-    pieces: _Pieces,
     n_win: int,
 ) -> tuple[list[FamilyLabel], int, float]:
     """What the family's documents share: labels (most carried first), shared chars, weight."""
+    run_windows, pieces = scanned.run_windows, scanned.pieces
 
     def carried(piece_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         want = piece_ids * (n_families + 1) + f
@@ -539,12 +552,11 @@ def _labels(
     strings = fam_pieces[shared & (fam_pieces >= n_win)]
     in_family = set(members)
     # Characters of each document inside some piece that another family document carries too.
-    cover = {d: np.zeros(len(norms[d].text) + 1, dtype=np.int64) for d in members}
+    cover = {d: np.zeros(scanned.lengths[d] + 1, dtype=np.int64) for d in members}
     # (documents, score, kind, original text, chars) by normalised text.
     candidates: dict[str, tuple[int, float, str, str, int]] = {}
     # Boilerplate runs: a run is carried by as many family documents as its least carried window.
     for d in members:
-        norm = norms[d]
         for j, r in enumerate(runs[d]):
             w = run_windows.get((d, j))
             if w is None or not len(w):
@@ -555,22 +567,19 @@ def _labels(
             np.add.at(cover[d], at, 1)
             np.add.at(cover[d], at + (r.end - r.start - len(w) + 1), -1)
             documents = int(c.min())
-            key = norm.text[r.start : r.end]
+            key, s, e = scanned.run_text[(d, j)]
             if documents < 2 or key in candidates:
                 continue
-            s, e = norm.original_span(r.start, r.end)
             kind = "page" if _in_page_edges(r, runs[d]) else r.kind
             candidates[key] = (documents, float(np.sum(weight[ids])), kind, docs[d].text[s:e], len(key))
     for p, c in zip(strings.tolist(), fam_cif[shared & (fam_pieces >= n_win)].tolist()):
         i = p - n_win
-        for x, (s, e) in pieces.where[i].items():
+        for x, (_, _, lo, hi) in pieces.where[i].items():
             if x in in_family:
-                lo, hi = _norm_range(norms[x], s, e)
                 cover[x][lo] += 1
                 cover[x][hi] -= 1
         d = min(x for x in pieces.where[i] if x in in_family)
-        s, e = pieces.where[i][d]
-        lo, hi = _norm_range(norms[d], s, e)
+        s, e, lo, hi = pieces.where[i][d]
         key = norms[d].text[lo:hi]
         if key not in candidates or candidates[key][0] < c:
             candidates[key] = (c, float(weight[p]), pieces.kinds[i], docs[d].text[s:e], pieces.chars[i])
@@ -604,34 +613,68 @@ def _overlaps(a: str, b: str, k: int = 12) -> bool:
     return min(len(a), len(b)) >= k and (a[:k] in b or a[-k:] in b or b[:k] in a or b[-k:] in a)
 
 
-def _communities(graph: Any, nodes: set[int], config: FamilyConfig, depth: int) -> list[set[int]]:
-    """Louvain communities of ``nodes`` that stand out in the whole graph; the others are
-    parted again (at most ``depth`` times), since modularity lumps small tight groups (a
-    page and its copy) into large loose ones."""
-    import networkx as nx
+def _piece_graph(
+    n_docs: int,
+    doc_of: npt.NDArray[np.int64],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
+    weight: npt.NDArray[np.float64],
+) -> tuple[Graph, tuple[list[int], list[int], list[float]]]:
+    """The document graph of shared pieces, and its document pairs (``x < y``, weight).
 
-    found = nx.community.louvain_communities(
-        graph.subgraph(nodes).copy() if len(nodes) < len(graph) else graph, weight="weight", resolution=config.resolution, seed=config.seed
+    Group ``g`` is carried by ``doc_of[starts[g]:ends[g]]`` (ascending) and weighs
+    ``weight[g]``. A group of at most :data:`MAX_PAIR_DOCS` carriers links them
+    pairwise; a larger one joins them to a virtual node ``n_docs + g`` with the total
+    weight of the clique it stands for. Built per carrier count with numpy, so the
+    cost is the number of pairs, whatever the corpus.
+    """
+    size = ends - starts
+    use = weight > 0
+    xs, ys, ws = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0)]
+    for k in range(2, MAX_PAIR_DOCS + 1):
+        groups = np.flatnonzero(use & (size == k))
+        if not len(groups):
+            continue
+        carriers = doc_of[starts[groups][:, None] + np.arange(k)]
+        left, right = np.triu_indices(k, 1)
+        xs.append(carriers[:, left].ravel())
+        ys.append(carriers[:, right].ravel())
+        ws.append(np.repeat(weight[groups], len(left)))
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    code, inverse = np.unique(x * n_docs + y, return_inverse=True)
+    pair_w = np.bincount(inverse.ravel(), weights=w, minlength=len(code))
+    pairs = (code // n_docs, code % n_docs, pair_w)
+    hubs = np.flatnonzero(use & (size > MAX_PAIR_DOCS))
+    carrier_count = size[hubs]
+    spoke = weight[hubs] * (carrier_count - 1) / 2
+    at = np.repeat(starts[hubs] - np.concatenate(([0], np.cumsum(carrier_count)[:-1])), carrier_count) + np.arange(int(carrier_count.sum()))
+    hub_a = doc_of[at]
+    hub_b = np.repeat(n_docs + hubs, carrier_count)
+    graph = Graph.from_edges(
+        n_docs + len(weight),
+        np.concatenate((pairs[0], hub_a)),
+        np.concatenate((pairs[1], hub_b)),
+        np.concatenate((pair_w, np.repeat(spoke, carrier_count))),
     )
-    out = []
-    for c in sorted(found, key=min):
-        if _stands_out(graph, c):
-            out.append(c)
-        elif depth > 0 and len(found) > 1 and len(c) >= MIN_SPLIT:
-            out.extend(_communities(graph, c, config, depth - 1))
+    return graph, (pairs[0].tolist(), pairs[1].tolist(), pair_w.tolist())
+
+
+def _communities(graph: Graph, nodes: npt.NDArray[np.int64], config: FamilyConfig, depth: int) -> list[npt.NDArray[np.int64]]:
+    """Louvain communities of ``nodes`` (sorted) that stand out in the whole graph; the
+    others are parted again (at most ``depth`` times), since modularity lumps small
+    tight groups (a page and its copy) into large loose ones."""
+    sub = graph if len(nodes) == graph.nodes else graph.subgraph(nodes)
+    found = louvain(sub, config.resolution, config.seed)
+    count = int(found.max()) + 1 if len(found) else 0
+    labels = np.full(graph.nodes, -1, dtype=np.int64)
+    labels[nodes] = found
+    standing = stands_out(graph, labels, count)
+    order = np.argsort(found, kind="stable")
+    parts = np.split(nodes[order], np.flatnonzero(np.diff(found[order])) + 1) if len(found) else []
+    out: list[npt.NDArray[np.int64]] = []
+    for c, part in enumerate(parts):  # by smallest node, as louvain numbers them
+        if standing[c]:
+            out.append(part)
+        elif depth > 0 and count > 1 and len(part) >= MIN_SPLIT:
+            out.extend(_communities(graph, part, config, depth - 1))
     return out
-
-
-def _stands_out(graph: Any, community: set[int]) -> bool:
-    """A community in the weak sense (Radicchi et al. 2004): its documents are tied more
-    to each other than to the rest (internal weight, counted from both ends, above the
-    weight of the edges leaving it). Louvain parts any connected graph; in a corpus
-    where every document shares a few clauses with random others, its parts are noise."""
-    inside = leaving = 0.0
-    for x in community:
-        for y, data in graph.adj[x].items():
-            if y in community:
-                inside += data["weight"]
-            else:
-                leaving += data["weight"]
-    return inside > leaving

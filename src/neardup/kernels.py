@@ -211,3 +211,29 @@ def rolling_rows(codes, starts, lengths, k, out, offsets):
             for j in range(width):
                 h = h * base + np.uint64(codes[s + i + j])
             out[o + i] = mix64(h + np.uint64(width))
+
+
+def _compiled_local_moves():
+    from neardup.community import local_moves as plain
+
+    return _jit(plain)
+
+
+#: Louvain's local moving phase (:func:`neardup.community.local_moves`), compiled.
+local_moves = _compiled_local_moves()
+
+
+@_jit
+def bucket_lookup(values, counts, starts, shift, windows, out):
+    """``out[i]``: the count of ``windows[i]`` in sorted ``values``, 1 when absent; the
+    candidates are the bucket of its top bits (``starts``), so one or two cache misses
+    instead of a binary search (:meth:`neardup.boilerplate.WindowCounts.lookup`)."""
+    for i in range(len(windows)):
+        w = windows[i]
+        b = w >> shift
+        c = 1
+        for j in range(starts[b], starts[b + 1]):
+            if values[j] == w:
+                c = counts[j]
+                break
+        out[i] = c
