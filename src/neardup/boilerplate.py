@@ -65,6 +65,11 @@ class BoilerRun:
     documents: int
 
 
+#: A window table this large is searched by bucket (compiled); a smaller one stays in
+#: cache, where a binary search is as quick and no compiler is loaded (the gate starts fast).
+BUCKET_MIN_VALUES = 1 << 18
+
+
 @dataclass(frozen=True)
 class WindowCounts:
     """How many distinct documents carry each window seen in two or more of them.
@@ -87,7 +92,7 @@ class WindowCounts:
         """Document count of each window (1 for windows not kept)."""
         if len(self.values) == 0 or len(windows) == 0:
             return np.ones(len(windows), dtype=np.int64)
-        kernels = compiled_kernels()
+        kernels = compiled_kernels() if len(self.values) >= BUCKET_MIN_VALUES else None
         if kernels is not None:
             shift, starts = self._buckets()
             out = np.empty(len(windows), dtype=np.int64)

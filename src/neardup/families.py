@@ -498,28 +498,35 @@ def _skeletons(
     """
     if not norm.text:
         return
+    if shared is not None and len(shared) == 0:
+        return
+    ends = np.asarray(cut.ends(d), dtype=np.int64)
+    los = np.concatenate(([0], ends[:-1]))
+    size = ends - los
+    wanted = size >= MIN_SKELETON_CHARS
     if shared is not None:
-        if len(shared) == 0:
-            return
-        mark = np.zeros(len(norm.text) + 1, dtype=np.int64)
-        np.add.at(mark, shared[:, 0], 1)
-        np.add.at(mark, shared[:, 1], -1)
-        on_shared = np.concatenate(([0], np.cumsum(np.cumsum(mark)[:-1] > 0)))
-    covered = np.zeros(len(norm.text) + 1, dtype=np.int64)
-    for r in doc_runs:
-        covered[r.start] += 1
-        covered[r.end] -= 1
-    inside = np.concatenate(([0], np.cumsum(np.cumsum(covered)[:-1] > 0)))
-    lo = 0
-    for i, hi in enumerate(cut.ends(d)):
-        if shared is not None and (on_shared[hi] - on_shared[lo]) * 3 < hi - lo:
-            lo = hi
-            continue
-        if hi - lo >= MIN_SKELETON_CHARS and inside[hi] - inside[lo] < (hi - lo) / 2:
-            key = _SLOT_FILL.sub("#", norm.text[lo:hi])
-            if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
-                pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, (*norm.original_span(lo, hi), lo, hi))
-        lo = hi
+        wanted &= _covered(shared[:, 0], shared[:, 1], len(norm.text), los, ends) * 3 >= size
+    if not wanted.any():
+        return
+    starts = np.array([r.start for r in doc_runs], dtype=np.int64)
+    stops = np.array([r.end for r in doc_runs], dtype=np.int64)
+    wanted &= _covered(starts, stops, len(norm.text), los, ends) < size / 2
+    text = norm.text
+    for lo, hi in zip(los[wanted].tolist(), ends[wanted].tolist()):
+        key = _SLOT_FILL.sub("#", text[lo:hi])
+        if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
+            pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, (*norm.original_span(lo, hi), lo, hi))
+
+
+def _covered(
+    starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64], n: int, los: npt.NDArray[np.int64], his: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """How many characters of each ``[los, his)`` lie in the union of ``[starts, stops)``."""
+    mark = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(mark, starts, 1)
+    np.add.at(mark, stops, -1)
+    inside = np.concatenate(([0], np.cumsum(np.cumsum(mark)[:-1] > 0)))
+    return inside[his] - inside[los]  # type: ignore[no-any-return]
 
 
 def _labels(
