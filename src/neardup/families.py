@@ -373,9 +373,12 @@ def find_template_families(
     in_fam = fam >= 0
     code = piece[in_fam] * (len(members) + 1) + fam[in_fam]
     codes, cif = np.unique(code, return_counts=True)
+    by_family = np.argsort(codes % (len(members) + 1), kind="stable")
+    family_bounds = np.searchsorted(codes[by_family] % (len(members) + 1), np.arange(len(members) + 1))
     families = []
     for f, m in enumerate(members):
-        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, uniq, codes, cif, weight, n_win)
+        mine = by_family[family_bounds[f] : family_bounds[f + 1]]
+        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, uniq, codes, cif, weight, n_win, mine)
         if total_weight <= 0:
             continue
         terms: Counter[str] = Counter()
@@ -542,54 +545,65 @@ def _labels(
     cif: npt.NDArray[np.int64],
     weight: npt.NDArray[np.float64],
     n_win: int,
+    mine: npt.NDArray[np.int64],
 ) -> tuple[list[FamilyLabel], int, float]:
-    """What the family's documents share: labels (most carried first), shared chars, weight."""
+    """What the family's documents share: labels (most carried first), shared chars, weight.
+
+    ``mine``: the positions in ``codes`` of the family's pieces. The family's boilerplate
+    windows are looked up in one batch, whatever its number of runs.
+    """
     run_windows, pieces = scanned.run_windows, scanned.pieces
-
-    def carried(piece_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        want = piece_ids * (n_families + 1) + f
-        pos = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
-        return np.where(codes[pos] == want, cif[pos], 0)  # type: ignore[no-any-return]
-
-    # Totals over every piece shared inside the family.
-    mine = codes % (n_families + 1) == f
     fam_pieces, fam_cif = codes[mine] // (n_families + 1), cif[mine]
     shared = fam_cif >= 2
     total_weight = float(np.sum(weight[fam_pieces[shared]] * (fam_cif[shared] - 1)))
     strings = fam_pieces[shared & (fam_pieces >= n_win)]
     in_family = set(members)
-    # Characters of each document inside some piece that another family document carries too.
-    cover = {d: np.zeros(scanned.lengths[d] + 1, dtype=np.int64) for d in members}
+    # Characters of each document inside some piece that another family document carries
+    # too: intervals (document, start, end), their union measured at the end.
+    spans: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
     # (documents, score, kind, original text, chars) by normalised text.
     candidates: dict[str, tuple[int, float, str, str, int]] = {}
     # Boilerplate runs: a run is carried by as many family documents as its least carried window.
-    for d in members:
-        for j, r in enumerate(runs[d]):
-            w = run_windows.get((d, j))
-            if w is None or not len(w):
-                continue
-            ids = np.searchsorted(uniq, w).astype(np.int64)
-            c = carried(ids)
-            at = r.start + np.flatnonzero(c >= 2)
-            np.add.at(cover[d], at, 1)
-            np.add.at(cover[d], at + (r.end - r.start - len(w) + 1), -1)
-            documents = int(c.min())
+    keys = [(d, j) for d in members for j in range(len(runs[d])) if len(run_windows.get((d, j), ()))]
+    if keys:
+        windows = [run_windows[key] for key in keys]
+        lengths = np.array([len(w) for w in windows], dtype=np.int64)
+        first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        ids = np.searchsorted(uniq, np.concatenate(windows)).astype(np.int64)
+        want = ids * (n_families + 1) + f
+        pos = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
+        carried = np.where(codes[pos] == want, cif[pos], 0)
+        least = np.minimum.reduceat(carried, first)
+        score = np.add.reduceat(weight[ids], first)
+        run_start = np.array([runs[d][j].start for d, j in keys], dtype=np.int64)
+        run_end = np.array([runs[d][j].end for d, j in keys], dtype=np.int64)
+        at = np.repeat(run_start - first, lengths) + np.arange(len(ids))
+        ok = carried >= 2
+        k = np.repeat(run_end - run_start - lengths + 1, lengths)  # the window length
+        spans.append((np.repeat(np.array([d for d, _ in keys], dtype=np.int64), lengths)[ok], at[ok], at[ok] + k[ok]))
+        for n in np.flatnonzero(least >= 2).tolist():
+            d, j = keys[n]
             key, s, e = scanned.run_text[(d, j)]
-            if documents < 2 or key in candidates:
+            if key in candidates:
                 continue
-            kind = "page" if _in_page_edges(r, runs[d]) else r.kind
-            candidates[key] = (documents, float(np.sum(weight[ids])), kind, docs[d].text[s:e], len(key))
+            kind = "page" if _in_page_edges(runs[d][j], runs[d]) else runs[d][j].kind
+            candidates[key] = (int(least[n]), float(score[n]), kind, docs[d].text[s:e], len(key))
+    string_docs: list[int] = []
+    string_lo: list[int] = []
+    string_hi: list[int] = []
     for p, c in zip(strings.tolist(), fam_cif[shared & (fam_pieces >= n_win)].tolist()):
         i = p - n_win
         for x, (_, _, lo, hi) in pieces.where[i].items():
             if x in in_family:
-                cover[x][lo] += 1
-                cover[x][hi] -= 1
+                string_docs.append(x)
+                string_lo.append(lo)
+                string_hi.append(hi)
         d = min(x for x in pieces.where[i] if x in in_family)
         s, e, lo, hi = pieces.where[i][d]
         key = norms[d].text[lo:hi]
         if key not in candidates or candidates[key][0] < c:
             candidates[key] = (c, float(weight[p]), pieces.kinds[i], docs[d].text[s:e], pieces.chars[i])
+    spans.append((np.array(string_docs, dtype=np.int64), np.array(string_lo, dtype=np.int64), np.array(string_hi, dtype=np.int64)))
     ranked = sorted(candidates.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     labels: list[FamilyLabel] = []
     chosen: list[str] = []
@@ -603,8 +617,27 @@ def _labels(
         labels.append(FamilyLabel(kind, flat, documents, n_chars))  # type: ignore[arg-type]
         if len(labels) == MAX_LABELS:
             break
-    covered = [int(np.count_nonzero(np.cumsum(cover[d])[:-1] > 0)) for d in members]
-    return labels, round(sum(covered) / len(covered)), total_weight
+    covered = _union_length(*(np.concatenate(parts) for parts in zip(*spans)))
+    return labels, round(covered / len(members)), total_weight
+
+
+def _union_length(doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end: npt.NDArray[np.int64]) -> int:
+    """Total length of the union of intervals ``[start, end)``, each within its document.
+
+    >>> _union_length(np.array([0, 0, 1]), np.array([0, 5, 0]), np.array([10, 12, 3]))
+    15
+    """
+    keep = end > start
+    if not keep.any():
+        return 0
+    shift = (int(end[keep].max()) + 1) * doc[keep]  # documents side by side, never touching
+    lo, hi = start[keep] + shift, end[keep] + shift
+    order = np.argsort(lo, kind="stable")
+    lo, hi = lo[order], hi[order]
+    reach = np.maximum.accumulate(hi)
+    new = np.concatenate(([True], lo[1:] > reach[:-1]))
+    firsts = np.flatnonzero(new)
+    return int(np.sum(np.maximum.reduceat(hi, firsts) - lo[firsts]))
 
 
 def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:

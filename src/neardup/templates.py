@@ -159,12 +159,20 @@ def words(text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
     """
     if not text:
         return [], np.zeros(0, dtype=np.int64)
+    out = list(_cut(text))
+    lengths = np.fromiter((len(w) for w in out), dtype=np.int64, count=len(out))
+    return out, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+
+
+@lru_cache(maxsize=1 << 16)
+def _cut(text: str) -> tuple[str, ...]:
+    """jieba's words of one text, remembered: a redundant corpus repeats its sentences
+    (stock paragraphs, closings) in thousands of documents, and half the sentences cut
+    for keywords on such a corpus were cut before."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    out = jieba.lcut(text, HMM=False)
-    lengths = np.fromiter((len(w) for w in out), dtype=np.int64, count=len(out))
-    return out, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    return tuple(jieba.lcut(text, HMM=False))
 
 
 def tfidf(counts: Mapping[str, int], top: int = 6) -> tuple[str, ...]:
