@@ -35,3 +35,19 @@ def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> N
     assert verify_segments(pairs, hashes, offsets, config, use_numba=False) == expected
     if numba_kernels() is not None:
         assert verify_segments(pairs, hashes, offsets, config, use_numba=True) == expected
+
+
+def test_short_passages_sharing_one_clause_are_no_match() -> None:
+    """Jaccard 0.3 on a few shingles is no copy: a match shares at least ``min_shared``."""
+    import numpy as np
+
+    from neardup.config import ScanConfig, VerifyConfig
+    from neardup.verify import verify_segments
+
+    shared = np.arange(20, dtype=np.uint64)  # one stock clause: 20 shingles
+    a = np.concatenate((shared, np.arange(100, 120, dtype=np.uint64)))
+    b = np.concatenate((shared, np.arange(200, 220, dtype=np.uint64)))
+    hashes, offsets, pairs = np.concatenate((a, b)), np.array([0, 40, 80]), np.array([[0, 1]])
+    assert verify_segments(pairs, hashes, offsets, VerifyConfig(min_shared=0))[0].jaccard == round(20 / 60, 6)
+    assert verify_segments(pairs, hashes, offsets, ScanConfig().verification()) == []
+    assert ScanConfig.from_options(tokens="words").verification().min_shared == 5

@@ -112,14 +112,35 @@ class CandidateConfig:
         _check(self.max_bucket >= 2, f"max_bucket must be >= 2, got {self.max_bucket}")
 
 
+#: Shingles two passages must share, by token kind: 24 character 4-grams is about 27
+#: characters of own text; 5 word 3-grams about 7 words.
+MIN_SHARED = {"chars": 24, "words": 5}
+
+
 @dataclass(frozen=True)
 class VerifyConfig:
-    """A candidate pair is a match when its exact Jaccard reaches ``threshold``."""
+    """A candidate pair is a match when its exact Jaccard reaches ``threshold`` and the
+    two passages share at least ``min_shared`` shingles (boilerplate left out).
+
+    The floor keeps two short passages from matching on one stock clause: once a corpus's
+    phrases are masked, a 90-character passage may keep only 30 shingles, and a shared
+    20-character clause alone then gives a Jaccard above 0.3. 24 shingles is the same
+    residue a passage needs to be compared at all (about 27 characters of own text).
+    """
 
     threshold: float = 0.3
+    #: ``None``: as the scan's tokens say (:data:`MIN_SHARED`).
+    min_shared: int | None = None
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
+        _check(self.min_shared is None or self.min_shared >= 0, f"min_shared must be >= 0, got {self.min_shared}")
+
+    @property
+    def shared_floor(self) -> int:
+        """``min_shared``, or the floor for character shingles when it is left to the tokens
+        (a scan resolves it with :meth:`ScanConfig.verification`)."""
+        return MIN_SHARED["chars"] if self.min_shared is None else self.min_shared
 
 
 @dataclass(frozen=True)
@@ -265,6 +286,12 @@ class ScanConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def verification(self) -> VerifyConfig:
+        """The verify settings with ``min_shared`` resolved for this scan's tokens."""
+        if self.verify.min_shared is not None:
+            return self.verify
+        return replace(self.verify, min_shared=MIN_SHARED[self.shingle.tokens])
 
     def signature_params(self) -> dict[str, Any]:
         """The parameters a stored signature depends on; an index refuses to mix them."""

@@ -580,7 +580,7 @@ def _scan(
         progress("candidates", 1, 1)
         progress("verify", 0, max(len(pairs), 1))
     matches = verify_segments(
-        pairs, table.hashes, table.offsets, config.verify,
+        pairs, table.hashes, table.offsets, config.verification(),
         progress=(lambda done, total: progress("verify", done, total)) if progress else None,
     )  # fmt: skip
     if progress:

@@ -335,7 +335,7 @@ def _verify(candidates: DataFrame, passages: DataFrame, config: ScanConfig) -> D
         .join(sets.select(F.col("pid").alias("b"), F.col("shingles").alias("set_b")), "b")
         .select("a", "b", "set_a", "set_b")
     )
-    verify = config.verify
+    verify = config.verification()
 
     def run(partition: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         for batch in _batches(partition, _BATCH_PAIRS):

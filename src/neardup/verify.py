@@ -48,12 +48,14 @@ def verify_pairs(
     sets: Sequence[npt.NDArray[np.uint64]],
     config: VerifyConfig | None = None,
 ) -> list[Match]:
-    """Keep the pairs whose exact Jaccard reaches the threshold, in input order."""
+    """Keep the pairs whose exact Jaccard reaches the threshold (sharing at least
+    ``config.min_shared`` shingles), in input order."""
     config = config or VerifyConfig()
     matches = []
     for i, j in pairs.tolist():
         jac, cont = similarity(sets[i], sets[j])
-        if jac >= config.threshold:
+        shared = len(np.intersect1d(sets[i], sets[j], assume_unique=True)) if jac >= config.threshold else 0
+        if jac >= config.threshold and shared >= config.shared_floor:
             matches.append(Match(int(i), int(j), round(jac, 6), round(cont, 6)))
     return matches
 
@@ -73,8 +75,10 @@ def verify_segments(
     large batches when numba is available; both paths return the same matches.
 
     >>> h = np.array([1, 2, 3, 4, 4, 3, 2, 9, 7, 8], dtype=np.uint64)
-    >>> verify_segments(np.array([[0, 1], [0, 2]]), h, np.array([0, 4, 8, 10]))
+    >>> verify_segments(np.array([[0, 1], [0, 2]]), h, np.array([0, 4, 8, 10]), VerifyConfig(min_shared=3))
     [Match(a=0, b=1, jaccard=0.6, containment=0.75)]
+    >>> verify_segments(np.array([[0, 1]]), h, np.array([0, 4, 8, 10]), VerifyConfig(min_shared=4))  # 3 shared shingles
+    []
     """
     config = config or VerifyConfig()
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
@@ -107,7 +111,7 @@ def verify_segments(
     nonempty = (size_a > 0) & (size_b > 0)
     jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
     containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
-    keep = np.flatnonzero(jaccard >= config.threshold)
+    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= config.shared_floor))
     return [
         Match(int(i), int(j), round(jac, 6), round(cont, 6))
         for i, j, jac, cont in zip(
