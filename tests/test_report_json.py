@@ -21,3 +21,34 @@ values = st.recursive(
 @settings(max_examples=300, deadline=None)
 def test_dumps_equals_json_dumps(value: object) -> None:
     assert dumps(value) == json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+def test_write_json_streams_the_same_bytes_as_render_json(tmp_path) -> None:
+    import io
+
+    from neardup import Document, scan
+    from neardup.report.json import render_json, write_json
+
+    text = "鄂州市创建全国文明城市工作推进会议在2018年召开，全市上下凝心聚力攻坚克难，确保各项任务落实到位。"
+    result = scan([Document("a", text), Document("b", text.replace("鄂州", "xx")), Document("c", "毫不相干的一段文字。")])
+    out = io.StringIO()
+    write_json(result, out)
+    assert out.getvalue() == render_json(result)
+    assert result.clusters  # a report with sections to stream
+
+
+def test_a_report_that_fails_midway_leaves_no_file(tmp_path) -> None:
+    import pytest
+
+    from neardup.cli import stream_output
+    from neardup.errors import NeardupError
+
+    target = tmp_path / "report.json"
+
+    def broken(fh) -> None:
+        fh.write("{")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(NeardupError, match="cannot write the report"):
+        stream_output(broken, str(target))
+    assert not target.exists() and list(tmp_path.iterdir()) == []

@@ -10,10 +10,11 @@ import functools
 import logging
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
@@ -97,6 +98,28 @@ def write_output(text: str, output: str | None) -> None:
             fh.write(text)
     except OSError as err:
         raise NeardupError(f"{output}: cannot write the report ({err.strerror})") from None
+
+
+def stream_output(write: Callable[[TextIO], None], output: str) -> None:
+    """Write a report to ``output`` as it is made: into a temporary file beside it, renamed
+    when complete, so a failure never leaves half a report under the user's name."""
+    folder = os.path.dirname(os.path.abspath(output))
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=".neardup-", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise NeardupError(f"{output}: cannot write the report ({err.strerror})") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
+            write(fh)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
+        os.replace(tmp, output)
+    except OSError as err:
+        raise NeardupError(f"{output}: cannot write the report ({err.strerror})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def click_option(option: Option, help_default: str | None = None) -> Callable[[F], F]:
@@ -207,7 +230,7 @@ def scan_command(
     PATHS are files, folders (recursed), globs, '-' for stdin, or .jsonl files whose
     lines are objects with 'id' and 'text'.
     """
-    from neardup.report import render_html, render_json, render_text
+    from neardup.report import render_html, render_json, render_text, write_json
     from neardup.scan import scan
 
     config = config_from({**opts, "detail": detail})
@@ -219,6 +242,9 @@ def scan_command(
         result = scan(
             read.documents, config=config, jobs=jobs, progress=progress, warnings=read.warnings, base=base.documents if base else ()
         )
+    if fmt == "json" and output not in (None, "-"):
+        stream_output(lambda fh: write_json(result, fh), output)
+        return
     if fmt == "json":
         text = render_json(result)
     elif fmt == "html":

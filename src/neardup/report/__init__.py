@@ -1,4 +1,4 @@
-"""Renderers: ScanResult -> str. They never print and never compute findings."""
+"""Renderers: ScanResult -> str (or a stream, for large JSON). They never print and never compute findings."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from neardup.report.html import render_html
-    from neardup.report.json import render_json, to_dict
+    from neardup.report.json import render_json, to_dict, write_json
     from neardup.report.text import render_text
 
-__all__ = ["render_html", "render_json", "render_text", "to_dict"]
+__all__ = ["render_html", "render_json", "render_text", "to_dict", "write_json"]
 
-_HOMES = {"render_html": "html", "render_json": "json", "to_dict": "json", "render_text": "text"}
+_HOMES = {"render_html": "html", "render_json": "json", "to_dict": "json", "write_json": "json", "render_text": "text"}
 
 
 def __getattr__(name: str) -> Any:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from json.encoder import encode_basestring as _encode_str  # the C version when available
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
 
 import numpy as np
 
 from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template, TemplateFamily
 from neardup.passages import line_count
 
-__all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict"]
+__all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict", "write_json"]
 
 #: Version 2 added ``template_families`` and each link's ``template`` weight.
 SCHEMA_ID = "neardup.scan/2"
@@ -127,6 +128,11 @@ def _template_family(f: TemplateFamily) -> dict[str, Any]:
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
     """The JSON document as Python data (what :func:`render_json` serialises)."""
+    return _document(result, list)
+
+
+def _document(result: ScanResult, section: Callable[[Iterable[Any]], Iterable[Any]]) -> dict[str, Any]:
+    """The JSON document; ``section`` makes each long section (``list``, or ``iter`` to stream it)."""
     from neardup import __version__
 
     rows = getattr(result.passages, "rows", None)  # a scan's PassageArray: count without objects
@@ -149,7 +155,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "clusters": s.clusters,
             "duplicated_chars": s.duplicated_chars,
         },
-        "documents": [
+        "documents": section(
             {
                 "id": d.id,
                 "path": d.path,
@@ -159,17 +165,17 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
                 "passages": per_doc.get(i, 0),
             }
             for i, d in enumerate(result.documents)
-        ],
-        "clusters": [_cluster(c) for c in result.clusters],
-        "templates": [_template(t, c) for t, c in zip(result.templates, result.clusters)],
-        "alignments": [_alignment(a) for a in result.alignments],
-        "boilerplate": [_boilerplate(b) for b in result.boilerplate],
-        "families": [_family(f) for f in result.families],
-        "template_families": [_template_family(f) for f in result.template_families],
-        "links": [
+        ),
+        "clusters": section(_cluster(c) for c in result.clusters),
+        "templates": section(_template(t, c) for t, c in zip(result.templates, result.clusters)),
+        "alignments": section(_alignment(a) for a in result.alignments),
+        "boilerplate": section(_boilerplate(b) for b in result.boilerplate),
+        "families": section(_family(f) for f in result.families),
+        "template_families": section(_template_family(f) for f in result.template_families),
+        "links": section(
             {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": round(link.template, 3)}
             for link in result.links
-        ],
+        ),
         "warnings": list(result.warnings),
     }
 
@@ -177,6 +183,15 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 def render_json(result: ScanResult) -> str:
     """Serialise deterministically (sorted keys, UTF-8 text kept readable)."""
     return dumps(to_dict(result)) + "\n"
+
+
+def write_json(result: ScanResult, out: TextIO) -> None:
+    """:func:`render_json` written to ``out`` as it is made: the report of a 300 MB corpus
+    is a gigabyte of JSON, and neither it nor its dict is ever whole in memory."""
+    writer = _Writer(out)
+    _encode(_document(result, iter), 0, writer)
+    writer.flush()
+    out.write("\n")
 
 
 def dumps(obj: Any) -> str:
@@ -191,56 +206,91 @@ def dumps(obj: Any) -> str:
     True
     """
     parts: list[str] = []
-    append = parts.append
-
-    def encode(o: Any, level: int) -> None:
-        if isinstance(o, str):
-            append(_encode_str(o))
-        elif o is None:
-            append("null")
-        elif o is True:
-            append("true")
-        elif o is False:
-            append("false")
-        elif isinstance(o, int):
-            append(int.__repr__(o))
-        elif isinstance(o, float):
-            append(_encode_float(o))
-        elif isinstance(o, dict):
-            if not o:
-                append("{}")
-                return
-            if not all(isinstance(k, str) for k in o):
-                append(json.dumps(o, ensure_ascii=False, sort_keys=True, indent=2).replace("\n", "\n" + "  " * level))
-                return
-            if all(type(v) in _SCALARS for v in o.values()):  # a leaf: the C encoder, indented by its separator
-                append("{\n" + "  " * (level + 1) + _leaf_encoder(level + 1).encode(o)[1:-1] + "\n" + "  " * level + "}")
-                return
-            inner = ",\n" + "  " * (level + 1)
-            sep = "{\n" + "  " * (level + 1)
-            for key, value in sorted(o.items()):
-                append(sep + _encode_str(key) + ": ")
-                sep = inner
-                encode(value, level + 1)
-            append("\n" + "  " * level + "}")
-        elif isinstance(o, (list, tuple)):
-            if not o:
-                append("[]")
-                return
-            inner = ",\n" + "  " * (level + 1)
-            sep = "[\n" + "  " * (level + 1)
-            for value in o:
-                append(sep)
-                sep = inner
-                encode(value, level + 1)
-            append("\n" + "  " * level + "]")
-        else:
-            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
-
-    encode(obj, 0)
+    _encode(obj, 0, parts.append)
     return "".join(parts)
 
 
+class _Writer:
+    """Collects small strings and writes them to a file in batches (one ``write`` per
+    string costs more than the encoding)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.parts: list[str] = []
+
+    def __call__(self, part: str) -> None:
+        self.parts.append(part)
+        if len(self.parts) >= 4096:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts))
+            self.parts.clear()
+
+
+def _encode(obj: Any, level: int, append: Callable[[str], None]) -> None:
+    """Write ``obj`` as ``json.dumps(..., indent=2, sort_keys=True, ensure_ascii=False)``
+    would; an iterator is written as the list it yields."""
+    o = obj
+    if isinstance(o, str):
+        append(_encode_str(o))
+    elif o is None:
+        append("null")
+    elif o is True:
+        append("true")
+    elif o is False:
+        append("false")
+    elif isinstance(o, int):
+        append(int.__repr__(o))
+    elif isinstance(o, float):
+        append(_encode_float(o))
+    elif isinstance(o, dict):
+        if not o:
+            append("{}")
+            return
+        if not all(isinstance(k, str) for k in o):
+            append(json.dumps(o, ensure_ascii=False, sort_keys=True, indent=2).replace("\n", "\n" + "  " * level))
+            return
+        if all(type(v) in _SCALARS for v in o.values()):  # a leaf: the C encoder, indented by its separator
+            append("{\n" + "  " * (level + 1) + _leaf_encoder(level + 1).encode(o)[1:-1] + "\n" + "  " * level + "}")
+            return
+        inner = ",\n" + "  " * (level + 1)
+        sep = "{\n" + "  " * (level + 1)
+        for key, value in sorted(o.items()):
+            append(sep + _encode_str(key) + ": ")
+            sep = inner
+            _encode(value, level + 1, append)
+        append("\n" + "  " * level + "}")
+    elif isinstance(o, (list, tuple)):
+        if not o:
+            append("[]")
+            return
+        inner = ",\n" + "  " * (level + 1)
+        sep = "[\n" + "  " * (level + 1)
+        for value in o:
+            append(sep)
+            sep = inner
+            _encode(value, level + 1, append)
+        append("\n" + "  " * level + "]")
+    elif isinstance(o, Iterator):
+        first = next(o, _END)
+        if first is _END:
+            append("[]")
+            return
+        inner = ",\n" + "  " * (level + 1)
+        append("[\n" + "  " * (level + 1))
+        _encode(first, level + 1, append)
+        for value in o:
+            append(inner)
+            _encode(value, level + 1, append)
+        append("\n" + "  " * level + "]")
+    else:
+        raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+_END = object()
 _SCALARS = frozenset((str, int, float, bool, type(None)))
 _LEAF_ENCODERS: dict[int, json.JSONEncoder] = {}
 
