@@ -33,6 +33,7 @@ word counts of its documents.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -164,19 +165,17 @@ def content_links(
     :func:`_scan_documents` finds them) saves a pass over the normalised texts.
     """
     index = {d.id: i for i, d in enumerate(docs)}
-    by_doc: dict[str, list[Boilerplate]] = defaultdict(list)
+    by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for bp in boilerplate:
-        by_doc[bp.doc_id].append(bp)
-    masks: dict[int, npt.NDArray[np.int64]] = {}
+        by_doc[bp.doc_id].append((bp.start, bp.end))
+    unions: dict[int, tuple[list[int], list[int], list[int]]] = {}
 
     def in_boilerplate(doc: int, start: int, end: int) -> int:
-        if doc not in masks:
-            mask = np.zeros(len(docs[doc].text) + 1, dtype=np.int64)
-            for bp in by_doc.get(docs[doc].id, ()):
-                mask[bp.start : bp.end] = 1
-            masks[doc] = np.concatenate(([0], np.cumsum(mask)))
-        cum = masks[doc]
-        return int(cum[end] - cum[start])
+        """Characters of ``[start, end)`` inside the document's boilerplate (its union of
+        intervals, kept per document: no array per character)."""
+        if doc not in unions:
+            unions[doc] = _merged(by_doc.get(docs[doc].id, []))
+        return _inside(unions[doc], end) - _inside(unions[doc], start)
 
     content: dict[tuple[str, str], int] = {}
     reused: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -218,6 +217,31 @@ def content_links(
         for a, b in sorted(set(content) | set(shared_bp))
     ]
     return links, dict(reused), carried
+
+
+def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
+    """The union of intervals as sorted starts, ends, and the covered length before each."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for s, e in sorted(intervals):
+        if starts and s <= ends[-1]:
+            ends[-1] = max(ends[-1], e)
+        elif e > s:
+            starts.append(s)
+            ends.append(e)
+    before = [0]
+    for s, e in zip(starts, ends):
+        before.append(before[-1] + e - s)
+    return starts, ends, before
+
+
+def _inside(union: tuple[list[int], list[int], list[int]], x: int) -> int:
+    """Covered characters before offset ``x``."""
+    starts, ends, before = union
+    i = bisect.bisect_right(starts, x) - 1
+    if i < 0:
+        return 0
+    return before[i] + min(x, ends[i]) - starts[i]
 
 
 def find_families(
@@ -339,13 +363,16 @@ def find_template_families(
     str_doc = np.fromiter((d for w in pieces.where for d in w), dtype=np.int64)
     piece = np.concatenate((win_piece.astype(np.int64).ravel(), str_piece))
     doc_of = np.concatenate((win_doc, str_doc))
+    del win_piece, str_piece, str_doc
     chars = np.concatenate((np.ones(n_win, dtype=np.float64), np.asarray(pieces.chars, dtype=np.float64)))
     if len(piece) == 0:  # nothing shared at all: no windows, no chrome, no skeleton
         return [], {}
     order = np.lexsort((doc_of, piece))
     piece, doc_of = piece[order], doc_of[order]
+    del order
     keep = np.concatenate(([True], (piece[1:] != piece[:-1]) | (doc_of[1:] != doc_of[:-1])))
     piece, doc_of = piece[keep], doc_of[keep]
+    del keep
     df = np.bincount(piece, minlength=len(chars))
     weight = chars * np.log((n_docs + 1) / np.maximum(df, 1))
     shared = df[piece] >= 2
@@ -358,8 +385,10 @@ def find_template_families(
     salt = mix64(doc_of.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
     with np.errstate(over="ignore"):
         signature = np.add.reduceat(salt, bounds) ^ (df[pieces_here].astype(np.uint64) * np.uint64(0xBF58476D1CE4E5B9))
+    del salt
     groups, first, group_of = np.unique(signature, return_index=True, return_inverse=True)
     group_weight = np.bincount(group_of.ravel(), weights=weight[pieces_here], minlength=len(groups))
+    del signature, group_of
     ends = np.concatenate((bounds[1:], [len(piece)]))
     graph, pair_weight = _piece_graph(n_docs, doc_of, bounds[first], ends[first], group_weight)
     communities = _communities(graph, np.arange(graph.nodes, dtype=np.int64), config, MAX_SPLITS)
@@ -390,19 +419,22 @@ def find_template_families(
         TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)
         for i, (m, w, c, labels, kw) in enumerate(families)
     ]
-    edges = {(docs[x].id, docs[y].id): w for x, y, w in zip(*pair_weight)}
+    edges = {(docs[x].id, docs[y].id): w for x, y, w in zip(*(a.tolist() for a in pair_weight))}
     return out, edges
 
 
 @dataclass
 class _Scanned:
     """What both graphs need from each document's normalised text, found in one pass
-    (normalising again costs as much as the rest of the stage)."""
+    (normalising again costs as much as the rest of the stage). The boilerplate runs'
+    windows are flat arrays, not an array per run: a corpus has hundreds of thousands."""
 
     win_hash: npt.NDArray[np.uint64]  # window hashes of corpus and base runs (a document's set) ...
     win_doc: npt.NDArray[np.int64]  # ... and the document carrying each
-    run_windows: dict[tuple[int, int], npt.NDArray[np.uint64]]  # (doc, run) -> its windows
-    run_text: dict[tuple[int, int], tuple[str, int, int]]  # (doc, run) -> normalised text, original [start, end)
+    windows: npt.NDArray[np.uint64]  # every kept run's windows, run after run
+    win_first: npt.NDArray[np.int64]  # run r's windows: windows[win_first[r]:win_first[r + 1]]
+    run_first: npt.NDArray[np.int64]  # document d's runs: run_first[d]:run_first[d + 1]
+    run_index: npt.NDArray[np.int64]  # each run's index in its document's runs
     pieces: _Pieces
     carried: dict[str, list[str]]  # doc id -> its corpus boilerplate texts
     lengths: list[int]  # normalised length of each document
@@ -417,30 +449,41 @@ def _scan_documents(
     shared: Sequence[npt.NDArray[np.int64]] | None,
 ) -> _Scanned:
     """One pass over the documents: boilerplate windows, chrome lines, skeletons."""
-    hashes, owners = [], []
-    out = _Scanned(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64), {}, {}, _Pieces({}, [], [], []), {}, [])
+    hashes, owners, windows, counts, index = [], [], [], [], []
+    run_first = [0]
+    pieces: _Pieces = _Pieces({}, [], [], [])
+    carried: dict[str, list[str]] = {}
+    lengths: list[int] = []
     for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
-        out.lengths.append(len(norm.text))
+        lengths.append(len(norm.text))
         texts = _corpus_texts(norm, doc_runs)
         if texts:
-            out.carried[doc.id] = texts
+            carried[doc.id] = texts
         wanted = [(j, r) for j, r in enumerate(doc_runs) if r.kind in ("corpus", "base") and r.end - r.start >= k]
         if wanted:
             grams = shingle_hashes(norm.text, ShingleConfig(ngram=k))
-            mine = []
-            for j, r in wanted:
-                w = grams[r.start : r.end - k + 1]
-                out.run_windows[(d, j)] = w
-                out.run_text[(d, j)] = (norm.text[r.start : r.end], *norm.original_span(r.start, r.end))
-                mine.append(w)
+            mine = [grams[r.start : r.end - k + 1].copy() for _, r in wanted]  # copies: the document's other windows go
+            windows.extend(mine)
+            counts.extend(len(w) for w in mine)
+            index.extend(j for j, _ in wanted)
             u = np.unique(np.concatenate(mine))
             hashes.append(u)
             owners.append(np.full(len(u), d, dtype=np.int64))
-        _chrome_lines(out.pieces, d, doc.text, norm, doc_runs)
-        _skeletons(out.pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
-    if hashes:
-        out.win_hash, out.win_doc = np.concatenate(hashes), np.concatenate(owners)
-    return out
+        run_first.append(len(index))
+        _chrome_lines(pieces, d, doc.text, norm, doc_runs)
+        _skeletons(pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
+    empty = np.empty(0, dtype=np.uint64)
+    return _Scanned(
+        np.concatenate(hashes) if hashes else empty,
+        np.concatenate(owners) if owners else np.empty(0, dtype=np.int64),
+        np.concatenate(windows) if windows else empty,
+        np.concatenate(([0], np.cumsum(counts, dtype=np.int64))).astype(np.int64),
+        np.asarray(run_first, dtype=np.int64),
+        np.asarray(index, dtype=np.int64),
+        pieces,
+        carried,
+        lengths,
+    )
 
 
 def _corpus_texts(norm: Normalized, doc_runs: Sequence[BoilerRun]) -> list[str]:
@@ -552,7 +595,7 @@ def _labels(
     ``mine``: the positions in ``codes`` of the family's pieces. The family's boilerplate
     windows are looked up in one batch, whatever its number of runs.
     """
-    run_windows, pieces = scanned.run_windows, scanned.pieces
+    pieces = scanned.pieces
     fam_pieces, fam_cif = codes[mine] // (n_families + 1), cif[mine]
     shared = fam_cif >= 2
     total_weight = float(np.sum(weight[fam_pieces[shared]] * (fam_cif[shared] - 1)))
@@ -561,33 +604,37 @@ def _labels(
     # Characters of each document inside some piece that another family document carries
     # too: intervals (document, start, end), their union measured at the end.
     spans: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
-    # (documents, score, kind, original text, chars) by normalised text.
-    candidates: dict[str, tuple[int, float, str, str, int]] = {}
+    # (documents, score, kind, document, normalised start, end, chars) by the piece's identity:
+    # a run by its windows, a string piece by its normalised text.
+    candidates: dict[bytes, tuple[int, float, str, int, int, int, int]] = {}
     # Boilerplate runs: a run is carried by as many family documents as its least carried window.
-    keys = [(d, j) for d in members for j in range(len(runs[d])) if len(run_windows.get((d, j), ()))]
-    if keys:
-        windows = [run_windows[key] for key in keys]
-        lengths = np.array([len(w) for w in windows], dtype=np.int64)
+    keys = np.concatenate([np.arange(scanned.run_first[d], scanned.run_first[d + 1]) for d in members] + [np.empty(0, np.int64)])
+    keys = keys[scanned.win_first[keys + 1] > scanned.win_first[keys]].astype(np.int64)
+    if len(keys):
+        lengths = scanned.win_first[keys + 1] - scanned.win_first[keys]
         first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        ids = np.searchsorted(uniq, np.concatenate(windows)).astype(np.int64)
+        at_win = np.repeat(scanned.win_first[keys] - first, lengths) + np.arange(int(lengths.sum()))
+        ids = np.searchsorted(uniq, scanned.windows[at_win]).astype(np.int64)
         want = ids * (n_families + 1) + f
         pos = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
         carried = np.where(codes[pos] == want, cif[pos], 0)
         least = np.minimum.reduceat(carried, first)
         score = np.add.reduceat(weight[ids], first)
-        run_start = np.array([runs[d][j].start for d, j in keys], dtype=np.int64)
-        run_end = np.array([runs[d][j].end for d, j in keys], dtype=np.int64)
+        owner = np.searchsorted(scanned.run_first, keys, side="right") - 1
+        run_of = [runs[d][j] for d, j in zip(owner.tolist(), scanned.run_index[keys].tolist())]
+        run_start = np.array([r.start for r in run_of], dtype=np.int64)
+        run_end = np.array([r.end for r in run_of], dtype=np.int64)
         at = np.repeat(run_start - first, lengths) + np.arange(len(ids))
         ok = carried >= 2
         k = np.repeat(run_end - run_start - lengths + 1, lengths)  # the window length
-        spans.append((np.repeat(np.array([d for d, _ in keys], dtype=np.int64), lengths)[ok], at[ok], at[ok] + k[ok]))
+        spans.append((np.repeat(owner, lengths)[ok], at[ok], at[ok] + k[ok]))
         for n in np.flatnonzero(least >= 2).tolist():
-            d, j = keys[n]
-            key, s, e = scanned.run_text[(d, j)]
+            d, r = int(owner[n]), run_of[n]
+            key = scanned.windows[scanned.win_first[keys[n]] : scanned.win_first[keys[n] + 1]].tobytes()
             if key in candidates:
                 continue
-            kind = "page" if _in_page_edges(runs[d][j], runs[d]) else runs[d][j].kind
-            candidates[key] = (int(least[n]), float(score[n]), kind, docs[d].text[s:e], len(key))
+            kind = "page" if _in_page_edges(r, runs[d]) else r.kind
+            candidates[key] = (int(least[n]), float(score[n]), kind, d, r.start, r.end, r.end - r.start)
     string_docs: list[int] = []
     string_lo: list[int] = []
     string_hi: list[int] = []
@@ -600,18 +647,21 @@ def _labels(
                 string_hi.append(hi)
         d = min(x for x in pieces.where[i] if x in in_family)
         s, e, lo, hi = pieces.where[i][d]
-        key = norms[d].text[lo:hi]
+        key = norms[d].text[lo:hi].encode()
         if key not in candidates or candidates[key][0] < c:
-            candidates[key] = (c, float(weight[p]), pieces.kinds[i], docs[d].text[s:e], pieces.chars[i])
+            candidates[key] = (c, float(weight[p]), pieces.kinds[i], d, lo, hi, pieces.chars[i])
     spans.append((np.array(string_docs, dtype=np.int64), np.array(string_lo, dtype=np.int64), np.array(string_hi, dtype=np.int64)))
     ranked = sorted(candidates.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     labels: list[FamilyLabel] = []
     chosen: list[str] = []
-    for key, (documents, _, kind, text, n_chars) in ranked:
+    for _, (documents, _, kind, d, lo, hi, n_chars) in ranked:
+        norm = norms[d]  # only for the few labels looked at: no text is kept per run
+        key = norm.text[lo:hi]
         if any(_overlaps(key, c) for c in chosen):
             continue
         chosen.append(key)
-        flat = " ".join(text.split())
+        s, e = norm.original_span(lo, hi)
+        flat = " ".join(docs[d].text[s:e].split())
         if len(flat) > MAX_LABEL_CHARS:
             flat = flat[:MAX_LABEL_CHARS] + "…"
         labels.append(FamilyLabel(kind, flat, documents, n_chars))  # type: ignore[arg-type]
@@ -659,7 +709,7 @@ def _piece_graph(
     starts: npt.NDArray[np.int64],
     ends: npt.NDArray[np.int64],
     weight: npt.NDArray[np.float64],
-) -> tuple[Graph, tuple[list[int], list[int], list[float]]]:
+) -> tuple[Graph, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]]:
     """The document graph of shared pieces, and its document pairs (``x < y``, weight).
 
     Group ``g`` is carried by ``doc_of[starts[g]:ends[g]]`` (ascending) and weighs
@@ -670,19 +720,20 @@ def _piece_graph(
     """
     size = ends - starts
     use = weight > 0
-    xs, ys, ws = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)], [np.empty(0)]
-    for k in range(2, MAX_PAIR_DOCS + 1):
+    code, pair_w = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    for k in range(2, MAX_PAIR_DOCS + 1):  # summed per carrier count: never every raw pair at once
         groups = np.flatnonzero(use & (size == k))
         if not len(groups):
             continue
         carriers = doc_of[starts[groups][:, None] + np.arange(k)]
         left, right = np.triu_indices(k, 1)
-        xs.append(carriers[:, left].ravel())
-        ys.append(carriers[:, right].ravel())
-        ws.append(np.repeat(weight[groups], len(left)))
-    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
-    code, inverse = np.unique(x * n_docs + y, return_inverse=True)
-    pair_w = np.bincount(inverse.ravel(), weights=w, minlength=len(code))
+        more = (carriers[:, left] * n_docs + carriers[:, right]).ravel()
+        del carriers
+        code, inverse = np.unique(np.concatenate((code, more)), return_inverse=True)
+        pair_w = np.bincount(
+            inverse.ravel(), weights=np.concatenate((pair_w, np.repeat(weight[groups], len(left)))), minlength=len(code)
+        )
+        del more, inverse
     pairs = (code // n_docs, code % n_docs, pair_w)
     hubs = np.flatnonzero(use & (size > MAX_PAIR_DOCS))
     carrier_count = size[hubs]
@@ -696,7 +747,7 @@ def _piece_graph(
         np.concatenate((pairs[1], hub_b)),
         np.concatenate((pair_w, np.repeat(spoke, carrier_count))),
     )
-    return graph, (pairs[0].tolist(), pairs[1].tolist(), pair_w.tolist())
+    return graph, pairs
 
 
 def _communities(graph: Graph, nodes: npt.NDArray[np.int64], config: FamilyConfig, depth: int) -> list[npt.NDArray[np.int64]]:

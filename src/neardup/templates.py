@@ -164,7 +164,7 @@ def words(text: str) -> tuple[list[str], npt.NDArray[np.int64]]:
     return out, np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 13)
 def _cut(text: str) -> tuple[str, ...]:
     """jieba's words of one text, remembered: a redundant corpus repeats its sentences
     (stock paragraphs, closings) in thousands of documents, and half the sentences cut
