@@ -93,8 +93,8 @@ def test_query_exit_codes(seeds: str, copy_file: Path, seed_texts: dict[str, str
     assert [len(r["matches"]) for r in results] == [1, 0]
     span = results[0]["matches"][0]["spans"][0]
     # Aligned exactly: the copied text starts at 同志們 (offset 12165), line 89.
-    assert (span["doc_start"], span["doc_end"], span["doc_line_start"]) == (12165, 14165, 89)
-    assert (span["query_start"], span["query_end"]) == (15, 2015)
+    assert (span["b_start"], span["b_end"], span["b_line_start"]) == (12165, 14165, 89)
+    assert (span["a_start"], span["a_end"]) == (15, 2015)
 
     missing = run("index", "query", "idx.ndx", "nowhere.txt")
     assert missing.exit_code == 2 and "nowhere.txt: no such file" in missing.stderr

@@ -73,7 +73,7 @@ def _alignment(al: Alignment) -> dict[str, Any]:
                 "a_end": s.a_end,
                 "b_start": s.b_start,
                 "b_end": s.b_end,
-                "similarity": round(s.similarity, 4),
+                "similarity": round(s.ratio, 4),
                 "matched": s.matched,
                 "edits": [_edit(e) for e in s.edits],
             }
