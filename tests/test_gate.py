@@ -341,6 +341,29 @@ def test_findings_from_an_index_without_texts_keep_the_source_lines(tmp_path: Pa
         assert sp.b_line_start == line_of(src.text, sp.b_start) > 1
 
 
+def test_gate_json_names_each_score_by_its_metric(tmp_path: Path) -> None:
+    """Schema neardup.gate/2: a finding's ``ratio`` (aligned text) or, from an index
+    without texts, the ``jaccard`` of its passages; the other is null."""
+    from neardup.gate import GateConfig, find_copies, find_copies_in_index, judge_all
+    from neardup.model import Document
+    from neardup.report.gate import verdicts_to_dict
+    from neardup.store import Index
+
+    source, submission = _blanked_copy()
+    src, sub = Document("src.txt", source), Document("sub.txt", submission)
+    with Index.open(tmp_path / "i.ndx", keep_text=False) as index:
+        index.add(src.id, src.text)
+        no_text = find_copies_in_index([sub], index)
+    for findings, metric in ((find_copies([sub], [src]), "ratio"), (no_text, "jaccard")):
+        data = verdicts_to_dict(judge_all([sub], findings, GateConfig()), GateConfig())
+        assert data["schema"] == "neardup.gate/2"
+        (verdict,) = data["submissions"]
+        assert verdict["findings"]
+        for f in verdict["findings"]:
+            other = "jaccard" if metric == "ratio" else "ratio"
+            assert 0 < f[metric] <= 1 and f[other] is None and "similarity" not in f
+
+
 def test_a_narrowed_finding_keeps_only_the_edits_inside_it() -> None:
     from neardup.gate import Finding, Part
     from neardup.model import Edit, ReuseSpan

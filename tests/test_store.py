@@ -35,7 +35,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def _members(clusters) -> list[list[tuple[str, int, int, float]]]:
     """Clusters as sorted member tuples, ids left out (a scan numbers them by size)."""
-    return sorted(sorted((m.doc_id, m.start, m.end, m.similarity) for m in c.members) for c in clusters)
+    return sorted(sorted((m.doc_id, m.start, m.end, m.jaccard) for m in c.members) for c in clusters)
 
 
 def _queries(corpus: list[Document], fillers: list[str]) -> list[str]:

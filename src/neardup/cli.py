@@ -426,7 +426,7 @@ def index_stats(index: str, fmt: str) -> None:
 
 @index_group.command("clusters")
 @click.argument("index")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/2).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/3).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @handle_errors

@@ -327,7 +327,7 @@ def _copied_spans(
             ]  # fmt: skip
             if not sources:
                 continue
-            _, src = min(sources, key=lambda ko: (ko[0] != cluster.representative, -ko[1].similarity, ko[1].doc_id, ko[1].start))
+            _, src = min(sources, key=lambda ko: (ko[0] != cluster.representative, -ko[1].jaccard, ko[1].doc_id, ko[1].start))
             norm_m = normalize(m.text, config.align.normalize)
             norm_s = normalize(src.text, config.align.normalize)
             for sp in align_normalized(m.text, norm_m, src.text, norm_s, config.align):

@@ -86,7 +86,7 @@ class Match:
 class Member:
     """One contiguous copy of a cluster's text inside one document.
 
-    ``similarity``: Jaccard of this member's shingles (boilerplate left out) with the
+    ``jaccard``: Jaccard of this member's shingles (boilerplate left out) with the
     cluster representative's; 1.0 for the representative itself.
     """
 
@@ -96,7 +96,7 @@ class Member:
     line_start: int
     line_end: int
     passages: tuple[int, ...]
-    similarity: float
+    jaccard: float
     text: str
 
     @property

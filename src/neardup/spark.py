@@ -29,7 +29,7 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    matches.
 
 Rows of the result have exactly the fields of a cluster in the JSON report
-(``neardup.scan/2``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+(``neardup.scan/3``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
 """
 
 from __future__ import annotations
@@ -106,10 +106,10 @@ _MEMBER_SCHEMA = T.StructType(
     [
         T.StructField("doc_id", T.StringType(), False),
         T.StructField("end", T.IntegerType(), False),
+        T.StructField("jaccard", T.DoubleType(), False),
         T.StructField("line_end", T.IntegerType(), False),
         T.StructField("line_start", T.IntegerType(), False),
         T.StructField("passages", T.ArrayType(T.IntegerType(), False), False),
-        T.StructField("similarity", T.DoubleType(), False),
         T.StructField("start", T.IntegerType(), False),
         T.StructField("text", T.StringType(), False),
     ]
@@ -444,7 +444,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
     """One cluster from its regions, as ``cluster._members`` builds it locally.
 
     The representative holds the most centres (then: the longest, the first in report
-    order); every member's similarity is its Jaccard with it, and a member sharing
+    order); every member's ``jaccard`` is its Jaccard with it, and a member sharing
     nothing with it is left out. ``None`` when fewer than two members remain.
     """
     regions = sorted(regions, key=lambda r: (r["doc"], r["first_idx"]))
@@ -456,7 +456,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
         if score <= 0.0:
             continue
         members.append(
-            (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(score, 4), r["start"], r["text"], k == rep_k)
+            (r["doc_id"], r["end"], round(score, 4), r["line_end"], r["line_start"], list(r["passages"]), r["start"], r["text"], k == rep_k)
         )
     if len(members) < 2:
         return None

@@ -154,7 +154,12 @@ def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "tex
 
 
 def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[str, Any]:
-    """The gate's JSON report (schema ``neardup.gate/1``)."""
+    """The gate's JSON report (schema ``neardup.gate/2``).
+
+    Version 2 names a finding's score by its metric: ``ratio`` (aligned text), or
+    ``jaccard`` of its passages where an index without texts could not align it (the
+    other is ``null``); version 1 had ``similarity``.
+    """
     def finding(f: Finding) -> dict[str, Any]:
         sp = f.span
         return {
@@ -167,12 +172,13 @@ def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[st
             "source_end": sp.b_end,
             "source_line_start": sp.b_line_start,
             "source_line_end": sp.b_line_end,
-            "similarity": round(sp.score, 4),
+            "ratio": sp.ratio,
+            "jaccard": sp.jaccard,
             "fingerprint": f.fingerprint,
         }
 
     return {
-        "schema": "neardup.gate/1",
+        "schema": "neardup.gate/2",
         "passed": all(v.passed for v in verdicts),
         "limits": {"max_copied": config.max_copied, "max_span": config.max_span},
         "submissions": [

@@ -265,7 +265,7 @@ def _cluster_section(result: ScanResult) -> str:
         for i, m in enumerate(c.members):
             parts.append(
                 f"<tr><td>{i + 1}</td><td class=\"t\">{_e(m.doc_id)}</td><td>{m.line_start}-{m.line_end}</td>"
-                f"<td>[{m.start}, {m.end})</td><td>{m.similarity:.2f}</td></tr>"
+                f"<td>[{m.start}, {m.end})</td><td>{m.jaccard:.2f}</td></tr>"
             )
         parts.append("</table>")
         t = templates.get(c.id)

@@ -64,7 +64,8 @@ def _match_lines(doc_id: str, matches: Sequence[IndexMatch]) -> list[str]:
 def _match_dict(m: IndexMatch) -> dict[str, Any]:
     return {
         "doc_id": m.doc_id,
-        "similarity": m.score,
+        "ratio": m.ratio,
+        "jaccard": m.jaccard,
         "coverage": m.coverage,
         "meta": m.meta,
         "spans": [dataclasses.asdict(s) for s in m.spans],

@@ -63,7 +63,7 @@ def _cluster_lines(c: Cluster) -> list[str]:
     lines = [head, "-" * min(WIDTH, len(head))]
     for m in c.members:
         where = f"  {escape_terminal(m.doc_id)}:{m.line_start}-{m.line_end}"
-        lines.append(f"{where}  [{m.start}, {m.end})  sim {m.similarity:.2f}")
+        lines.append(f"{where}  [{m.start}, {m.end})  sim {m.jaccard:.2f}")
         lines.append("    " + preview(m.text, WIDTH - 4))
     return lines
 
