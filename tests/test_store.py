@@ -325,6 +325,53 @@ def test_an_index_verifies_at_its_configs_threshold(tmp_path: Path, simplified_p
         Index.open(tmp_path / "strict.ndx", detail="clusters")
 
 
+def _other_value(option):
+    """A valid value of ``option`` that is not its default."""
+    if option.choices:
+        return next(c for c in option.choices if c != option.default)
+    return round(option.default + 0.2, 2) if option.kind is float else option.default + 1
+
+
+def test_stored_parameters_are_the_options_table(tmp_path: Path) -> None:
+    """Every option the table marks ``stored`` is an ``Index.open`` keyword, stored under
+    its name, read back into the index's config when reopened without options, and
+    named when a later open asks for another value; nothing else an option sets
+    (``boilerplate_docs``, ``detail``, ...) is stored."""
+    from neardup.store.params import STORED
+
+    assert {o.name for o in STORED} >= {"threshold", "verify_threshold", "ngram", "num_perm", "gap", "max_bucket"}
+    for option in STORED:
+        path = tmp_path / f"{option.name}.ndx"
+        value = _other_value(option)
+        with Index.open(path, **{option.name: value}) as index:
+            assert index.params[option.name] == value and option.value(index.config) == value
+            assert set(index.params) == {o.name for o in STORED} | {"normalize", "datasketch_major", "schema_version", "keep_text", "bands", "rows"}
+        with Index.open(path) as index:  # no options: the stored value
+            assert option.value(index.config) == value
+        Index.open(path, **{option.name: value}).close()  # the same value is fine
+        with pytest.raises(IndexMismatchError, match=f"built with {option.name}={value!r}, not {option.name}={option.default!r}"):
+            Index.open(path, **{option.name: option.default})
+
+
+def test_a_config_is_stored_whole_and_read_back(tmp_path: Path) -> None:
+    """``Index.open(config=...)`` stores every parameter the config decides, those no
+    command-line flag sets included, and a reopen with another config names the first
+    that differs."""
+    from neardup.config import CandidateConfig, ClusterConfig, VerifyConfig
+
+    config = ScanConfig(candidates=CandidateConfig(max_bucket=16), verify=VerifyConfig(threshold=0.6), cluster=ClusterConfig(gap=4))
+    with Index.open(tmp_path / "i.ndx", config=config) as index:
+        assert (index.params["max_bucket"], index.params["verify_threshold"], index.params["gap"]) == (16, 0.6, 4)
+    with Index.open(tmp_path / "i.ndx") as index:
+        assert (index.config.candidates.max_bucket, index.config.verify.threshold, index.config.cluster.gap) == (16, 0.6, 4)
+        assert index.config.candidates.threshold == ScanConfig().candidates.threshold
+    Index.open(tmp_path / "i.ndx", config=config).close()
+    with pytest.raises(IndexMismatchError, match=r"i.ndx: the index was built with gap=4, not gap=2; open it without that option"):
+        Index.open(tmp_path / "i.ndx", config=ScanConfig())
+    with pytest.raises(IndexMismatchError, match="verify_threshold=0.6, not verify_threshold=0.9"):
+        Index.open(tmp_path / "i.ndx", verify_threshold=0.9)
+
+
 def test_an_index_of_another_schema_version_says_rebuild(tmp_path: Path) -> None:
     """Schema 1 (datasketch's band hashes in Redis, another SQLite band key) is refused."""
     path = tmp_path / "i.ndx"

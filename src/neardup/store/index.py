@@ -118,10 +118,11 @@ class Index:
         A new index takes the given options (defaults for the rest) and stores them.
         An existing one keeps its own: an option given here that differs from the stored
         value raises :class:`IndexMismatchError` naming it, and so does a ``config``
-        that differs in any stored parameter (thresholds included). ``options`` are the
-        flat options of :meth:`ScanConfig.from_options` an index stores (``threshold``,
-        ``ngram``, ``num_perm``, ...; ``None`` means the index's own); another option is a
-        :class:`ConfigError`. ``keep_text=False`` stores offsets only.
+        that differs in any stored parameter (thresholds, ``gap`` and ``max_bucket``
+        included). ``options`` are the options of :data:`neardup.config.OPTIONS` an index
+        stores (:data:`neardup.store.params.STORED`: ``threshold``, ``ngram``,
+        ``num_perm``, ..., ``verify_threshold``; ``None`` means the index's own); another
+        option is a :class:`ConfigError`. ``keep_text=False`` stores offsets only.
         With ``create=False`` a missing index is an :class:`InputError`. A file that is
         not a neardup index raises :class:`~neardup.errors.CorruptIndexError`. With
         ``check=True`` the integrity check (SQLite's ``quick_check``, which reads every
