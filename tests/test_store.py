@@ -104,6 +104,23 @@ def test_query_spans_carry_edits_and_lines(tmp_path: Path, simplified_paragraphs
             assert all(s.edits == () and s.ratio is None and s.jaccard is not None for s in match.spans)
 
 
+def test_stored_passages_are_the_scans_passages(location: str, planted_corpus: list[Document]) -> None:
+    """Passages go into a store and come back whole (every field, by the one column list
+    :data:`neardup.model.PASSAGE_COLUMNS`), on SQLite and on Redis."""
+    from neardup.model import PASSAGE_COLUMNS
+
+    with Index.open(location) as index:
+        index.add_many(planted_corpus)
+        stored = list(index.report().passages)
+    assert stored == list(scan(planted_corpus, config=ScanConfig(detail="clusters")).passages)
+    assert any(p.norm_start > 0 for p in stored)
+    if not location.startswith("redis"):
+        db = sqlite3.connect(location)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(passages)")]
+        db.close()
+        assert columns == ["id", *PASSAGE_COLUMNS, "cluster", "signature", "shingles"]
+
+
 def test_empty_document_and_bad_input(tmp_path: Path) -> None:
     with Index.open(tmp_path / "i.ndx") as index:
         assert index.add("empty", "").passages == 0

@@ -8,10 +8,11 @@ so a report can always be checked by slicing the file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 __all__ = [
+    "PASSAGE_COLUMNS",
     "Added",
     "Alignment",
     "Boilerplate",
@@ -70,6 +71,16 @@ class Passage:
     @property
     def length(self) -> int:
         return self.end - self.start
+
+    def row(self, doc: int) -> tuple[int, ...]:
+        """Its fields in :data:`PASSAGE_COLUMNS` order, ``doc`` standing for its document
+        number (a store's document key, a Spark document number)."""
+        return (doc, *(getattr(self, name) for name in self.__slots__[1:]))  # type: ignore[attr-defined]
+
+
+#: A passage's fields as stored columns (SQLite, Redis, Spark), in :class:`Passage`'s
+#: order, so ``Passage(*columns)`` rebuilds one; ``index`` is ``idx`` there (an SQL keyword).
+PASSAGE_COLUMNS: tuple[str, ...] = tuple("idx" if f.name == "index" else f.name for f in fields(Passage))
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from neardup.cluster import attach_loners, merge_runs, star_centres
 from neardup.config import ScanConfig
 from neardup.dedup import DedupConfig, NearCopy, Removal, pair_share, resolve, survivor_key
 from neardup.errors import InputError, NeardupError
-from neardup.model import Document
+from neardup.model import PASSAGE_COLUMNS, Document
 from neardup.normalize import normalize
 from neardup.scan import prepare_masked
 from neardup.signature import signatures
@@ -84,12 +84,7 @@ _STORAGE = StorageLevel.MEMORY_AND_DISK
 _PASSAGE_SCHEMA = T.StructType(
     [
         T.StructField("pid", T.LongType(), False),
-        T.StructField("doc", T.LongType(), False),
-        T.StructField("idx", T.IntegerType(), False),
-        T.StructField("start", T.IntegerType(), False),
-        T.StructField("end", T.IntegerType(), False),
-        T.StructField("line_start", T.IntegerType(), False),
-        T.StructField("line_end", T.IntegerType(), False),
+        *(T.StructField(c, T.LongType() if c == "doc" else T.IntegerType(), False) for c in PASSAGE_COLUMNS),
         T.StructField("shingles", T.BinaryType(), False),
         T.StructField("keys", T.ArrayType(T.LongType(), False), False),
     ]
@@ -275,17 +270,7 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
         keys = band_keys(sigs, config.candidates, params=(bands, rows)).view(np.int64).tolist()
         for i, p in enumerate(table.passages):
             doc = int(batch[p.doc]["doc"])
-            yield (
-                doc << _DOC_SHIFT | p.index,
-                doc,
-                p.index,
-                p.start,
-                p.end,
-                p.line_start,
-                p.line_end,
-                table.shingles(i).astype("<u8").tobytes(),
-                keys[i],
-            )
+            yield (doc << _DOC_SHIFT | p.index, *p.row(doc), table.shingles(i).astype("<u8").tobytes(), keys[i])
 
 
 # --- candidates ------------------------------------------------------------------------

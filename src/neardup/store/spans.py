@@ -62,8 +62,8 @@ def index_matches(
     """
     by_doc: dict[int, list[tuple[int, Stored]]] = defaultdict(list)
     for i, s in pairs:
-        if s.doc in docs:
-            by_doc[s.doc].append((i, s))
+        if s.passage.doc in docs:
+            by_doc[s.passage.doc].append((i, s))
     total = sum(p.length for p in prepared.passages) or 1
     out = []
     for doc, doc_pairs in by_doc.items():
@@ -95,13 +95,14 @@ def _spans(prepared: Prepared, pairs: Sequence[tuple[int, Stored]], stored_text:
     spans, scored by the Jaccard of their passages.
     """
     qp = prepared.passages
-    groups = merge_passage_pairs([(qp[i], s.as_passage()) for i, s in pairs], gap=config.cluster.gap)
+    groups = merge_passage_pairs([(qp[i], s.passage) for i, s in pairs], gap=config.cluster.gap)
     spans = []
     for group in groups:
         q = sorted({pairs[g][0] for g in group})
-        d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.idx)
+        d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.passage.index)
+        dp = [s.passage for s in d]
         qs, qe = min(qp[i].start for i in q), max(qp[i].end for i in q)
-        ds, de = min(s.start for s in d), max(s.end for s in d)
+        ds, de = min(p.start for p in dp), max(p.end for p in dp)
         if stored_text:
             # Edge passages that mix copied and other text may not have matched:
             # align one passage length beyond the run on each side.
@@ -122,8 +123,8 @@ def _spans(prepared: Prepared, pairs: Sequence[tuple[int, Stored]], stored_text:
                 b_end=de,
                 a_line_start=min(qp[i].line_start for i in q),
                 a_line_end=max(qp[i].line_end for i in q),
-                b_line_start=min(s.line_start for s in d),
-                b_line_end=max(s.line_end for s in d),
+                b_line_start=min(p.line_start for p in dp),
+                b_line_end=max(p.line_end for p in dp),
                 ratio=None,
                 jaccard=round(similarity(q_set, d_set)[0], 4),
             )
