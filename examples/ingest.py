@@ -33,12 +33,12 @@ def main(argv: list[str]) -> int:
             print(f"{result.doc_id}: reuses {len(result.matches)} document(s)")
             text = next(doc.text for doc in new if doc.id == result.doc_id)
             for match in result.matches:
-                print(f"  {match.doc_id}: {match.coverage:.0%} of this file, similarity {match.similarity:.2f}")
+                print(f"  {match.doc_id}: {match.coverage:.0%} of this file, similarity {match.score:.2f}")
                 for span in match.spans:
-                    snippet = text[span.query_start : span.query_end].strip().replace("\n", " ")[:30]
+                    snippet = text[span.a_start : span.a_end].strip().replace("\n", " ")[:30]
                     print(
-                        f"    [{span.query_start}, {span.query_end}) ~ [{span.doc_start}, {span.doc_end})"
-                        f" lines {span.doc_line_start}-{span.doc_line_end}: {snippet}…"
+                        f"    [{span.a_start}, {span.a_end}) ~ [{span.b_start}, {span.b_end})"
+                        f" lines {span.b_line_start}-{span.b_line_end}: {snippet}…"
                     )
             for cluster in result.joined:
                 print(f"  joins cluster {cluster}")

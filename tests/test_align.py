@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from neardup.align import align_pair, align_within, diff
 from neardup.config import AlignConfig
+from neardup.passages import line_of
 
 from .conftest import EZHOU_FILE
 
@@ -15,7 +16,10 @@ from .conftest import EZHOU_FILE
 def _slices_ok(a: str, b: str, spans) -> None:
     for s in spans:
         assert 0 <= s.a_start < s.a_end <= len(a) and 0 <= s.b_start < s.b_end <= len(b)
-        assert 0.0 <= s.similarity <= 1.0
+        assert s.ratio is not None and 0.0 <= s.ratio <= 1.0 and s.jaccard is None
+        # Lines (1-based, inclusive) of the first and last character on each side.
+        assert (s.a_line_start, s.a_line_end) == (line_of(a, s.a_start), line_of(a, s.a_end - 1))
+        assert (s.b_line_start, s.b_line_end) == (line_of(b, s.b_start), line_of(b, s.b_end - 1))
         for e in s.edits:
             assert s.a_start <= e.a_start <= e.a_end <= s.a_end
             assert s.b_start <= e.b_start <= e.b_end <= s.b_end
@@ -36,7 +40,21 @@ def test_planted_copy_in_the_middle_of_unrelated_text(simplified_paragraphs) -> 
     a0, b0 = a.index(copied), b.index(copied)
     for got, want in ((s.a_start, a0), (s.a_end, a0 + len(copied)), (s.b_start, b0), (s.b_end, b0 + len(copied))):
         assert abs(got - want) <= 3, (got, want)
-    assert s.similarity == 1.0 and s.edits == ()
+    assert s.ratio == 1.0 and s.edits == ()
+
+
+def test_scan_alignments_carry_their_documents_lines(planted_corpus) -> None:
+    """Spans aligned between cluster members (and repeats inside one document) come back
+    in their documents' offsets and lines, not the members' own."""
+    from neardup import scan
+
+    result = scan(planted_corpus)
+    texts = {d.id: d.text for d in result.documents}
+    spans = [(al, s) for al in result.alignments for s in al.spans]
+    assert spans and any(s.a_line_start > 1 and s.b_line_start > 1 for _, s in spans)
+    assert any(al.a == al.b for al, _ in spans)  # copy/self.txt repeats a paragraph
+    for al, s in spans:
+        _slices_ok(texts[al.a], texts[al.b], [s])
 
 
 def test_edits_inside_a_span_are_reported_in_original_text(simplified_paragraphs) -> None:
@@ -66,7 +84,7 @@ def test_ezhou_copies_align_end_to_end(seed_texts) -> None:
     _slices_ok(text, text, [s])
     pairs = {(e.a_text, e.b_text) for e in s.edits}
     assert ("20xx", "2018") in pairs and ("20xx", "2017") in pairs
-    assert s.similarity > 0.99
+    assert s.ratio is not None and s.ratio > 0.99
 
 
 def test_ten_thousand_char_documents_align_fast(simplified_paragraphs) -> None:

@@ -43,7 +43,7 @@ def copy_file(tmp_path: Path, seed_texts: dict[str, str]) -> Path:
 
 
 def _members(clusters: list[dict]) -> list[list[tuple]]:
-    return sorted(sorted((m["doc_id"], m["start"], m["end"], m["similarity"], m["text"]) for m in c["members"]) for c in clusters)
+    return sorted(sorted((m["doc_id"], m["start"], m["end"], m["jaccard"], m["text"]) for m in c["members"]) for c in clusters)
 
 
 def test_add_stats_clusters(seeds: str) -> None:
@@ -91,10 +91,13 @@ def test_query_exit_codes(seeds: str, copy_file: Path, seed_texts: dict[str, str
     assert as_json.exit_code == 1
     results = json.loads(as_json.stdout)["results"]
     assert [len(r["matches"]) for r in results] == [1, 0]
-    span = results[0]["matches"][0]["spans"][0]
+    match = results[0]["matches"][0]
+    assert 0.9 <= match["ratio"] <= 1 and match["jaccard"] is None and "similarity" not in match
+    span = match["spans"][0]
+    assert span["ratio"] == match["ratio"] and span["jaccard"] is None and span["edits"] == []  # an exact copy
     # Aligned exactly: the copied text starts at 同志們 (offset 12165), line 89.
-    assert (span["doc_start"], span["doc_end"], span["doc_line_start"]) == (12165, 14165, 89)
-    assert (span["query_start"], span["query_end"]) == (15, 2015)
+    assert (span["b_start"], span["b_end"], span["b_line_start"]) == (12165, 14165, 89)
+    assert (span["a_start"], span["a_end"]) == (15, 2015)
 
     missing = run("index", "query", "idx.ndx", "nowhere.txt")
     assert missing.exit_code == 2 and "nowhere.txt: no such file" in missing.stderr

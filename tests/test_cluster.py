@@ -84,11 +84,11 @@ def test_every_member_shares_text_with_its_representative(simplified_paragraphs:
     for c in scan(docs).clusters:
         rep = c.members[c.representative]
         rep_pids = _paragraph_ids(by_id[rep.doc_id], where[rep.doc_id], rep.start, rep.end)
-        assert rep.similarity == 1.0
+        assert rep.jaccard == 1.0
         for m in c.members:
             pids = _paragraph_ids(by_id[m.doc_id], where[m.doc_id], m.start, m.end)
             assert pids & rep_pids, (c.id, m.doc_id, pids, rep_pids)  # a copy of the same text
-            assert 0 < m.similarity <= 1
+            assert 0 < m.jaccard <= 1
 
 
 def test_a_region_holding_two_texts_does_not_join_their_copies(simplified_paragraphs: list[str]) -> None:

@@ -287,3 +287,90 @@ def test_gate_against_an_index_refuses_options_it_cannot_honour(copied: str, tmp
     assert result.exit_code == 2 and "ngram=5, not ngram=4" in result.output
     assert gate(copied, "--against", "n5.ndx", "--ngram", "5").exit_code == 1
     assert gate(copied, "--against", "n5.ndx").exit_code == 1
+
+
+def _blanked_copy() -> tuple[str, str]:
+    """The Ezhou seed and a submission holding one of its paragraphs, city and year blanked."""
+    text = (SEEDS / "004_21f10bf9ae509db8.txt").read_text(encoding="utf-8")
+    para = next(line for line in text.splitlines() if "鄂州" in line and "2018" in line)
+    return text, ESSAY + para.replace("鄂州", "xx").replace("2018", "20xx") + "\n"
+
+
+def test_findings_carry_the_reused_span_with_its_edits(tmp_path: Path) -> None:
+    """A finding is a ReuseSpan (A: the submission, B: the source) with its edits and both
+    sides' lines, whether the source is a file or a stored index; the index used to hand
+    the gate its spans without edits (and gate converted them, dropping them)."""
+    from neardup.gate import find_copies, find_copies_in_index
+    from neardup.model import Document
+    from neardup.passages import line_of
+    from neardup.store import Index
+
+    source, submission = _blanked_copy()
+    src, sub = Document("src.txt", source), Document("sub.txt", submission)
+    with Index.open(tmp_path / "i.ndx") as index:
+        index.add(src.id, src.text)
+        from_index = find_copies_in_index([sub], index)
+    for findings in (find_copies([sub], [src]), from_index):
+        assert findings and {f.source for f in findings} == {"src.txt"}
+        for f in findings:
+            sp = f.span
+            assert (sp.a_line_start, sp.a_line_end) == (line_of(sub.text, sp.a_start), line_of(sub.text, sp.a_end - 1))
+            assert (sp.b_line_start, sp.b_line_end) == (line_of(src.text, sp.b_start), line_of(src.text, sp.b_end - 1))
+            assert sp.ratio is not None and sp.jaccard is None
+        edits = [(e.kind, e.a_text, e.b_text) for f in findings for e in f.span.edits]
+        assert ("substitute", "xx", "鄂州") in edits, edits
+
+
+def test_findings_from_an_index_without_texts_keep_the_source_lines(tmp_path: Path) -> None:
+    """Without stored texts a span is its passages: no edits, the passages' Jaccard, and
+    the source lines the index stored for them (the gate used to report line 0)."""
+    from neardup.gate import find_copies_in_index
+    from neardup.model import Document
+    from neardup.passages import line_of
+    from neardup.store import Index
+
+    source, submission = _blanked_copy()
+    src, sub = Document("src.txt", source), Document("sub.txt", submission)
+    with Index.open(tmp_path / "i.ndx", keep_text=False) as index:
+        index.add(src.id, src.text)
+        findings = find_copies_in_index([sub], index)
+    assert findings
+    for f in findings:
+        sp = f.span
+        assert sp.edits == () and sp.ratio is None and sp.jaccard is not None and sp.jaccard >= 0.3
+        assert sp.b_line_start == line_of(src.text, sp.b_start) > 1
+
+
+def test_gate_json_names_each_score_by_its_metric(tmp_path: Path) -> None:
+    """Schema neardup.gate/2: a finding's ``ratio`` (aligned text) or, from an index
+    without texts, the ``jaccard`` of its passages; the other is null."""
+    from neardup.gate import GateConfig, find_copies, find_copies_in_index, judge_all
+    from neardup.model import Document
+    from neardup.report.gate import verdicts_to_dict
+    from neardup.store import Index
+
+    source, submission = _blanked_copy()
+    src, sub = Document("src.txt", source), Document("sub.txt", submission)
+    with Index.open(tmp_path / "i.ndx", keep_text=False) as index:
+        index.add(src.id, src.text)
+        no_text = find_copies_in_index([sub], index)
+    for findings, metric in ((find_copies([sub], [src]), "ratio"), (no_text, "jaccard")):
+        data = verdicts_to_dict(judge_all([sub], findings, GateConfig()), GateConfig())
+        assert data["schema"] == "neardup.gate/2"
+        (verdict,) = data["submissions"]
+        assert verdict["findings"]
+        for f in verdict["findings"]:
+            other = "jaccard" if metric == "ratio" else "ratio"
+            assert 0 < f[metric] <= 1 and f[other] is None and "similarity" not in f
+
+
+def test_a_narrowed_finding_keeps_only_the_edits_inside_it() -> None:
+    from neardup.gate import Finding, Part
+    from neardup.model import Edit, ReuseSpan
+
+    edits = (Edit("substitute", 5, 7, 5, 7, "xx", "鄂州"), Edit("substitute", 25, 29, 25, 29, "20xx", "2018"))
+    span = ReuseSpan(0, 40, 0, 40, 1, 2, 1, 2, 0.9, 36, edits)
+    f = Finding("sub.txt", "src.txt", span, "f", (Part(0, 20, 1, 1, "p1"), Part(20, 40, 2, 2, "p2")))
+    second = f.narrowed(f.parts[1:])
+    assert (second.span.a_start, second.span.a_end, second.span.a_line_start, second.span.a_line_end) == (20, 40, 2, 2)
+    assert second.span.edits == edits[1:] and (second.span.b_start, second.span.b_end) == (0, 40)

@@ -13,8 +13,7 @@ HOMES = {
     "click": {"cli"},
     "networkx": {"cluster", "templates", "families"},
     "opencc": {"normalize"},
-    # config reads datasketch's version for the stored signature parameters
-    "datasketch": {"signature", "candidates", "config"},
+    "datasketch": {"signature", "candidates"},
     "redis": {"store.redis"},
     "sqlite3": {"store.sqlite"},
     "matplotlib": {"calibrate"},

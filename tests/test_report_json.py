@@ -52,3 +52,18 @@ def test_a_report_that_fails_midway_leaves_no_file(tmp_path) -> None:
     with pytest.raises(NeardupError, match="cannot write the report"):
         stream_output(broken, str(target))
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_scores_are_named_by_their_metric(planted_corpus) -> None:
+    """Schema 3: a member's score is its ``jaccard``, a reused span's its ``ratio``; no
+    ``similarity`` left that could mean either."""
+    from neardup import scan
+    from neardup.report.json import SCHEMA_ID, render_json
+
+    report = json.loads(render_json(scan(planted_corpus)))
+    assert report["schema"] == SCHEMA_ID == "neardup.scan/3"
+    members = [m for c in report["clusters"] for m in c["members"]]
+    spans = [s for al in report["alignments"] for s in al["spans"]]
+    assert members and spans
+    assert all(0 < m["jaccard"] <= 1 and "similarity" not in m for m in members)
+    assert all(0 < s["ratio"] <= 1 and "similarity" not in s for s in spans)

@@ -35,7 +35,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def _members(clusters) -> list[list[tuple[str, int, int, float]]]:
     """Clusters as sorted member tuples, ids left out (a scan numbers them by size)."""
-    return sorted(sorted((m.doc_id, m.start, m.end, m.similarity) for m in c.members) for c in clusters)
+    return sorted(sorted((m.doc_id, m.start, m.end, m.jaccard) for m in c.members) for c in clusters)
 
 
 def _queries(corpus: list[Document], fillers: list[str]) -> list[str]:
@@ -62,18 +62,63 @@ def test_add_query_spans_and_meta(location: str, planted_corpus: list[Document],
         query = filler_paragraphs[11] + "\n" + copied + "\n"
         (match,) = index.query(query)
         assert match.doc_id == src.id and match.meta == {"url": "https://example.org/a", "n": 1}
-        assert match.similarity > 0.9 and 0.5 < match.coverage < 1.0
+        assert match.ratio is not None and match.ratio > 0.9 and match.jaccard is None and 0.5 < match.coverage < 1.0
         (span,) = match.spans
-        # The spans cover the copied text on both sides, in original offsets.
+        # The spans cover the copied text on both sides, in original offsets (A: the query).
         offset = len(filler_paragraphs[11]) + 1
-        assert span.query_start <= offset + 200 and span.query_end >= offset + len(copied) - 200
-        assert span.doc_start <= 400 and span.doc_end >= 1200
-        assert query[span.query_start : span.query_end].strip()[:30] in src.text
+        assert span.a_start <= offset + 200 and span.a_end >= offset + len(copied) - 200
+        assert span.b_start <= 400 and span.b_end >= 1200
+        assert query[span.a_start : span.a_end].strip()[:30] in src.text
         # Passage granularity: the stored side may run on to the end of its last passage.
-        assert span.doc_end - span.doc_start <= len(copied) + 2 * 400
-        assert copied.strip()[:30] in index.text(src.id)[span.doc_start : span.doc_end]
+        assert span.b_end - span.b_start <= len(copied) + 2 * 400
+        assert copied.strip()[:30] in index.text(src.id)[span.b_start : span.b_end]
         assert index.query(filler_paragraphs[12]) == []
         assert index.query("") == []
+
+
+def test_query_spans_carry_edits_and_lines(tmp_path: Path, simplified_paragraphs: list[str], filler_paragraphs) -> None:
+    """An index query answers with the one span type: both sides' offsets and lines, and
+    the edits when the index keeps texts; without texts, no edits and the passages' Jaccard."""
+    from neardup.passages import line_of
+
+    source = "\n".join([filler_paragraphs[0], *simplified_paragraphs[:3], filler_paragraphs[1]]) + "\n"
+    copied = "\n".join(simplified_paragraphs[:3])
+    edited = copied[:50] + "某某某某" + copied[54:]
+    query = filler_paragraphs[2] + "\n\n" + edited + "\n"
+    for keep_text in (True, False):
+        with Index.open(tmp_path / f"{keep_text}.ndx", keep_text=keep_text) as index:
+            index.add("src", source)
+            (match,) = index.query(query)
+        for s in match.spans:
+            assert (s.a_line_start, s.a_line_end) == (line_of(query, s.a_start), line_of(query, s.a_end - 1))
+            assert (s.b_line_start, s.b_line_end) == (line_of(source, s.b_start), line_of(source, s.b_end - 1))
+            assert s.a_line_start >= 3 and s.b_line_start >= 2
+        if keep_text:
+            assert match.jaccard is None and all(s.ratio is not None and s.jaccard is None for s in match.spans)
+            edits = [e for s in match.spans for e in s.edits]
+            assert any(e.a_text == "某某某某" and e.b_text == copied[50:54] for e in edits), edits
+            for e in edits:
+                assert query[e.a_start : e.a_end] == e.a_text and source[e.b_start : e.b_end] == e.b_text
+        else:
+            assert match.ratio is None and match.jaccard is not None
+            assert all(s.edits == () and s.ratio is None and s.jaccard is not None for s in match.spans)
+
+
+def test_stored_passages_are_the_scans_passages(location: str, planted_corpus: list[Document]) -> None:
+    """Passages go into a store and come back whole (every field, by the one column list
+    :data:`neardup.model.PASSAGE_COLUMNS`), on SQLite and on Redis."""
+    from neardup.model import PASSAGE_COLUMNS
+
+    with Index.open(location) as index:
+        index.add_many(planted_corpus)
+        stored = list(index.report().passages)
+    assert stored == list(scan(planted_corpus, config=ScanConfig(detail="clusters")).passages)
+    assert any(p.norm_start > 0 for p in stored)
+    if not location.startswith("redis"):
+        db = sqlite3.connect(location)
+        columns = [row[1] for row in db.execute("PRAGMA table_info(passages)")]
+        db.close()
+        assert columns == ["id", *PASSAGE_COLUMNS, "cluster", "signature", "shingles"]
 
 
 def test_empty_document_and_bad_input(tmp_path: Path) -> None:
@@ -101,7 +146,7 @@ def test_query_threshold(tmp_path: Path, planted_corpus: list[Document]) -> None
         loose = index.query(text)
         strict = index.query(text, threshold=0.95)
         assert {m.doc_id for m in loose} >= {"src/b.txt"}
-        assert all(m.similarity >= 0.95 for m in strict) and len(strict) < len(loose)
+        assert all(m.score >= 0.95 for m in strict) and len(strict) < len(loose)
         with pytest.raises(ConfigError, match="below the index's threshold 0.5"):
             index.query(text, threshold=0.3)
 
@@ -111,7 +156,7 @@ def test_keep_text_false(tmp_path: Path, planted_corpus: list[Document]) -> None
         index.add_many(planted_corpus)
         assert index.text("src/a.txt") is None
         matches = index.query(next(d.text for d in planted_corpus if d.id == "copy/a2.txt"))
-        assert matches and all(s.doc_end > s.doc_start for m in matches for s in m.spans)
+        assert matches and all(s.b_end > s.b_start for m in matches for s in m.spans)
         assert all(m.text == "" for c in index.report().clusters for m in c.members)
     with pytest.raises(IndexMismatchError, match="keep_text=False, not keep_text=True"):
         Index.open(tmp_path / "i.ndx", keep_text=True)
@@ -295,6 +340,53 @@ def test_an_index_verifies_at_its_configs_threshold(tmp_path: Path, simplified_p
         Index.open(tmp_path / "strict.ndx", threshold=0.3)  # the option sets both thresholds
     with pytest.raises(ConfigError, match="does not take the option detail"):
         Index.open(tmp_path / "strict.ndx", detail="clusters")
+
+
+def _other_value(option):
+    """A valid value of ``option`` that is not its default."""
+    if option.choices:
+        return next(c for c in option.choices if c != option.default)
+    return round(option.default + 0.2, 2) if option.kind is float else option.default + 1
+
+
+def test_stored_parameters_are_the_options_table(tmp_path: Path) -> None:
+    """Every option the table marks ``stored`` is an ``Index.open`` keyword, stored under
+    its name, read back into the index's config when reopened without options, and
+    named when a later open asks for another value; nothing else an option sets
+    (``boilerplate_docs``, ``detail``, ...) is stored."""
+    from neardup.store.params import STORED
+
+    assert {o.name for o in STORED} >= {"threshold", "verify_threshold", "ngram", "num_perm", "gap", "max_bucket"}
+    for option in STORED:
+        path = tmp_path / f"{option.name}.ndx"
+        value = _other_value(option)
+        with Index.open(path, **{option.name: value}) as index:
+            assert index.params[option.name] == value and option.value(index.config) == value
+            assert set(index.params) == {o.name for o in STORED} | {"normalize", "datasketch_major", "schema_version", "keep_text", "bands", "rows"}
+        with Index.open(path) as index:  # no options: the stored value
+            assert option.value(index.config) == value
+        Index.open(path, **{option.name: value}).close()  # the same value is fine
+        with pytest.raises(IndexMismatchError, match=f"built with {option.name}={value!r}, not {option.name}={option.default!r}"):
+            Index.open(path, **{option.name: option.default})
+
+
+def test_a_config_is_stored_whole_and_read_back(tmp_path: Path) -> None:
+    """``Index.open(config=...)`` stores every parameter the config decides, those no
+    command-line flag sets included, and a reopen with another config names the first
+    that differs."""
+    from neardup.config import CandidateConfig, ClusterConfig, VerifyConfig
+
+    config = ScanConfig(candidates=CandidateConfig(max_bucket=16), verify=VerifyConfig(threshold=0.6), cluster=ClusterConfig(gap=4))
+    with Index.open(tmp_path / "i.ndx", config=config) as index:
+        assert (index.params["max_bucket"], index.params["verify_threshold"], index.params["gap"]) == (16, 0.6, 4)
+    with Index.open(tmp_path / "i.ndx") as index:
+        assert (index.config.candidates.max_bucket, index.config.verify.threshold, index.config.cluster.gap) == (16, 0.6, 4)
+        assert index.config.candidates.threshold == ScanConfig().candidates.threshold
+    Index.open(tmp_path / "i.ndx", config=config).close()
+    with pytest.raises(IndexMismatchError, match=r"i.ndx: the index was built with gap=4, not gap=2; open it without that option"):
+        Index.open(tmp_path / "i.ndx", config=ScanConfig())
+    with pytest.raises(IndexMismatchError, match="verify_threshold=0.6, not verify_threshold=0.9"):
+        Index.open(tmp_path / "i.ndx", verify_threshold=0.9)
 
 
 def test_an_index_of_another_schema_version_says_rebuild(tmp_path: Path) -> None:
@@ -488,7 +580,7 @@ def test_sigkill_in_the_middle_of_add_many_loses_nothing_committed(tmp_path: Pat
             doc_id = f"doc{n:05d}"
             assert doc_id in index
             best = index.query(index.text(doc_id) or "")[0]
-            assert (best.doc_id, best.similarity, best.coverage) == (doc_id, 1.0, 1.0)
+            assert (best.doc_id, best.ratio, best.coverage) == (doc_id, 1.0, 1.0)
         index.add("after", "杀掉进程之后，索引仍然可以继续写入。" * 5)  # and it still takes writes
         assert "after" in index
 

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from neardup.config import ScanConfig
     from neardup.dedup import DedupResult, Removal, dedup
     from neardup.errors import ConfigError, CorruptIndexError, IndexMismatchError, InputError, NeardupError, UnusableReferenceError
-    from neardup.model import Cluster, Document, Match, Member, Passage, ScanResult
+    from neardup.model import Cluster, Document, Match, Member, Passage, ReuseSpan, ScanResult
     from neardup.read import read_paths
     from neardup.report import render_json, render_text
     from neardup.scan import scan
-    from neardup.store import Added, Index, IndexMatch, IndexSpan, IndexStats
+    from neardup.store import Added, Index, IndexMatch, IndexStats
 
 try:
     __version__ = version("neardup")
@@ -48,6 +48,7 @@ _HOMES = {
     "Match": "model",
     "Member": "model",
     "Passage": "model",
+    "ReuseSpan": "model",
     "ScanResult": "model",
     "read_paths": "read",
     "render_json": "report",
@@ -56,7 +57,6 @@ _HOMES = {
     "Added": "store",
     "Index": "store",
     "IndexMatch": "store",
-    "IndexSpan": "store",
     "IndexStats": "store",
 }
 
@@ -101,14 +101,14 @@ __all__ = [
     "Index",
     "IndexMatch",
     "IndexMismatchError",
-    "IndexSpan",
     "IndexStats",
     "InputError",
     "Match",
     "Member",
     "NeardupError",
-    "Removal",
     "Passage",
+    "Removal",
+    "ReuseSpan",
     "ScanConfig",
     "ScanResult",
     "UnusableReferenceError",

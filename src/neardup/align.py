@@ -14,8 +14,8 @@ the normalised text, so 繁/简, punctuation and ruby glosses never count as edi
    clause) are diffed with :class:`difflib.SequenceMatcher`, which only ever sees
    those short gaps, so the cost is linear in the span, not quadratic in the documents.
 
-Spans come back in **original** offsets through the normalisation offset map, with
-``similarity = 2 * matched / (len_a + len_b)`` over normalised characters, and the
+Spans come back in **original** offsets (and lines) through the normalisation offset
+map, with ``ratio = 2 * matched / (len_a + len_b)`` over normalised characters, and the
 edits (insertions, deletions, substitutions) with their offsets and original texts.
 The result does not depend on argument order: ``align_pair(b, a)`` is
 ``align_pair(a, b)`` seen from the other side.
@@ -35,6 +35,7 @@ import numpy.typing as npt
 from neardup.config import AlignConfig, ShingleConfig
 from neardup.model import Alignment, Cluster, Document, Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
+from neardup.passages import line_of
 from neardup.shingle import shingle_hashes
 
 __all__ = ["Opcode", "align_clusters", "align_normalized", "align_pair", "align_within", "diff", "original_range", "shift_span"]
@@ -370,8 +371,9 @@ def _spans(
         jb0, jb1 = c.blocks[0][1], c.b_end
         a0, a1 = original_range(na, ia0, ia1)
         b0, b1 = original_range(nb, jb0, jb1)
-        sim = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
-        spans.append(ReuseSpan(a0, a1, b0, b1, round(sim, 4), matched, _edits(text_a, na, text_b, nb, ops)))
+        ratio = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
+        lines = (line_of(text_a, a0), line_of(text_a, max(a0, a1 - 1)), line_of(text_b, b0), line_of(text_b, max(b0, b1 - 1)))
+        spans.append(ReuseSpan(a0, a1, b0, b1, *lines, round(ratio, 4), matched, _edits(text_a, na, text_b, nb, ops)))
     return spans
 
 
@@ -421,7 +423,7 @@ def align_within(text: str, *, config: AlignConfig | None = None, norm: Normaliz
     >>> para = "文明是一个城市的灵魂，全国文明城市是一个城市最靓丽的名片，是城市综合竞争力的重要体现。"
     >>> text = "甲：" + para + "乙说，" + para
     >>> (span,) = align_within(text)
-    >>> text[span.a_start:span.a_end] == text[span.b_start:span.b_end] == para[:-1], span.similarity
+    >>> text[span.a_start:span.a_end] == text[span.b_start:span.b_end] == para[:-1], span.ratio
     (True, 1.0)
     """
     config = config or AlignConfig()
@@ -429,11 +431,23 @@ def align_within(text: str, *, config: AlignConfig | None = None, norm: Normaliz
     return sorted(_spans(text, norm, text, norm, config, True), key=_key)
 
 
-def shift_span(span: ReuseSpan, da: int, db: int) -> ReuseSpan:
-    """A span found between two pieces of text, moved by ``da`` on side A and ``db`` on B
-    (into their documents' offsets), edits included."""
+def shift_span(span: ReuseSpan, da: int, db: int, la: int = 0, lb: int = 0) -> ReuseSpan:
+    """A span found between two pieces of text, moved by ``da`` characters and ``la``
+    lines on side A and ``db``, ``lb`` on B (into their documents' offsets and lines:
+    a piece that starts on line 5 of its document moves by 4 lines), edits included."""
     edits = tuple(replace(e, a_start=e.a_start + da, a_end=e.a_end + da, b_start=e.b_start + db, b_end=e.b_end + db) for e in span.edits)
-    return replace(span, a_start=span.a_start + da, a_end=span.a_end + da, b_start=span.b_start + db, b_end=span.b_end + db, edits=edits)
+    return replace(
+        span,
+        a_start=span.a_start + da,
+        a_end=span.a_end + da,
+        b_start=span.b_start + db,
+        b_end=span.b_end + db,
+        a_line_start=span.a_line_start + la,
+        a_line_end=span.a_line_end + la,
+        b_line_start=span.b_line_start + lb,
+        b_line_end=span.b_line_end + lb,
+        edits=edits,
+    )
 
 
 def align_clusters(
@@ -470,7 +484,7 @@ def align_clusters(
                 continue  # the same document: aligned whole above
             norm = normalize(member.text, config.normalize)
             for span in align_normalized(rep.text, rep_norm, member.text, norm, config):
-                shifted = shift_span(span, rep.start, member.start)
+                shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
                 if index[rep.doc_id] <= index[member.doc_id]:
                     found[(rep.doc_id, member.doc_id)][_key(shifted)] = shifted
                 else:

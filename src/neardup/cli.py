@@ -144,15 +144,15 @@ def _options() -> tuple[Option, ...]:
     return OPTIONS
 
 
-#: Options of the scan pipeline that no command-line flag sets (library only, or a command's own).
-_NOT_SHARED = {"backend", "detail"}
+#: Options with a flag that only one command has (scan's --detail).
+_NOT_SHARED = {"detail"}
 
 
 def scan_options(func: F) -> F:
     """Options shared by every command that runs the scan pipeline (from ``config.OPTIONS``)."""
     from neardup.config import OPTIONS
 
-    options = [click_option(o) for o in OPTIONS if o.name not in _NOT_SHARED]
+    options = [click_option(o) for o in OPTIONS if o.cli and o.name not in _NOT_SHARED]
     options[8:8] = [
         click.option("--text-field", default="text", show_default=True, help="JSONL/Parquet field holding the text."),
         click.option("--id-field", default="id", show_default=True, help="JSONL/Parquet field holding the document id."),
@@ -322,9 +322,9 @@ def _read_text(path: str) -> str:
 
 def index_options(opts: dict[str, Any]) -> dict[str, Any]:
     """The options an index stores, as given on the command line (None = the index's own value)."""
-    from neardup.config import OPTIONS
+    from neardup.store.params import STORED
 
-    return {o.name: opts.get(o.name) for o in OPTIONS if o.signature or o.name == "threshold"}
+    return {o.name: opts.get(o.name) for o in STORED}
 
 
 @cli.group("index")
@@ -426,7 +426,7 @@ def index_stats(index: str, fmt: str) -> None:
 
 @index_group.command("clusters")
 @click.argument("index")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/2).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format (JSON: schema neardup.scan/3).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write the report here instead of stdout.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Text format: show at most this many clusters.")
 @handle_errors

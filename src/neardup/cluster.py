@@ -21,7 +21,7 @@ two steps, each linear in the matches:
 
 Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
 The representative is the member holding the most centres; every member's
-``similarity`` is its Jaccard with the representative (a member sharing no shingle with
+``jaccard`` is its Jaccard with the representative (a member sharing no shingle with
 it is dropped, so "every member shares text with the representative" holds by
 construction).
 
@@ -420,7 +420,7 @@ def _members(
             line_start=first.line_start,
             line_end=max(passages[p].line_end for p in region),
             passages=tuple(passages[p].index for p in region),
-            similarity=round(score, 4),
+            jaccard=round(score, 4),
             text=texts[first.doc][first.start : end],
         )
         out.append((member, k == rep_k))

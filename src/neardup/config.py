@@ -1,7 +1,10 @@
 """One frozen dataclass per pipeline stage, and ``ScanConfig`` composing them.
 
-Each stage receives only its own config. Every field that changes signatures is listed
-by :meth:`ScanConfig.signature_params`, so a stored index can refuse to mix them.
+Each stage receives only its own config. The flat user options are one table,
+:data:`OPTIONS`: the click options, :meth:`ScanConfig.from_options`, the keywords of
+:meth:`neardup.store.Index.open` and the parameters a stored index keeps about itself
+(:mod:`neardup.store.params`) all come from it, and every default is read from the
+dataclasses below, so a name or a default is written once.
 """
 
 from __future__ import annotations
@@ -260,23 +263,28 @@ class ScanConfig:
     def from_options(cls, **options: Any) -> ScanConfig:
         """Build a config from the flat option names the CLI and API share (None = default).
 
-        The names are those of :data:`OPTIONS`; an unknown name is an error.
+        The names are those of :data:`OPTIONS`; an unknown name is an error. Options are
+        applied in the table's order, so one later in it overrides an earlier one on the
+        same field (``verify_threshold`` beats ``threshold`` on the verification threshold).
 
         >>> c = ScanConfig.from_options(threshold=0.5, ngram=None)
         >>> (c.candidates.threshold, c.verify.threshold, c.shingle.ngram)
         (0.5, 0.5, 4)
+        >>> ScanConfig.from_options(verify_threshold=0.9, threshold=0.5).verify.threshold
+        0.9
         """
-        known = {o.name: o for o in OPTIONS}
-        unknown = sorted(set(options) - set(known))
+        known = {o.name for o in OPTIONS}
+        unknown = sorted(set(options) - known)
         if unknown:
             raise ConfigError(f"unknown option {unknown[0]!r}; options are {', '.join(sorted(known))}")
         base = cls()
         stages: dict[str, dict[str, Any]] = {}
         top: dict[str, Any] = {}
-        for name, value in options.items():
+        for option in OPTIONS:
+            value = options.get(option.name)
             if value is None:
                 continue
-            for path in known[name].paths:
+            for path in option.paths:
                 if len(path) == 1:
                     top[path[0]] = value
                 else:  # every option of one stage set at once, then its checks run
@@ -293,20 +301,6 @@ class ScanConfig:
             return self.verify
         return replace(self.verify, min_shared=MIN_SHARED[self.shingle.tokens])
 
-    def signature_params(self) -> dict[str, Any]:
-        """The parameters a stored signature depends on; an index refuses to mix them."""
-        from importlib.metadata import version  # not ``import datasketch``: that loads scipy
-
-        return {
-            "normalize": asdict(self.normalize),
-            "ngram": self.shingle.ngram,
-            "tokens": self.shingle.tokens,
-            "num_perm": self.signature.num_perm,
-            "seed": self.signature.seed,
-            "minhash_scheme": self.signature.scheme,
-            "datasketch_major": version("datasketch").split(".")[0],
-        }
-
 
 def _get(obj: Any, path: tuple[str, ...]) -> Any:
     for name in path:
@@ -321,8 +315,11 @@ class Option:
 
     The default is read from ``ScanConfig()`` (:attr:`default`), so it lives in one place.
     ``choices`` for a string option, ``low``/``high`` bounds for a number (``low_open``:
-    the low bound excluded), ``flag_only`` for an on/off switch. ``signature`` options
-    change the stored signatures: an index built with one value cannot honour another.
+    the low bound excluded), ``flag_only`` for an on/off switch. ``stored`` options are
+    parameters a stored index keeps (under the option's name, the value at its first
+    path) and checks when it is opened: they decide its signatures, passages, LSH layout
+    or matches, so an index built with one value cannot honour another. ``cli=False``:
+    a library option, with no command-line flag.
     """
 
     name: str
@@ -334,29 +331,38 @@ class Option:
     high: float | None = None
     low_open: bool = False
     flag_only: bool = False
-    signature: bool = False
+    stored: bool = False
+    cli: bool = True
+
+    def value(self, config: ScanConfig) -> Any:
+        """The option's value in ``config`` (at its first path)."""
+        return _get(config, self.paths[0])
 
     @property
     def default(self) -> Any:
-        return _get(ScanConfig(), self.paths[0])
+        return self.value(ScanConfig())
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
 
-#: The user options of a scan, the index and the gate, in the order ``--help`` lists them.
+#: The user options of a scan, the index and the gate, in the order ``--help`` lists them
+#: (library options last).
 OPTIONS: tuple[Option, ...] = (
-    Option("threshold", (("candidates", "threshold"), ("verify", "threshold")), "Jaccard similarity a passage pair must reach.", float, low=0, high=1, low_open=True),
-    Option("ngram", (("shingle", "ngram"),), "Shingle length in tokens.", low=1, high=32, signature=True),
-    Option("num_perm", (("signature", "num_perm"),), "MinHash permutations.", low=8, high=1024, signature=True),
-    Option("seed", (("signature", "seed"),), "MinHash seed.", low=0, high=2**32 - 1, signature=True),
-    Option("minhash_scheme", (("signature", "scheme"),), "bucketed (fast) or affine32 (datasketch's MinHash, bit for bit).", str, ("bucketed", "affine32"), signature=True),
-    Option("tokens", (("shingle", "tokens"),), "Shingle characters, or jieba words.", str, ("chars", "words"), signature=True),
-    Option("min_chars", (("passages", "min_chars"),), "Merge paragraphs shorter than this.", low=1, signature=True),
-    Option("max_chars", (("passages", "max_chars"),), "Cut paragraphs longer than this into windows.", low=1, signature=True),
+    Option("threshold", (("candidates", "threshold"), ("verify", "threshold")), "Jaccard similarity a passage pair must reach.", float, low=0, high=1, low_open=True, stored=True),
+    Option("ngram", (("shingle", "ngram"),), "Shingle length in tokens.", low=1, high=32, stored=True),
+    Option("num_perm", (("signature", "num_perm"),), "MinHash permutations.", low=8, high=1024, stored=True),
+    Option("seed", (("signature", "seed"),), "MinHash seed.", low=0, high=2**32 - 1, stored=True),
+    Option("minhash_scheme", (("signature", "scheme"),), "bucketed (fast) or affine32 (datasketch's MinHash, bit for bit).", str, ("bucketed", "affine32"), stored=True),
+    Option("tokens", (("shingle", "tokens"),), "Shingle characters, or jieba words.", str, ("chars", "words"), stored=True),
+    Option("min_chars", (("passages", "min_chars"),), "Merge paragraphs shorter than this.", low=1, stored=True),
+    Option("max_chars", (("passages", "max_chars"),), "Cut paragraphs longer than this into windows.", low=1, stored=True),
     Option("link_boilerplate", (("boilerplate", "link"),), "Let boilerplate (stock phrases, closing formulas, page menus and footers) count as shared text; by default it is reported but never links documents.", bool, flag_only=True),
     Option("boilerplate_docs", (("boilerplate", "min_docs"),), "Text carried by this many distinct documents is boilerplate.", low=2),
-    Option("backend", (("candidates", "backend"),), "LSH backend: numpy (fast) or datasketch's MinHashLSH (the reference).", str, ("numpy", "datasketch")),
+    Option("backend", (("candidates", "backend"),), "LSH backend: numpy (fast) or datasketch's MinHashLSH (the reference).", str, ("numpy", "datasketch"), cli=False),
     Option("detail", (("detail",),), "full: clusters, reused spans, templates, boilerplate, families; clusters: clusters and boilerplate only (faster).", str, ("full", "clusters")),
+    Option("verify_threshold", (("verify", "threshold"),), "Exact Jaccard a verified match needs, when it differs from the LSH threshold.", float, low=0, high=1, low_open=True, stored=True, cli=False),
+    Option("gap", (("cluster", "gap"),), "Unmatched passages allowed inside one reused region.", low=1, stored=True, cli=False),
+    Option("max_bucket", (("candidates", "max_bucket"),), "LSH bucket size beyond which a bucket gives a star and a chain (an index: matches kept per new passage).", low=2, stored=True, cli=False),
 )

@@ -83,7 +83,7 @@ class Part:
 
 @dataclass(frozen=True)
 class Finding:
-    """One copied span: where it stands in the submission and where it came from.
+    """One copied span: ``span`` with A the submission and B the source it came from.
 
     ``parts`` are its passages, each fingerprinted, so a baseline that accepted some of
     them still flags a paragraph copied next to them later.
@@ -91,32 +91,27 @@ class Finding:
 
     submission: str
     source: str
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    source_start: int
-    source_end: int
-    source_line_start: int
-    source_line_end: int
-    similarity: float
+    span: ReuseSpan
     fingerprint: str
     parts: tuple[Part, ...] = ()
 
     @property
     def length(self) -> int:
-        return self.end - self.start
+        """Characters of the submission inside the span."""
+        return self.span.a_end - self.span.a_start
 
     def narrowed(self, parts: Sequence[Part]) -> Finding:
-        """The same finding restricted to a contiguous run of its parts."""
-        return replace(
-            self,
-            start=parts[0].start,
-            end=parts[-1].end,
-            line_start=parts[0].line_start,
-            line_end=parts[-1].line_end,
-            parts=tuple(parts),
+        """The same finding restricted to a contiguous run of its parts (and the edits inside them)."""
+        start, end = parts[0].start, parts[-1].end
+        span = replace(
+            self.span,
+            a_start=start,
+            a_end=end,
+            a_line_start=parts[0].line_start,
+            a_line_end=parts[-1].line_end,
+            edits=tuple(e for e in self.span.edits if start <= e.a_start and e.a_end <= end),
         )
+        return replace(self, span=span, parts=tuple(parts))
 
 
 @dataclass(frozen=True)
@@ -305,7 +300,7 @@ def find_copies(
         if sub_chrome > 0.5 * (sp.a_end - sp.a_start):
             continue
         findings.append(_finding(result, index, sub_id, src_id, sp))
-    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    findings.sort(key=_finding_order)
     return findings
 
 
@@ -332,38 +327,29 @@ def _copied_spans(
             ]  # fmt: skip
             if not sources:
                 continue
-            _, src = min(sources, key=lambda ko: (ko[0] != cluster.representative, -ko[1].similarity, ko[1].doc_id, ko[1].start))
+            _, src = min(sources, key=lambda ko: (ko[0] != cluster.representative, -ko[1].jaccard, ko[1].doc_id, ko[1].start))
             norm_m = normalize(m.text, config.align.normalize)
             norm_s = normalize(src.text, config.align.normalize)
             for sp in align_normalized(m.text, norm_m, src.text, norm_s, config.align):
-                out.append((m.doc_id, src.doc_id, shift_span(sp, m.start, src.start)))
+                out.append((m.doc_id, src.doc_id, shift_span(sp, m.start, src.start, m.line_start - 1, src.line_start - 1)))
     return out
+
+
+def _finding_order(f: Finding) -> tuple[str, int, str, int]:
+    return (f.submission, f.span.a_start, f.source, f.span.b_start)
 
 
 def _finding(result: ScanResult, index: dict[str, int], sub_id: str, src_id: str, sp: ReuseSpan) -> Finding:
     sub_text = result.documents[index[sub_id]].text
-    src_text = result.documents[index[src_id]].text
-    return _make_finding(sub_id, sub_text, src_id, src_text, sp, [p for p in result.passages if p.doc == index[sub_id]])
+    return _make_finding(sub_id, sub_text, src_id, sp, [p for p in result.passages if p.doc == index[sub_id]])
 
 
-def _make_finding(
-    sub_id: str, sub_text: str, src_id: str, src_text: str | None, sp: ReuseSpan, passages: Sequence[Passage]
-) -> Finding:
-    """A finding for ``sp`` (A = submission, B = source); lines of B need its text."""
-    src_line_start = line_of(src_text, sp.b_start) if src_text is not None else 0
-    src_line_end = line_of(src_text, max(sp.b_start, sp.b_end - 1)) if src_text is not None else 0
+def _make_finding(sub_id: str, sub_text: str, src_id: str, sp: ReuseSpan, passages: Sequence[Passage]) -> Finding:
+    """A finding for ``sp`` (A = submission, B = source)."""
     return Finding(
         submission=sub_id,
         source=src_id,
-        start=sp.a_start,
-        end=sp.a_end,
-        line_start=line_of(sub_text, sp.a_start),
-        line_end=line_of(sub_text, max(sp.a_start, sp.a_end - 1)),
-        source_start=sp.b_start,
-        source_end=sp.b_end,
-        source_line_start=src_line_start,
-        source_line_end=src_line_end,
-        similarity=sp.similarity,
+        span=sp,
         fingerprint=fingerprint(sub_text[sp.a_start : sp.a_end]),
         parts=_parts(sub_text, passages, sp.a_start, sp.a_end),
     )
@@ -399,11 +385,7 @@ def find_copies_in_index(
         norm = normalize(doc.text, scan_config.normalize)
         passages = split_passages(0, doc.text, norm, scan_config.passages)
         excluded = _excluded_ranges(doc, norm, base, scan_config)
-        candidates = []
-        for match in index.query(doc.text, threshold=threshold):
-            for s in match.spans:
-                sp = ReuseSpan(s.query_start, s.query_end, s.doc_start, s.doc_end, s.similarity, 0, ())
-                candidates.append((match.doc_id, sp))
+        candidates = [(match.doc_id, sp) for match in index.query(doc.text, threshold=threshold) for sp in match.spans]
         for src_id, sp in candidates:
             carriers = {d for d, o in candidates if _overlap(o, sp) > 0.5 * (sp.a_end - sp.a_start)}
             if len(carriers) >= min_docs:
@@ -411,8 +393,8 @@ def find_copies_in_index(
             inside = covered([(max(a, sp.a_start), min(b, sp.a_end)) for a, b in excluded if a < sp.a_end and sp.a_start < b])
             if inside > 0.5 * (sp.a_end - sp.a_start):
                 continue
-            findings.append(_make_finding(doc.id, doc.text, src_id, index.text(src_id), sp, passages))
-    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+            findings.append(_make_finding(doc.id, doc.text, src_id, sp, passages))
+    findings.sort(key=_finding_order)
     return findings
 
 
@@ -442,10 +424,10 @@ def judge(doc: Document, findings: Sequence[Finding], config: GateConfig, baseli
         if any_accepted:
             accepted.append(f)
     chars = max(len(doc.text), 1)
-    share = covered([(f.start, f.end) for f in counted]) / chars
+    share = covered([(f.span.a_start, f.span.a_end) for f in counted]) / chars
     by_source: dict[str, list[tuple[int, int]]] = {}
     for f in counted:
-        by_source.setdefault(f.source, []).append((f.start, f.end))
+        by_source.setdefault(f.source, []).append((f.span.a_start, f.span.a_end))
     shares = {src: round(covered(spans) / chars, 4) for src, spans in sorted(by_source.items())}
     longest = max((f.length for f in counted), default=0)
     reasons = []
@@ -537,5 +519,5 @@ def find_all_copies(
                 )
             )  # fmt: skip
             idx.check()
-    findings.sort(key=lambda f: (f.submission, f.start, f.source, f.source_start))
+    findings.sort(key=_finding_order)
     return findings

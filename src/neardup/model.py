@@ -8,10 +8,11 @@ so a report can always be checked by slicing the file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 __all__ = [
+    "PASSAGE_COLUMNS",
     "Added",
     "Alignment",
     "Boilerplate",
@@ -23,7 +24,6 @@ __all__ = [
     "FamilyLabel",
     "Fill",
     "IndexMatch",
-    "IndexSpan",
     "IndexStats",
     "Match",
     "Member",
@@ -72,6 +72,16 @@ class Passage:
     def length(self) -> int:
         return self.end - self.start
 
+    def row(self, doc: int) -> tuple[int, ...]:
+        """Its fields in :data:`PASSAGE_COLUMNS` order, ``doc`` standing for its document
+        number (a store's document key, a Spark document number)."""
+        return (doc, *(getattr(self, name) for name in self.__slots__[1:]))  # type: ignore[attr-defined]
+
+
+#: A passage's fields as stored columns (SQLite, Redis, Spark), in :class:`Passage`'s
+#: order, so ``Passage(*columns)`` rebuilds one; ``index`` is ``idx`` there (an SQL keyword).
+PASSAGE_COLUMNS: tuple[str, ...] = tuple("idx" if f.name == "index" else f.name for f in fields(Passage))
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -87,7 +97,7 @@ class Match:
 class Member:
     """One contiguous copy of a cluster's text inside one document.
 
-    ``similarity``: Jaccard of this member's shingles (boilerplate left out) with the
+    ``jaccard``: Jaccard of this member's shingles (boilerplate left out) with the
     cluster representative's; 1.0 for the representative itself.
     """
 
@@ -97,7 +107,7 @@ class Member:
     line_start: int
     line_end: int
     passages: tuple[int, ...]
-    similarity: float
+    jaccard: float
     text: str
 
     @property
@@ -148,18 +158,38 @@ class Edit:
 class ReuseSpan:
     """A maximal stretch of text reused between two texts: ``A[a_start:a_end]`` ~ ``B[b_start:b_end]``.
 
-    ``similarity`` is the share of normalised characters the two sides have in common
-    (``2 * matched / (len_a + len_b)``, as ``difflib.SequenceMatcher.ratio``);
-    ``matched`` counts them.
+    The one type of a reused span, whoever finds it: the scan's alignments (A and B are
+    the pair's documents), an index query (A: the query text, B: the stored document)
+    and the gate (A: the submission, B: its source). Offsets are half-open into the
+    original texts; lines are 1-based and inclusive (``a_line_end`` holds the span's
+    last character).
+
+    ``ratio`` is the share of normalised characters the two sides have in common
+    (``2 * matched / (len_a + len_b)``, as ``difflib.SequenceMatcher.ratio``), ``matched``
+    counts them and ``edits`` are the differences inside. A span that could not be
+    aligned character by character (an index that keeps no texts) has ``ratio=None``,
+    ``matched=0``, no edits, and ``jaccard``: the exact Jaccard of its passages' shingle
+    sets; an aligned span has ``jaccard=None``.
     """
 
     a_start: int
     a_end: int
     b_start: int
     b_end: int
-    similarity: float
-    matched: int
-    edits: tuple[Edit, ...]
+    a_line_start: int
+    a_line_end: int
+    b_line_start: int
+    b_line_end: int
+    ratio: float | None
+    matched: int = 0
+    edits: tuple[Edit, ...] = ()
+    jaccard: float | None = None
+
+    @property
+    def score(self) -> float:
+        """``ratio``, or ``jaccard`` for a span that could not be aligned: what ranks
+        spans and what the text reports print."""
+        return self.ratio if self.ratio is not None else self.jaccard or 0.0
 
     def swapped(self) -> ReuseSpan:
         """The same span seen from B's side (edits flip insert/delete)."""
@@ -169,12 +199,17 @@ class ReuseSpan:
             self.b_end,
             self.a_start,
             self.a_end,
-            self.similarity,
+            self.b_line_start,
+            self.b_line_end,
+            self.a_line_start,
+            self.a_line_end,
+            self.ratio,
             self.matched,
             tuple(
                 Edit(flip[e.kind], e.b_start, e.b_end, e.a_start, e.a_end, e.b_text, e.a_text)  # type: ignore[arg-type]
                 for e in self.edits
             ),
+            self.jaccard,
         )
 
 
@@ -355,39 +390,27 @@ class ScanResult:
 
 
 @dataclass(frozen=True, slots=True)
-class IndexSpan:
-    """One reused stretch: ``[query_start, query_end)`` of the query text is a near-copy of
-    ``[doc_start, doc_end)`` of the stored document (original offsets; lines 1-based).
-
-    ``similarity`` is the aligned share of normalised characters the two stretches have
-    in common (as :class:`neardup.model.ReuseSpan`); for an index that keeps no texts,
-    the exact Jaccard of the matched passages' shingle sets.
-    """
-
-    query_start: int
-    query_end: int
-    query_line_start: int
-    query_line_end: int
-    doc_start: int
-    doc_end: int
-    doc_line_start: int
-    doc_line_end: int
-    similarity: float
-
-
-@dataclass(frozen=True, slots=True)
 class IndexMatch:
     """A stored document that the query text reuses.
 
-    ``similarity`` is the best span's; ``coverage`` is the share of the query's passage
-    characters found in this document; ``meta`` is what was stored with it.
+    ``spans``: the reused spans, A the query text and B the stored document (edits
+    included where the index keeps texts); ``ratio``: the best ``ratio`` of its aligned
+    spans, ``jaccard``: the best ``jaccard`` of its spans that could not be aligned
+    (``None`` when it has none of that kind); ``coverage`` is the share of the query's
+    passage characters found in this document; ``meta`` is what was stored with it.
     """
 
     doc_id: str
-    similarity: float
+    ratio: float | None
+    jaccard: float | None
     coverage: float
-    spans: tuple[IndexSpan, ...]
+    spans: tuple[ReuseSpan, ...]
     meta: Any = None
+
+    @property
+    def score(self) -> float:
+        """The best span's :attr:`ReuseSpan.score`: what ranks matches of equal coverage."""
+        return max((s.score for s in self.spans), default=0.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ clusters as :func:`neardup.scan.scan` on the same documents:
    matches.
 
 Rows of the result have exactly the fields of a cluster in the JSON report
-(``neardup.scan/2``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
+(``neardup.scan/3``): ``chars``, ``documents``, ``id``, ``members``, ``size``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from neardup.cluster import attach_loners, merge_runs, star_centres
 from neardup.config import ScanConfig
 from neardup.dedup import DedupConfig, NearCopy, Removal, pair_share, resolve, survivor_key
 from neardup.errors import InputError, NeardupError
-from neardup.model import Document
+from neardup.model import PASSAGE_COLUMNS, Document
 from neardup.normalize import normalize
 from neardup.scan import prepare_masked
 from neardup.signature import signatures
@@ -84,12 +84,7 @@ _STORAGE = StorageLevel.MEMORY_AND_DISK
 _PASSAGE_SCHEMA = T.StructType(
     [
         T.StructField("pid", T.LongType(), False),
-        T.StructField("doc", T.LongType(), False),
-        T.StructField("idx", T.IntegerType(), False),
-        T.StructField("start", T.IntegerType(), False),
-        T.StructField("end", T.IntegerType(), False),
-        T.StructField("line_start", T.IntegerType(), False),
-        T.StructField("line_end", T.IntegerType(), False),
+        *(T.StructField(c, T.LongType() if c == "doc" else T.IntegerType(), False) for c in PASSAGE_COLUMNS),
         T.StructField("shingles", T.BinaryType(), False),
         T.StructField("keys", T.ArrayType(T.LongType(), False), False),
     ]
@@ -106,10 +101,10 @@ _MEMBER_SCHEMA = T.StructType(
     [
         T.StructField("doc_id", T.StringType(), False),
         T.StructField("end", T.IntegerType(), False),
+        T.StructField("jaccard", T.DoubleType(), False),
         T.StructField("line_end", T.IntegerType(), False),
         T.StructField("line_start", T.IntegerType(), False),
         T.StructField("passages", T.ArrayType(T.IntegerType(), False), False),
-        T.StructField("similarity", T.DoubleType(), False),
         T.StructField("start", T.IntegerType(), False),
         T.StructField("text", T.StringType(), False),
     ]
@@ -275,17 +270,7 @@ def _passage_rows(partition: Iterable[Any], config: ScanConfig, bands: int, rows
         keys = band_keys(sigs, config.candidates, params=(bands, rows)).view(np.int64).tolist()
         for i, p in enumerate(table.passages):
             doc = int(batch[p.doc]["doc"])
-            yield (
-                doc << _DOC_SHIFT | p.index,
-                doc,
-                p.index,
-                p.start,
-                p.end,
-                p.line_start,
-                p.line_end,
-                table.shingles(i).astype("<u8").tobytes(),
-                keys[i],
-            )
+            yield (doc << _DOC_SHIFT | p.index, *p.row(doc), table.shingles(i).astype("<u8").tobytes(), keys[i])
 
 
 # --- candidates ------------------------------------------------------------------------
@@ -444,7 +429,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
     """One cluster from its regions, as ``cluster._members`` builds it locally.
 
     The representative holds the most centres (then: the longest, the first in report
-    order); every member's similarity is its Jaccard with it, and a member sharing
+    order); every member's ``jaccard`` is its Jaccard with it, and a member sharing
     nothing with it is left out. ``None`` when fewer than two members remain.
     """
     regions = sorted(regions, key=lambda r: (r["doc"], r["first_idx"]))
@@ -456,7 +441,7 @@ def _cluster_row(regions: list[Any]) -> tuple[Any, ...] | None:
         if score <= 0.0:
             continue
         members.append(
-            (r["doc_id"], r["end"], r["line_end"], r["line_start"], list(r["passages"]), round(score, 4), r["start"], r["text"], k == rep_k)
+            (r["doc_id"], r["end"], round(score, 4), r["line_end"], r["line_start"], list(r["passages"]), r["start"], r["text"], k == rep_k)
         )
     if len(members) < 2:
         return None

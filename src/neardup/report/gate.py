@@ -22,7 +22,8 @@ FORMATS = ("text", "json", "junit", "github", "sarif")
 
 
 def _where(f: Finding) -> str:
-    return f"lines {f.line_start}-{f.line_end} copy {f.source} lines {f.source_line_start}-{f.source_line_end}"
+    sp = f.span
+    return f"lines {sp.a_line_start}-{sp.a_line_end} copy {f.source} lines {sp.b_line_start}-{sp.b_line_end}"
 
 
 def _message(v: Verdict) -> str:
@@ -43,7 +44,7 @@ def render_text(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequen
             for reason in v.reasons:
                 lines.append(f"     {reason}")
             for f in v.findings:
-                lines.append(f"     {escape_terminal(_where(f))} (sim {f.similarity:.2f})")
+                lines.append(f"     {escape_terminal(_where(f))} (sim {f.span.score:.2f})")
     return "\n".join(lines) + "\n"
 
 
@@ -78,9 +79,10 @@ def render_github(verdicts: Sequence[Verdict], config: GateConfig, skipped: Sequ
     lines = [f"::warning title={_gh_prop('neardup: skipped reference')}::{_gh_data(why)}" for why in skipped]
     for v in verdicts:
         for f in v.findings if not v.passed else ():
-            msg = f"Copied from {f.source} lines {f.source_line_start}-{f.source_line_end} ({f.length} chars, similarity {f.similarity:.2f}); " + "; ".join(v.reasons)
+            sp = f.span
+            msg = f"Copied from {f.source} lines {sp.b_line_start}-{sp.b_line_end} ({f.length} chars, similarity {sp.score:.2f}); " + "; ".join(v.reasons)
             lines.append(
-                f"::error file={_gh_prop(f.submission)},line={f.line_start},endLine={f.line_end},"
+                f"::error file={_gh_prop(f.submission)},line={sp.a_line_start},endLine={sp.a_line_end},"
                 f"title={_gh_prop('neardup: copied text')}::{_gh_data(msg)}"
             )
     failed = sum(not v.passed for v in verdicts)
@@ -100,16 +102,17 @@ def render_sarif(verdicts: Sequence[Verdict], config: GateConfig, skipped: Seque
         if v.passed:
             continue
         for f in v.findings:
+            sp = f.span
             results.append({
                 "ruleId": RULE_ID,
                 "ruleIndex": 0,
                 "level": "error",
-                "message": {"text": f"Copied from {f.source} lines {f.source_line_start}-{f.source_line_end}: " + "; ".join(v.reasons)},
+                "message": {"text": f"Copied from {f.source} lines {sp.b_line_start}-{sp.b_line_end}: " + "; ".join(v.reasons)},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.submission},
-                                                    "region": _region(f.line_start, f.line_end, f.start, f.end)}}],
+                                                    "region": _region(sp.a_line_start, sp.a_line_end, sp.a_start, sp.a_end)}}],
                 "relatedLocations": [{"id": 1, "message": {"text": "source of the copied text"},
                                       "physicalLocation": {"artifactLocation": {"uri": f.source},
-                                                           "region": _region(f.source_line_start, f.source_line_end, f.source_start, f.source_end)}}],
+                                                           "region": _region(sp.b_line_start, sp.b_line_end, sp.b_start, sp.b_end)}}],
                 "partialFingerprints": {"neardupCopiedText/v1": f.fingerprint},
             })
     sarif = {
@@ -151,24 +154,31 @@ def render_gate(verdicts: Sequence[Verdict], config: GateConfig, fmt: str = "tex
 
 
 def verdicts_to_dict(verdicts: Sequence[Verdict], config: GateConfig) -> dict[str, Any]:
-    """The gate's JSON report (schema ``neardup.gate/1``)."""
+    """The gate's JSON report (schema ``neardup.gate/2``).
+
+    Version 2 names a finding's score by its metric: ``ratio`` (aligned text), or
+    ``jaccard`` of its passages where an index without texts could not align it (the
+    other is ``null``); version 1 had ``similarity``.
+    """
     def finding(f: Finding) -> dict[str, Any]:
+        sp = f.span
         return {
             "source": f.source,
-            "start": f.start,
-            "end": f.end,
-            "line_start": f.line_start,
-            "line_end": f.line_end,
-            "source_start": f.source_start,
-            "source_end": f.source_end,
-            "source_line_start": f.source_line_start,
-            "source_line_end": f.source_line_end,
-            "similarity": round(f.similarity, 4),
+            "start": sp.a_start,
+            "end": sp.a_end,
+            "line_start": sp.a_line_start,
+            "line_end": sp.a_line_end,
+            "source_start": sp.b_start,
+            "source_end": sp.b_end,
+            "source_line_start": sp.b_line_start,
+            "source_line_end": sp.b_line_end,
+            "ratio": sp.ratio,
+            "jaccard": sp.jaccard,
             "fingerprint": f.fingerprint,
         }
 
     return {
-        "schema": "neardup.gate/1",
+        "schema": "neardup.gate/2",
         "passed": all(v.passed for v in verdicts),
         "limits": {"max_copied": config.max_copied, "max_span": config.max_span},
         "submissions": [

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from html import escape
 
 from neardup.model import Alignment, Cluster, DocLink, Family, ReuseSpan, ScanResult, Template, TemplateFamily
-from neardup.passages import line_of
 from neardup.report.text import count
 
 __all__ = ["CSP", "SCRIPT", "STYLE", "render_html"]
@@ -226,10 +225,10 @@ def _span_view(n: int, k: int, al: Alignment, span: ReuseSpan, ta: str, tb: str)
         else:
             a_marks.append((ed.a_start, ed.a_end, "sub", f"B has: {ed.b_text}", eid))
             b_marks.append((ed.b_start, ed.b_end, "sub", f"A has: {ed.a_text}", eid))
-    head_a = f"A · {al.a}:{line_of(ta, span.a_start)}-{line_of(ta, span.a_end)} [{span.a_start}, {span.a_end})"
-    head_b = f"B · {al.b}:{line_of(tb, span.b_start)}-{line_of(tb, span.b_end)} [{span.b_start}, {span.b_end})"
+    head_a = f"A · {al.a}:{span.a_line_start}-{span.a_line_end} [{span.a_start}, {span.a_end})"
+    head_b = f"B · {al.b}:{span.b_line_start}-{span.b_line_end} [{span.b_start}, {span.b_end})"
     return (
-        f'<h3>Span {k + 1}: similarity {span.similarity:.2f}, {count(len(span.edits), "edit")}</h3>'
+        f'<h3>Span {k + 1}: similarity {span.ratio:.2f}, {count(len(span.edits), "edit")}</h3>'
         '<div class="sbs">'
         f'<div class="side a"><h4>{_e(head_a)}</h4><pre class="text">{_marked(ta, span.a_start, span.a_end, a_marks)}</pre></div>'
         f'<div class="side b"><h4>{_e(head_b)}</h4><pre class="text">{_marked(tb, span.b_start, span.b_end, b_marks)}</pre></div>'
@@ -266,7 +265,7 @@ def _cluster_section(result: ScanResult) -> str:
         for i, m in enumerate(c.members):
             parts.append(
                 f"<tr><td>{i + 1}</td><td class=\"t\">{_e(m.doc_id)}</td><td>{m.line_start}-{m.line_end}</td>"
-                f"<td>[{m.start}, {m.end})</td><td>{m.similarity:.2f}</td></tr>"
+                f"<td>[{m.start}, {m.end})</td><td>{m.jaccard:.2f}</td></tr>"
             )
         parts.append("</table>")
         t = templates.get(c.id)

@@ -51,12 +51,12 @@ def _match_lines(doc_id: str, matches: Sequence[IndexMatch]) -> list[str]:
         return [f"{doc_id}: no match"]
     lines = [f"{doc_id}: {count(len(matches), 'match', 'matches')}"]
     for m in matches:
-        lines.append(f"  {m.doc_id}  similarity {m.similarity:.2f}  coverage {m.coverage:.2f}")
+        lines.append(f"  {m.doc_id}  similarity {m.score:.2f}  coverage {m.coverage:.2f}")
         for s in m.spans:
             lines.append(
-                f"    [{s.query_start}, {s.query_end}) lines {s.query_line_start}-{s.query_line_end}"
-                f"  ~  [{s.doc_start}, {s.doc_end}) lines {s.doc_line_start}-{s.doc_line_end}"
-                f"  sim {s.similarity:.2f}"
+                f"    [{s.a_start}, {s.a_end}) lines {s.a_line_start}-{s.a_line_end}"
+                f"  ~  [{s.b_start}, {s.b_end}) lines {s.b_line_start}-{s.b_line_end}"
+                f"  sim {s.score:.2f}"
             )
     return lines
 
@@ -64,7 +64,8 @@ def _match_lines(doc_id: str, matches: Sequence[IndexMatch]) -> list[str]:
 def _match_dict(m: IndexMatch) -> dict[str, Any]:
     return {
         "doc_id": m.doc_id,
-        "similarity": m.similarity,
+        "ratio": m.ratio,
+        "jaccard": m.jaccard,
         "coverage": m.coverage,
         "meta": m.meta,
         "spans": [dataclasses.asdict(s) for s in m.spans],

@@ -1,4 +1,4 @@
-"""ScanResult -> JSON, in the versioned schema ``neardup.scan/2`` (``schema/scan.schema.json``).
+"""ScanResult -> JSON, in the versioned schema ``neardup.scan/3`` (``schema/scan.schema.json``).
 
 Byte-identical for the same input and options: keys sorted, floats rounded, documents
 and clusters in a canonical order (the scan already sorts them by id).
@@ -19,8 +19,9 @@ from neardup.passages import line_count
 
 __all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict", "write_json"]
 
-#: Version 2 added ``template_families`` and each link's ``template`` weight.
-SCHEMA_ID = "neardup.scan/2"
+#: Version 2 added ``template_families`` and each link's ``template`` weight; version 3
+#: names each score by its metric: a member's ``jaccard``, a reused span's ``ratio``.
+SCHEMA_ID = "neardup.scan/3"
 
 
 def _flat(obj: Any) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def _member(m: Member) -> dict[str, Any]:
         "line_start": m.line_start,
         "line_end": m.line_end,
         "passages": list(m.passages),
-        "similarity": round(m.similarity, 4),
+        "jaccard": round(m.jaccard, 4),
         "text": m.text,
     }
 
@@ -73,7 +74,7 @@ def _alignment(al: Alignment) -> dict[str, Any]:
                 "a_end": s.a_end,
                 "b_start": s.b_start,
                 "b_end": s.b_end,
-                "similarity": round(s.similarity, 4),
+                "ratio": round(s.ratio, 4),
                 "matched": s.matched,
                 "edits": [_edit(e) for e in s.edits],
             }

@@ -63,13 +63,9 @@ def _cluster_lines(c: Cluster) -> list[str]:
     lines = [head, "-" * min(WIDTH, len(head))]
     for m in c.members:
         where = f"  {escape_terminal(m.doc_id)}:{m.line_start}-{m.line_end}"
-        lines.append(f"{where}  [{m.start}, {m.end})  sim {m.similarity:.2f}")
+        lines.append(f"{where}  [{m.start}, {m.end})  sim {m.jaccard:.2f}")
         lines.append("    " + preview(m.text, WIDTH - 4))
     return lines
-
-
-def _line_of(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
 
 
 def _slot_lines(t: Template, c: Cluster, limit: int = 12) -> list[str]:
@@ -89,19 +85,17 @@ def _slot_lines(t: Template, c: Cluster, limit: int = 12) -> list[str]:
 
 
 def _extra_sections(result: ScanResult) -> list[str]:
-    texts = {d.id: d.text for d in result.documents}
     lines: list[str] = []
     if result.alignments:
         lines += ["", "Reused spans", "------------"]
         for al in result.alignments:
-            ta, tb = texts[al.a], texts[al.b]
             for sp in al.spans:
                 lines.append(
-                    f"  {escape_terminal(al.a)}:{_line_of(ta, sp.a_start)}-{_line_of(ta, sp.a_end)}"
-                    f"  [{sp.a_start}, {sp.a_end})  sim {sp.similarity:.2f}, {count(len(sp.edits), 'edit')}"
+                    f"  {escape_terminal(al.a)}:{sp.a_line_start}-{sp.a_line_end}"
+                    f"  [{sp.a_start}, {sp.a_end})  sim {sp.ratio:.2f}, {count(len(sp.edits), 'edit')}"
                 )
                 lines.append(
-                    f"    ~ {escape_terminal(al.b)}:{_line_of(tb, sp.b_start)}-{_line_of(tb, sp.b_end)}"
+                    f"    ~ {escape_terminal(al.b)}:{sp.b_line_start}-{sp.b_line_end}"
                     f"  [{sp.b_start}, {sp.b_end})"
                 )
     if result.boilerplate:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from neardup.model import Added, IndexMatch, IndexSpan, IndexStats
+from neardup.model import Added, IndexMatch, IndexStats
 from neardup.store.index import Addable, Index
 from neardup.store.params import SCHEMA_VERSION
 from neardup.store.spans import merge_passage_pairs
@@ -18,7 +18,6 @@ __all__ = [
     "Added",
     "Index",
     "IndexMatch",
-    "IndexSpan",
     "IndexStats",
     "is_sqlite_file",
     "merge_passage_pairs",

@@ -19,7 +19,6 @@ import numpy.typing as npt
 from neardup.config import ScanConfig
 from neardup.errors import InputError
 from neardup.model import Passage
-from neardup.passages import line_count
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -32,7 +31,6 @@ __all__ = [
     "Stored",
     "as_u4",
     "as_u8",
-    "line_count",
     "loads_params",
 ]
 
@@ -44,21 +42,22 @@ BUSY_TIMEOUT = 60.0
 Edge = tuple[int, int, float, float]  # (older pid, newer pid, jaccard, containment)
 
 
-class Stored(NamedTuple):
-    """A stored passage as the query and cluster logic need it."""
+class PassageRow(NamedTuple):
+    """A stored passage: its id, the passage (``doc``: the store's document key) and its cluster."""
 
     pid: int
-    doc: int
-    idx: int
-    start: int
-    end: int
-    line_start: int
-    line_end: int
+    passage: Passage
+    cluster: int | None
+
+
+class Stored(NamedTuple):
+    """A stored passage as the query and cluster logic need it: a :class:`PassageRow`'s
+    fields and the passage's shingle set."""
+
+    pid: int
+    passage: Passage
     cluster: int | None
     shingles: npt.NDArray[np.uint64]
-
-    def as_passage(self) -> Passage:
-        return Passage(self.doc, self.idx, self.start, self.end, self.line_start, self.line_end, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -81,19 +80,6 @@ class DocRow(NamedTuple):
     text: str | None
     chars: int
     lines: int
-
-
-class PassageRow(NamedTuple):
-    pid: int
-    doc: int
-    idx: int
-    start: int
-    end: int
-    line_start: int
-    line_end: int
-    norm_start: int
-    norm_end: int
-    cluster: int | None
 
 
 def as_u8(blob: bytes) -> npt.NDArray[np.uint64]:

@@ -52,7 +52,6 @@ from neardup.model import (
     IndexMatch,
     IndexStats,
     Match,
-    Passage,
     ScanResult,
     ScanStats,
 )
@@ -118,10 +117,11 @@ class Index:
         A new index takes the given options (defaults for the rest) and stores them.
         An existing one keeps its own: an option given here that differs from the stored
         value raises :class:`IndexMismatchError` naming it, and so does a ``config``
-        that differs in any stored parameter (thresholds included). ``options`` are the
-        flat options of :meth:`ScanConfig.from_options` an index stores (``threshold``,
-        ``ngram``, ``num_perm``, ...; ``None`` means the index's own); another option is a
-        :class:`ConfigError`. ``keep_text=False`` stores offsets only.
+        that differs in any stored parameter (thresholds, ``gap`` and ``max_bucket``
+        included). ``options`` are the options of :data:`neardup.config.OPTIONS` an index
+        stores (:data:`neardup.store.params.STORED`: ``threshold``, ``ngram``,
+        ``num_perm``, ..., ``verify_threshold``; ``None`` means the index's own); another
+        option is a :class:`ConfigError`. ``keep_text=False`` stores offsets only.
         With ``create=False`` a missing index is an :class:`InputError`. A file that is
         not a neardup index raises :class:`~neardup.errors.CorruptIndexError`. With
         ``check=True`` the integrity check (SQLite's ``quick_check``, which reads every
@@ -255,7 +255,7 @@ class Index:
             for jac in [similarity(prepared.sets[i], stored[pid].shingles)[0]]
             if jac >= threshold
         ]
-        docs = self._backend.doc_info(stored[pid].doc for _, pid, _ in pairs)
+        docs = self._backend.doc_info(stored[pid].passage.doc for _, pid, _ in pairs)
         return self._matches(prepared, [(i, stored[pid]) for i, pid, _ in pairs], docs)
 
     def _matches(
@@ -400,7 +400,7 @@ class Index:
             return Added(prepared.doc_id, 0)
         candidates = backend.lookup(prepared)
         new = {
-            pid: Stored(pid, doc, p.index, p.start, p.end, p.line_start, p.line_end, None, s)
+            pid: Stored(pid, replace(p, doc=doc), None, s)
             for pid, p, s in zip(pids, prepared.passages, prepared.sets)
         }
         stored = backend.fetch(set().union(*candidates) - set(new))
@@ -430,7 +430,7 @@ class Index:
         joined, started, merged = self._join_clusters(kept, stored, new, gap)
         position = {pid: i for i, pid in enumerate(pids)}
         cross = [(position[pid], stored[o]) for o, pid, _, _ in edges if o not in new]
-        docs = backend.doc_info(s.doc for _, s in cross)
+        docs = backend.doc_info(s.passage.doc for _, s in cross)
         matches = self._matches(prepared, cross, docs)
         return Added(prepared.doc_id, len(pids), joined, started, merged, tuple(matches))
 
@@ -441,7 +441,7 @@ class Index:
         backend = self._backend
         if not edges:
             return (), (), ()
-        position = {pid: (s.doc, s.idx) for pid, s in stored.items()}
+        position = {pid: (s.passage.doc, s.passage.index) for pid, s in stored.items()}
         at = {pos: pid for pid, pos in position.items()}
 
         def node(pid: int) -> tuple[str, int]:
@@ -558,12 +558,9 @@ class Index:
             passage_rows = self._backend.all_passages()
             edges = self._backend.all_edges()
         order = {d.key: n for n, d in enumerate(doc_rows)}
-        passage_rows = sorted((r for r in passage_rows if r.doc in order), key=lambda r: (order[r.doc], r.idx))
+        passage_rows = sorted((r for r in passage_rows if r.passage.doc in order), key=lambda r: (order[r.passage.doc], r.passage.index))
         number = {r.pid: n for n, r in enumerate(passage_rows)}
-        passages = tuple(
-            Passage(order[r.doc], r.idx, r.start, r.end, r.line_start, r.line_end, r.norm_start, r.norm_end)
-            for r in passage_rows
-        )
+        passages = tuple(replace(r.passage, doc=order[r.passage.doc]) for r in passage_rows)
         matches = sorted(
             (
                 Match(min(number[a], number[b]), max(number[a], number[b]), jac, cont)
@@ -586,7 +583,7 @@ class Index:
             found = cluster_matches(
                 passages, matches, [d.doc_id for d in doc_rows], texts, union, self.config.cluster, threshold=self.config.verify.threshold
             )
-        at = {(d.doc_id, r.idx): r.cluster for d, r in ((doc_rows[order[r.doc]], r) for r in passage_rows)}
+        at = {(doc_rows[order[r.passage.doc]].doc_id, r.passage.index): r.cluster for r in passage_rows}
         clusters = stable_ids(found, at)
         documents = tuple(Document(d.doc_id, d.text or "") for d in doc_rows)
         stats = ScanStats(

@@ -1,32 +1,26 @@
 """The parameters an index stores about itself, and the check when it is opened.
 
-Everything that decides signatures and passages (ngram, tokens, num_perm, seed,
-normalisation, MinHash scheme, datasketch's major version, passage lengths), the LSH
-threshold and band layout, the verification threshold, ``gap``, ``max_bucket`` and
-``keep_text`` are stored as JSON when an index is created. Opening it again with a
-different value of one of them raises :class:`~neardup.errors.IndexMismatchError`
-naming it.
+The stored parameters are the options of :data:`neardup.config.OPTIONS` marked
+``stored`` (ngram, tokens, num_perm, seed, MinHash scheme, passage lengths, the LSH and
+verification thresholds, ``gap``, ``max_bucket``), each under its option's name, plus
+what no option sets: the normalisation, datasketch's major version, ``keep_text``,
+the schema version and the LSH band layout. They are stored as JSON when an index is
+created. Opening it again with a different value of one of them raises
+:class:`~neardup.errors.IndexMismatchError` naming it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, replace
+from importlib.metadata import version
 from typing import Any
 
 from neardup.candidates import band_params
-from neardup.config import (
-    CandidateConfig,
-    ClusterConfig,
-    NormalizeConfig,
-    PassageConfig,
-    ScanConfig,
-    ShingleConfig,
-    SignatureConfig,
-    VerifyConfig,
-)
+from neardup.config import OPTIONS, NormalizeConfig, Option, ScanConfig
 from neardup.errors import ConfigError, IndexMismatchError, InputError
 
-__all__ = ["ENV_PARAMS", "SCHEMA_VERSION", "check_params", "config_of", "explicit_params", "flatten", "layout", "params_of"]
+__all__ = ["ENV_PARAMS", "SCHEMA_VERSION", "STORED", "check_params", "config_of", "explicit_params", "flatten", "layout", "params_of"]
 
 #: Layout version of the stored data; an index with another one is refused.
 #: 2: band keys are :func:`neardup.candidates.band_keys` (SQLite and Redis alike; Redis
@@ -34,8 +28,8 @@ __all__ = ["ENV_PARAMS", "SCHEMA_VERSION", "check_params", "config_of", "explici
 SCHEMA_VERSION = 2
 #: Stored parameters that come from the environment, not from options.
 ENV_PARAMS = ("datasketch_major",)
-#: Stored parameters that an option of the same name does not decide.
-_NOT_OPTIONS = {"schema_version", "keep_text", "verify_threshold", "gap", "max_bucket", *ENV_PARAMS}
+#: The options an index stores, and the keywords :meth:`neardup.store.Index.open` takes.
+STORED: tuple[Option, ...] = tuple(o for o in OPTIONS if o.stored)
 
 
 def params_of(config: ScanConfig, keep_text: bool) -> dict[str, Any]:
@@ -44,15 +38,12 @@ def params_of(config: ScanConfig, keep_text: bool) -> dict[str, Any]:
     ``threshold`` is the LSH threshold the bands are laid out for; ``verify_threshold``
     the exact Jaccard a stored match needs (the same, unless a config says otherwise).
     """
-    params = config.signature_params()
+    params = {o.name: o.value(config) for o in STORED}
     params.update(
+        normalize=asdict(config.normalize),
+        # the installed version, not ``import datasketch``: that loads scipy
+        datasketch_major=version("datasketch").split(".")[0],
         schema_version=SCHEMA_VERSION,
-        threshold=config.candidates.threshold,
-        verify_threshold=config.verify.threshold,
-        min_chars=config.passages.min_chars,
-        max_chars=config.passages.max_chars,
-        gap=config.cluster.gap,
-        max_bucket=config.candidates.max_bucket,
         keep_text=keep_text,
     )
     return params
@@ -60,24 +51,19 @@ def params_of(config: ScanConfig, keep_text: bool) -> dict[str, Any]:
 
 def explicit_params(config: ScanConfig | None, options: Mapping[str, Any]) -> set[str]:
     """The stored parameters a caller asked for: every one a ``config`` decides, or those
-    the flat ``options`` name (``threshold`` decides both thresholds).
+    the flat ``options`` set (``threshold`` sets both thresholds).
 
     An option that no stored parameter records is a :class:`ConfigError`: the index
     would otherwise ignore it without a word.
     """
-    names = set(flatten(params_of(config or ScanConfig(), True)))
     if config is not None:
-        return names - {"keep_text", "schema_version", *ENV_PARAMS}
-    unknown = sorted(set(options) - (names - _NOT_OPTIONS))
+        return set(flatten(params_of(config, True))) - {"keep_text", "schema_version", *ENV_PARAMS}
+    stored = {o.name: o for o in STORED}
+    unknown = sorted(set(options) - set(stored))
     if unknown:
-        raise ConfigError(
-            f"an index does not take the option {unknown[0]}: it stores only"
-            f" {', '.join(sorted(names - _NOT_OPTIONS - {n for n in names if '.' in n}))}"
-        )
-    explicit = set(options)
-    if "threshold" in explicit:
-        explicit.add("verify_threshold")
-    return explicit
+        raise ConfigError(f"an index does not take the option {unknown[0]}: it stores only {', '.join(sorted(stored))}")
+    # An option decides every stored parameter whose field it sets.
+    return {o.name for name in options for o in STORED if o.paths[0] in stored[name].paths}
 
 
 def layout(config: ScanConfig) -> dict[str, int]:
@@ -101,21 +87,11 @@ def flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def config_of(params: dict[str, Any], location: str) -> ScanConfig:
     """The config the stored parameters describe (defaults for what an index does not store)."""
     try:
-        threshold = float(params["threshold"])
         bands, rows, num_perm = int(params["bands"]), int(params["rows"]), int(params["num_perm"])
         if not (bands >= 2 and rows >= 1 and bands * rows <= num_perm):
             raise ValueError(f"bands={bands} x rows={rows} does not fit num_perm={num_perm}")
-        return ScanConfig(
-            normalize=NormalizeConfig(**params["normalize"]),
-            passages=PassageConfig(min_chars=int(params["min_chars"]), max_chars=int(params["max_chars"])),
-            shingle=ShingleConfig(ngram=int(params["ngram"]), tokens=params["tokens"]),
-            signature=SignatureConfig(
-                num_perm=int(params["num_perm"]), seed=int(params["seed"]), scheme=params["minhash_scheme"]
-            ),
-            candidates=CandidateConfig(threshold=threshold, max_bucket=int(params["max_bucket"])),
-            verify=VerifyConfig(threshold=float(params["verify_threshold"])),
-            cluster=ClusterConfig(gap=int(params["gap"])),
-        )
+        config = ScanConfig.from_options(**{o.name: o.kind(params[o.name]) for o in STORED})
+        return replace(config, normalize=NormalizeConfig(**params["normalize"]))
     except (KeyError, TypeError, ValueError, ConfigError) as err:
         raise InputError(f"{location}: unreadable index parameters ({type(err).__name__}: {err})") from None
 

@@ -20,19 +20,9 @@ import numpy.typing as npt
 from neardup.candidates import band_keys
 from neardup.config import ScanConfig
 from neardup.errors import InputError, NeardupError
-from neardup.store.backend import (
-    BUSY_TIMEOUT,
-    FORMAT,
-    DocRow,
-    Edge,
-    PassageRow,
-    Prepared,
-    Stored,
-    as_u4,
-    as_u8,
-    line_count,
-    loads_params,
-)
+from neardup.model import PASSAGE_COLUMNS, Passage
+from neardup.passages import line_count
+from neardup.store.backend import BUSY_TIMEOUT, FORMAT, DocRow, Edge, PassageRow, Prepared, Stored, as_u4, as_u8, loads_params
 
 __all__ = ["RedisStore"]
 
@@ -46,7 +36,7 @@ class RedisStore:
         meta             hash: format, params (JSON), next_doc, next_passage, next_cluster, passages
         docs             hash: doc id -> document key
         d:{key}          hash: id, text, chars, lines, meta (JSON), passages (comma-separated ids)
-        p:{pid}          hash: doc, idx, start, end, line_start, line_end, norm_start, norm_end,
+        p:{pid}          hash: the passage columns (:data:`neardup.model.PASSAGE_COLUMNS`),
                          cluster, signature (<u4 bytes), shingles (<u8 bytes)
         e:{pid}          hash: other pid -> "jaccard containment"
         c:{cid}          set of pids;  clusters: set of cluster ids
@@ -201,14 +191,7 @@ class RedisStore:
             self.pipe.hset(
                 self.k("p", pid),
                 mapping={
-                    "doc": doc,
-                    "idx": p.index,
-                    "start": p.start,
-                    "end": p.end,
-                    "line_start": p.line_start,
-                    "line_end": p.line_end,
-                    "norm_start": p.norm_start,
-                    "norm_end": p.norm_end,
+                    **dict(zip(PASSAGE_COLUMNS, p.row(doc))),
                     "signature": sig.astype("<u4").tobytes(),
                     "shingles": shingles.astype("<u8").tobytes(),
                 },
@@ -227,21 +210,19 @@ class RedisStore:
         hits = {bk: {int(m) for m in members} | self.pending.get(bk, set()) for bk, members in zip(wanted, pipe.execute())}
         return [{pid for band, key in enumerate(row) for pid in hits[(band, key)]} for row in rows]
 
-    _FIELDS = ["doc", "idx", "start", "end", "line_start", "line_end", "cluster", "shingles"]
-
-    def fetch(self, pids: Iterable[int]) -> dict[int, Stored]:
-        pids = sorted(set(pids))
+    def _passages(self, pids: Sequence[int], *more: str) -> Iterator[tuple[int, Passage, int | None, list[Any]]]:
+        """``(pid, passage, cluster, [the ``more`` fields])`` of each stored passage among ``pids``."""
         pipe = self.r.pipeline(transaction=False)
         for pid in pids:
-            pipe.hmget(self.k("p", pid), self._FIELDS)
-        out = {}
+            pipe.hmget(self.k("p", pid), [*PASSAGE_COLUMNS, "cluster", *more])
+        n = len(PASSAGE_COLUMNS)
         for pid, row in zip(pids, pipe.execute()):
             if row[0] is None:  # a bucket entry left by a killed writer, or a removal in progress
                 continue
-            doc, idx, start, end, line_start, line_end = (int(v) for v in row[:6])
-            cluster = None if row[6] is None else int(row[6])
-            out[pid] = Stored(pid, doc, idx, start, end, line_start, line_end, cluster, as_u8(row[7]))
-        return out
+            yield pid, Passage(*(int(v) for v in row[:n])), None if row[n] is None else int(row[n]), row[n + 1 :]
+
+    def fetch(self, pids: Iterable[int]) -> dict[int, Stored]:
+        return {pid: Stored(pid, p, cluster, as_u8(blob)) for pid, p, cluster, (blob,) in self._passages(sorted(set(pids)), "shingles")}
 
     def doc_info(self, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
         keys = sorted(set(keys))
@@ -361,18 +342,7 @@ class RedisStore:
         return [int(p) for listed in pipe.execute() if listed for p in listed.split(b",")]
 
     def all_passages(self) -> list[PassageRow]:
-        pids = self._all_pids()
-        fields = ["doc", "idx", "start", "end", "line_start", "line_end", "norm_start", "norm_end", "cluster"]
-        pipe = self.r.pipeline(transaction=False)
-        for pid in pids:
-            pipe.hmget(self.k("p", pid), fields)
-        out = []
-        for pid, row in zip(pids, pipe.execute()):
-            if row[0] is not None:
-                doc, idx, start, end, line_start, line_end, norm_start, norm_end = (int(v) for v in row[:8])
-                cluster = None if row[8] is None else int(row[8])
-                out.append(PassageRow(pid, doc, idx, start, end, line_start, line_end, norm_start, norm_end, cluster))
-        return out
+        return [PassageRow(pid, p, cluster) for pid, p, cluster, _ in self._passages(self._all_pids())]
 
     def all_edges(self) -> list[Edge]:
         return self.edges_among(self._all_pids())

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from neardup.align import align_pair
+from neardup.align import align_pair, shift_span
 from neardup.cluster import UnionFind
 from neardup.config import AlignConfig, ScanConfig
-from neardup.model import IndexMatch, IndexSpan, Passage
+from neardup.model import IndexMatch, Passage, ReuseSpan
 from neardup.passages import line_of
 from neardup.store.backend import Prepared, Stored
 from neardup.verify import similarity
@@ -62,41 +62,47 @@ def index_matches(
     """
     by_doc: dict[int, list[tuple[int, Stored]]] = defaultdict(list)
     for i, s in pairs:
-        if s.doc in docs:
-            by_doc[s.doc].append((i, s))
+        if s.passage.doc in docs:
+            by_doc[s.passage.doc].append((i, s))
     total = sum(p.length for p in prepared.passages) or 1
     out = []
     for doc, doc_pairs in by_doc.items():
         spans = _spans(prepared, doc_pairs, text_of(docs[doc][0]), config)
         covered = sum(prepared.passages[i].length for i in {i for i, _ in doc_pairs})
         doc_id, meta = docs[doc]
+        ratios = [s.ratio for s in spans if s.ratio is not None]
+        jaccards = [s.jaccard for s in spans if s.jaccard is not None]
         out.append(
             IndexMatch(
                 doc_id=doc_id,
-                similarity=max(s.similarity for s in spans),
+                ratio=max(ratios, default=None),
+                jaccard=max(jaccards, default=None),
                 coverage=round(covered / total, 4),
                 spans=tuple(spans),
                 meta=meta,
             )
         )
-    out.sort(key=lambda m: (-m.coverage, -m.similarity, m.doc_id))
+    out.sort(key=lambda m: (-m.coverage, -m.score, m.doc_id))
     return out
 
-def _spans(prepared: Prepared, pairs: Sequence[tuple[int, Stored]], stored_text: str | None, config: ScanConfig) -> list[IndexSpan]:
-    """Matched passages -> reused spans on both sides.
+
+def _spans(prepared: Prepared, pairs: Sequence[tuple[int, Stored]], stored_text: str | None, config: ScanConfig) -> list[ReuseSpan]:
+    """Matched passages -> reused spans on both sides (A: the query, B: the stored text).
 
     Where the stored text is kept, each run of matched passages is aligned exactly
     (:func:`neardup.align.align_pair`) so the spans start and end where the copying
-    does; without stored text, the runs' passage boundaries are the spans.
+    does, with their edits; without stored text, the runs' passage boundaries are the
+    spans, scored by the Jaccard of their passages.
     """
     qp = prepared.passages
-    groups = merge_passage_pairs([(qp[i], s.as_passage()) for i, s in pairs], gap=config.cluster.gap)
+    groups = merge_passage_pairs([(qp[i], s.passage) for i, s in pairs], gap=config.cluster.gap)
     spans = []
     for group in groups:
         q = sorted({pairs[g][0] for g in group})
-        d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.idx)
+        d = sorted({pairs[g][1].pid: pairs[g][1] for g in group}.values(), key=lambda s: s.passage.index)
+        dp = [s.passage for s in d]
         qs, qe = min(qp[i].start for i in q), max(qp[i].end for i in q)
-        ds, de = min(s.start for s in d), max(s.end for s in d)
+        ds, de = min(p.start for p in dp), max(p.end for p in dp)
         if stored_text:
             # Edge passages that mix copied and other text may not have matched:
             # align one passage length beyond the run on each side.
@@ -110,37 +116,23 @@ def _spans(prepared: Prepared, pairs: Sequence[tuple[int, Stored]], stored_text:
         q_set = np.unique(np.concatenate([prepared.sets[i] for i in q]))
         d_set = np.unique(np.concatenate([s.shingles for s in d]))
         spans.append(
-            IndexSpan(
-                query_start=qs,
-                query_end=qe,
-                query_line_start=min(qp[i].line_start for i in q),
-                query_line_end=max(qp[i].line_end for i in q),
-                doc_start=ds,
-                doc_end=de,
-                doc_line_start=min(s.line_start for s in d),
-                doc_line_end=max(s.line_end for s in d),
-                similarity=round(similarity(q_set, d_set)[0], 4),
+            ReuseSpan(
+                a_start=qs,
+                a_end=qe,
+                b_start=ds,
+                b_end=de,
+                a_line_start=min(qp[i].line_start for i in q),
+                a_line_end=max(qp[i].line_end for i in q),
+                b_line_start=min(p.line_start for p in dp),
+                b_line_end=max(p.line_end for p in dp),
+                ratio=None,
+                jaccard=round(similarity(q_set, d_set)[0], 4),
             )
         )
     return spans
 
 
-def _aligned(config: AlignConfig, query: str, qs: int, qe: int, stored: str, ds: int, de: int) -> list[IndexSpan]:
-    line = line_of
-    out = []
-    for r in align_pair(query[qs:qe], stored[ds:de], config=config):
-        a0, a1, b0, b1 = qs + r.a_start, qs + r.a_end, ds + r.b_start, ds + r.b_end
-        out.append(
-            IndexSpan(
-                query_start=a0,
-                query_end=a1,
-                query_line_start=line(query, a0),
-                query_line_end=line(query, max(a0, a1 - 1)),
-                doc_start=b0,
-                doc_end=b1,
-                doc_line_start=line(stored, b0),
-                doc_line_end=line(stored, max(b0, b1 - 1)),
-                similarity=round(r.similarity, 4),
-            )
-        )
-    return out
+def _aligned(config: AlignConfig, query: str, qs: int, qe: int, stored: str, ds: int, de: int) -> list[ReuseSpan]:
+    """Reused spans of ``query[qs:qe]`` in ``stored[ds:de]``, in the whole texts' offsets and lines."""
+    la, lb = line_of(query, qs) - 1, line_of(stored, ds) - 1
+    return [shift_span(r, qs, ds, la, lb) for r in align_pair(query[qs:qe], stored[ds:de], config=config)]

@@ -25,19 +25,9 @@ import numpy.typing as npt
 from neardup.candidates import band_keys
 from neardup.config import ScanConfig
 from neardup.errors import CorruptIndexError, InputError, NeardupError
-from neardup.store.backend import (
-    BUSY_TIMEOUT,
-    FORMAT,
-    DocRow,
-    Edge,
-    PassageRow,
-    Prepared,
-    Stored,
-    as_u4,
-    as_u8,
-    line_count,
-    loads_params,
-)
+from neardup.model import PASSAGE_COLUMNS, Passage
+from neardup.passages import line_count
+from neardup.store.backend import BUSY_TIMEOUT, FORMAT, DocRow, Edge, PassageRow, Prepared, Stored, as_u4, as_u8, loads_params
 
 __all__ = ["SQLiteStore", "is_sqlite_file"]
 
@@ -55,6 +45,10 @@ def _qmarks(n: int) -> str:
     return ",".join("?" * n)
 
 
+#: The passage columns, quoted (``end`` is an SQL keyword too).
+_COLUMNS = ", ".join(f'"{c}"' for c in PASSAGE_COLUMNS)
+_N = len(PASSAGE_COLUMNS)
+
 _SCHEMA = [
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     """CREATE TABLE documents (
@@ -64,19 +58,9 @@ _SCHEMA = [
         chars INTEGER NOT NULL,
         lines INTEGER NOT NULL,
         meta TEXT)""",
-    """CREATE TABLE passages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        doc INTEGER NOT NULL REFERENCES documents(id),
-        idx INTEGER NOT NULL,
-        start INTEGER NOT NULL,
-        "end" INTEGER NOT NULL,
-        line_start INTEGER NOT NULL,
-        line_end INTEGER NOT NULL,
-        norm_start INTEGER NOT NULL,
-        norm_end INTEGER NOT NULL,
-        cluster INTEGER,
-        signature BLOB NOT NULL,
-        shingles BLOB NOT NULL)""",
+    "CREATE TABLE passages (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    + ", ".join(f'"{c}" INTEGER NOT NULL' + (" REFERENCES documents(id)" if c == "doc" else "") for c in PASSAGE_COLUMNS)
+    + ", cluster INTEGER, signature BLOB NOT NULL, shingles BLOB NOT NULL)",
     "CREATE INDEX passages_doc ON passages(doc, idx)",
     "CREATE INDEX passages_cluster ON passages(cluster) WHERE cluster IS NOT NULL",
     "CREATE TABLE bands (key INTEGER NOT NULL, passage INTEGER NOT NULL, PRIMARY KEY (key, passage)) WITHOUT ROWID",
@@ -274,23 +258,9 @@ class SQLiteStore:
 
     def insert_passages(self, doc: int, prepared: Prepared) -> list[int]:
         pids = []
+        sql = f"INSERT INTO passages ({_COLUMNS}, signature, shingles) VALUES ({_qmarks(_N + 2)})"
         for p, sig, shingles in zip(prepared.passages, prepared.sigs, prepared.sets):
-            cur = self.db.execute(
-                'INSERT INTO passages (doc, idx, start, "end", line_start, line_end, norm_start, norm_end,'
-                " signature, shingles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc,
-                    p.index,
-                    p.start,
-                    p.end,
-                    p.line_start,
-                    p.line_end,
-                    p.norm_start,
-                    p.norm_end,
-                    sig.astype("<u4").tobytes(),
-                    shingles.astype("<u8").tobytes(),
-                ),
-            )
+            cur = self.db.execute(sql, (*p.row(doc), sig.astype("<u4").tobytes(), shingles.astype("<u8").tobytes()))
             assert cur.lastrowid is not None
             pids.append(int(cur.lastrowid))
         self.db.executemany(
@@ -312,12 +282,9 @@ class SQLiteStore:
     def fetch(self, pids: Iterable[int]) -> dict[int, Stored]:
         out: dict[int, Stored] = {}
         for chunk in _chunks(sorted(set(pids))):
-            sql = (
-                'SELECT id, doc, idx, start, "end", line_start, line_end, cluster, shingles'
-                f" FROM passages WHERE id IN ({_qmarks(len(chunk))})"
-            )
-            for pid, doc, idx, start, end, line_start, line_end, cluster, blob in self.db.execute(sql, tuple(chunk)):
-                out[pid] = Stored(pid, doc, idx, start, end, line_start, line_end, cluster, as_u8(blob))
+            sql = f"SELECT id, {_COLUMNS}, cluster, shingles FROM passages WHERE id IN ({_qmarks(len(chunk))})"
+            for pid, *columns, cluster, blob in self.db.execute(sql, tuple(chunk)):
+                out[pid] = Stored(pid, Passage(*columns), cluster, as_u8(blob))
         return out
 
     def doc_info(self, keys: Iterable[int]) -> dict[int, tuple[str, Any]]:
@@ -384,8 +351,8 @@ class SQLiteStore:
         return [DocRow(*r) for r in self.db.execute("SELECT id, doc_id, text, chars, lines FROM documents")]
 
     def all_passages(self) -> list[PassageRow]:
-        sql = 'SELECT id, doc, idx, start, "end", line_start, line_end, norm_start, norm_end, cluster FROM passages'
-        return [PassageRow(*r) for r in self.db.execute(sql)]
+        sql = f"SELECT id, {_COLUMNS}, cluster FROM passages"
+        return [PassageRow(pid, Passage(*columns), cluster) for pid, *columns, cluster in self.db.execute(sql)]
 
     def all_edges(self) -> list[Edge]:
         return [(a, b, jac, cont) for a, b, jac, cont in self.db.execute("SELECT a, b, jaccard, containment FROM edges")]
