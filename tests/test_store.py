@@ -346,6 +346,8 @@ def _other_value(option):
     """A valid value of ``option`` that is not its default."""
     if option.choices:
         return next(c for c in option.choices if c != option.default)
+    if option.default is None:  # unset: left to the tokens (min_shared)
+        return 7
     return round(option.default + 0.2, 2) if option.kind is float else option.default + 1
 
 
@@ -366,8 +368,9 @@ def test_stored_parameters_are_the_options_table(tmp_path: Path) -> None:
         with Index.open(path) as index:  # no options: the stored value
             assert option.value(index.config) == value
         Index.open(path, **{option.name: value}).close()  # the same value is fine
-        with pytest.raises(IndexMismatchError, match=f"built with {option.name}={value!r}, not {option.name}={option.default!r}"):
-            Index.open(path, **{option.name: option.default})
+        other = option.default if option.default is not None else value + 2  # None would mean "not asked"
+        with pytest.raises(IndexMismatchError, match=f"built with {option.name}={value!r}, not {option.name}={other!r}"):
+            Index.open(path, **{option.name: other})
 
 
 def test_a_config_is_stored_whole_and_read_back(tmp_path: Path) -> None:
@@ -720,3 +723,21 @@ def test_a_damaged_index_fails_its_integrity_check(
         with pytest.raises(CorruptIndexError, match="corpus.ndx: the index fails its integrity check"):
             index.query(seed_texts["004_21f10bf9ae509db8.txt"])
             index.check()
+
+
+def test_index_and_scan_agree_on_a_pair_sharing_one_short_clause(tmp_path: Path) -> None:
+    """The index applies the scan's whole match rule: Jaccard and the shared-shingle floor."""
+    from neardup.config import VerifyConfig
+
+    clause = "构建和谐的首善区上是当前和今后一个时期"
+    a = clause + "全市上下凝心聚力攻坚克难确保任务落实"
+    b = clause + "各级干部转变作风提高效率狠抓工作推进"
+    assert not scan([Document("a", a), Document("b", b)]).clusters
+    with Index.open(str(tmp_path / "strict.db")) as idx:
+        idx.add("a", a)
+        assert idx.query(b) == []
+    loose = ScanConfig(verify=VerifyConfig(min_shared=0))
+    assert scan([Document("a", a), Document("b", b)], config=loose).clusters
+    with Index.open(str(tmp_path / "loose.db"), config=loose) as idx:
+        idx.add("a", a)
+        assert [m.doc_id for m in idx.query(b)] == ["a"]

@@ -363,6 +363,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("backend", (("candidates", "backend"),), "LSH backend: numpy (fast) or datasketch's MinHashLSH (the reference).", str, ("numpy", "datasketch"), cli=False),
     Option("detail", (("detail",),), "full: clusters, reused spans, templates, boilerplate, families; clusters: clusters and boilerplate only (faster).", str, ("full", "clusters")),
     Option("verify_threshold", (("verify", "threshold"),), "Exact Jaccard a verified match needs, when it differs from the LSH threshold.", float, low=0, high=1, low_open=True, stored=True, cli=False),
+    Option("min_shared", (("verify", "min_shared"),), "Shingles a verified match must share (unset: 24 for characters, 5 for words).", low=0, stored=True, cli=False),
     Option("gap", (("cluster", "gap"),), "Unmatched passages allowed inside one reused region.", low=1, stored=True, cli=False),
     Option("max_bucket", (("candidates", "max_bucket"),), "LSH bucket size beyond which a bucket gives a star and a chain (an index: matches kept per new passage).", low=2, stored=True, cli=False),
 )

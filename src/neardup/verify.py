@@ -22,7 +22,7 @@ from neardup.config import VerifyConfig
 from neardup.model import Match
 from neardup.shingle import compiled_kernels
 
-__all__ = ["numba_kernels", "similarity", "verify_pairs", "verify_segments"]
+__all__ = ["match_scores", "numba_kernels", "similarity", "verify_pairs", "verify_segments"]
 
 #: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
 NUMBA_MIN_PAIRS = 5_000
@@ -43,6 +43,24 @@ def similarity(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> tuple[fl
     return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
 
 
+def match_scores(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], config: VerifyConfig, threshold: float | None = None) -> tuple[float, float] | None:
+    """``(jaccard, containment)`` of two sorted unique shingle sets when they match (Jaccard at
+    least ``threshold``, default the config's, and ``config.shared_floor`` shingles in common),
+    else ``None``: the one rule a scan, an index and Spark apply to a passage pair.
+
+    >>> a = np.arange(30, dtype=np.uint64)
+    >>> match_scores(a, a[:20], VerifyConfig(min_shared=24)) is None, match_scores(a, a[:24], VerifyConfig(min_shared=24))
+    (True, (0.8, 1.0))
+    """
+    if len(a) == 0 or len(b) == 0:
+        return None
+    shared = len(np.intersect1d(a, b, assume_unique=True))
+    jac = shared / (len(a) + len(b) - shared)
+    if jac < (config.threshold if threshold is None else threshold) or shared < config.shared_floor:
+        return None
+    return jac, shared / min(len(a), len(b))
+
+
 def verify_pairs(
     pairs: npt.NDArray[np.int64],
     sets: Sequence[npt.NDArray[np.uint64]],
@@ -53,10 +71,9 @@ def verify_pairs(
     config = config or VerifyConfig()
     matches = []
     for i, j in pairs.tolist():
-        jac, cont = similarity(sets[i], sets[j])
-        shared = len(np.intersect1d(sets[i], sets[j], assume_unique=True)) if jac >= config.threshold else 0
-        if jac >= config.threshold and shared >= config.shared_floor:
-            matches.append(Match(int(i), int(j), round(jac, 6), round(cont, 6)))
+        scores = match_scores(sets[i], sets[j], config)
+        if scores is not None:
+            matches.append(Match(int(i), int(j), round(scores[0], 6), round(scores[1], 6)))
     return matches
 
 

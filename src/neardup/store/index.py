@@ -63,7 +63,7 @@ from neardup.store.params import check_params, config_of, explicit_params, layou
 from neardup.store.redis import RedisStore
 from neardup.store.spans import index_matches
 from neardup.store.sqlite import SQLiteStore
-from neardup.verify import similarity
+from neardup.verify import match_scores
 
 __all__ = ["Addable", "Index", "stable_ids"]
 
@@ -247,13 +247,14 @@ class Index:
         """:meth:`query` for prepared text, inside a read or write transaction."""
         candidates = self._backend.lookup(prepared)
         stored = self._backend.fetch(set().union(*candidates))
+        verify = self.config.verification()
         pairs = [
-            (i, pid, jac)
+            (i, pid, scores[0])
             for i, found in enumerate(candidates)
             for pid in sorted(found)
             if pid in stored
-            for jac in [similarity(prepared.sets[i], stored[pid].shingles)[0]]
-            if jac >= threshold
+            for scores in [match_scores(prepared.sets[i], stored[pid].shingles, verify, threshold)]
+            if scores is not None
         ]
         docs = self._backend.doc_info(stored[pid].passage.doc for _, pid, _ in pairs)
         return self._matches(prepared, [(i, stored[pid]) for i, pid, _ in pairs], docs)
@@ -405,7 +406,7 @@ class Index:
         }
         stored = backend.fetch(set().union(*candidates) - set(new))
         stored.update(new)
-        threshold = self.config.verify.threshold
+        verify = self.config.verification()
         edges: list[Edge] = []
         for i, pid in enumerate(pids):
             found = []
@@ -413,9 +414,9 @@ class Index:
                 # Pairs inside the new document are seen from both sides: keep one.
                 if other not in stored or other == pid or (other in new and other > pid):
                     continue
-                jac, cont = similarity(prepared.sets[i], stored[other].shingles)
-                if jac >= threshold:
-                    found.append((other, pid, round(jac, 6), round(cont, 6)))
+                scores = match_scores(prepared.sets[i], stored[other].shingles, verify)
+                if scores is not None:
+                    found.append((other, pid, round(scores[0], 6), round(scores[1], 6)))
             edges.extend(found)
         # A passage pasted into thousands of documents would store thousands of edges per
         # copy: keep the best max_bucket per new passage (as a scan caps LSH buckets), the

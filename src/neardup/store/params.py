@@ -90,7 +90,8 @@ def config_of(params: dict[str, Any], location: str) -> ScanConfig:
         bands, rows, num_perm = int(params["bands"]), int(params["rows"]), int(params["num_perm"])
         if not (bands >= 2 and rows >= 1 and bands * rows <= num_perm):
             raise ValueError(f"bands={bands} x rows={rows} does not fit num_perm={num_perm}")
-        config = ScanConfig.from_options(**{o.name: o.kind(params[o.name]) for o in STORED})
+        # A parameter an older index did not store, or stored unset, takes the default.
+        config = ScanConfig.from_options(**{o.name: o.kind(params[o.name]) for o in STORED if params.get(o.name) is not None})
         return replace(config, normalize=NormalizeConfig(**params["normalize"]))
     except (KeyError, TypeError, ValueError, ConfigError) as err:
         raise InputError(f"{location}: unreadable index parameters ({type(err).__name__}: {err})") from None
