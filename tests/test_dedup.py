@@ -177,3 +177,17 @@ def test_index_add_skips_near_copies_and_says_which(families: dict[str, str], tm
         assert index.add("a/edit", families["a/edit"]).near_copy_of is None  # without the flag: stored
         with pytest.raises(ConfigError, match="min_share"):
             index.add("x", families["other/x"], skip_near_copies=True, min_share=0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
+    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
+)
+def test_union_length_minus_holes_counts_each_character_once(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> None:
+    from neardup.dedup import union_length
+
+    a = [(s, s + n) for s, n in spans]
+    b = [(s, s + n) for s, n in holes]
+    covered = {c for s, e in a for c in range(s, e)} - {c for s, e in b for c in range(s, e)}
+    assert union_length(a, b) == len(covered)

@@ -177,11 +177,7 @@ def union_length(spans: Iterable[Span], minus: Sequence[Span] = ()) -> int:
     >>> union_length([(0, 10), (5, 20), (30, 35)], minus=[(18, 32)])
     21
     """
-    merged = _merge(spans)
-    total = sum(e - s for s, e in merged)
-    if minus:
-        total -= sum(min(e, me) - max(s, ms) for s, e in merged for ms, me in _merge(minus) if min(e, me) > max(s, ms))
-    return total
+    return sum(e - s for s, e in _subtract(spans, minus))
 
 
 def _merge(spans: Iterable[Span]) -> list[Span]:
@@ -197,17 +193,25 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
 
 
 def _subtract(spans: Iterable[Span], minus: Iterable[Span]) -> list[Span]:
-    """``spans`` (merged) without ``minus``."""
+    """``spans`` (merged) without ``minus``: one sweep over both, sorted (a document with
+    thousands of boilerplate runs must not cost runs times passages).
+
+    >>> _subtract([(0, 10), (20, 30)], [(5, 22), (25, 26)])
+    [(0, 5), (22, 25), (26, 30)]
+    """
     holes = _merge(minus)
     out = []
+    h = 0
     for s, e in _merge(spans):
-        cur = s
-        for hs, he in holes:
-            if he <= cur or hs >= e:
-                continue
+        while h < len(holes) and holes[h][1] <= s:  # holes ending before this span: never needed again
+            h += 1
+        cur, k = s, h
+        while k < len(holes) and holes[k][0] < e:
+            hs, he = holes[k]
             if hs > cur:
                 out.append((cur, hs))
             cur = max(cur, he)
+            k += 1
         if cur < e:
             out.append((cur, e))
     return out
@@ -272,8 +276,10 @@ def pair_share(
     passages: Sequence[Span],
     gap: int = 2,
     boilerplate: Sequence[Span] = (),
+    content: int | None = None,
 ) -> tuple[float, float]:
-    """``(share, similarity)`` of one document against one other.
+    """``(share, similarity)`` of one document against one other (``content``: the
+    document's content characters, when the caller knows them).
 
     ``matched``: ``(passage index, Jaccard)`` of the document's passages verified against
     some passage of the other; ``passages``: the document's passage spans by index. As a
@@ -291,7 +297,7 @@ def pair_share(
     for i, jac in matched:
         if 0 <= i < len(passages):
             best[i] = max(best.get(i, 0.0), jac)
-    content = union_length(passages, boilerplate)
+    content = union_length(passages, boilerplate) if content is None else content
     if not best or content <= 0:
         return 0.0, 0.0
     order = sorted(best)
@@ -437,9 +443,12 @@ def near_copies(
             matched[(db, da)].append((index[b], jac))
     gap = _gap(result)
     out = []
+    content: dict[int, int] = {}  # per document, not per pair: a stock page has thousands of pairs
     for (d, k), pairs in matched.items():
         doc_id = result.documents[d].id
-        share, sim = pair_share(pairs, passages[d], gap, boilerplate.get(doc_id, ()))
+        if d not in content:
+            content[d] = union_length(passages[d], boilerplate.get(doc_id, ()))
+        share, sim = pair_share(pairs, passages[d], gap, boilerplate.get(doc_id, ()), content[d])
         if share >= min_share:
             out.append(NearCopy(doc_id, result.documents[k].id, share, sim))
     return out
