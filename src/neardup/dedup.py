@@ -40,7 +40,7 @@ import numpy as np
 from neardup.config import ScanConfig
 from neardup.errors import ConfigError, InputError
 from neardup.model import Document, ScanResult
-from neardup.passages import PassageArray
+from neardup.passages import PassageArray, merge_ranges, subtract_ranges
 from neardup.scan import Progress, scan
 
 __all__ = [
@@ -177,44 +177,7 @@ def union_length(spans: Iterable[Span], minus: Sequence[Span] = ()) -> int:
     >>> union_length([(0, 10), (5, 20), (30, 35)], minus=[(18, 32)])
     21
     """
-    return sum(e - s for s, e in _subtract(spans, minus))
-
-
-def _merge(spans: Iterable[Span]) -> list[Span]:
-    out: list[list[int]] = []
-    for s, e in sorted(spans):
-        if e <= s:
-            continue
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
-def _subtract(spans: Iterable[Span], minus: Iterable[Span]) -> list[Span]:
-    """``spans`` (merged) without ``minus``: one sweep over both, sorted (a document with
-    thousands of boilerplate runs must not cost runs times passages).
-
-    >>> _subtract([(0, 10), (20, 30)], [(5, 22), (25, 26)])
-    [(0, 5), (22, 25), (26, 30)]
-    """
-    holes = _merge(minus)
-    out = []
-    h = 0
-    for s, e in _merge(spans):
-        while h < len(holes) and holes[h][1] <= s:  # holes ending before this span: never needed again
-            h += 1
-        cur, k = s, h
-        while k < len(holes) and holes[k][0] < e:
-            hs, he = holes[k]
-            if hs > cur:
-                out.append((cur, hs))
-            cur = max(cur, he)
-            k += 1
-        if cur < e:
-            out.append((cur, e))
-    return out
+    return sum(e - s for s, e in subtract_ranges(spans, minus))
 
 
 def widen(text: str, start: int, end: int) -> Span:
@@ -242,7 +205,7 @@ def apply_cuts(text: str, cuts: Iterable[Span]) -> str:
     '标题\\n正文'
     """
     pieces, pos = [], 0
-    for s, e in _merge(cuts):
+    for s, e in merge_ranges(cuts):
         if s < pos:
             s = pos
         if e <= s:
@@ -489,13 +452,13 @@ def _decide_passages(
     for p in kept_passages:
         protected[docs[doc_of[p]].id].append((starts[p], ends[p]))
     if config.drop_boilerplate:
-        wanted.extend(Cut(doc_id, s, e, "boilerplate") for doc_id, spans in boiler.items() for s, e in _merge(spans))
+        wanted.extend(Cut(doc_id, s, e, "boilerplate") for doc_id, spans in boiler.items() for s, e in merge_ranges(spans))
     number = {d.id: n for n, d in enumerate(docs)}
     cuts: list[Cut] = []
     for cut in wanted:
         text = docs[number[cut.doc_id]].text
         guard = protected.get(cut.doc_id, ()) if cut.kind == "repeat" else ()
-        for s, e in _subtract([widen(text, cut.start, cut.end)], guard):
+        for s, e in subtract_ranges([widen(text, cut.start, cut.end)], guard):
             cuts.append(dataclasses.replace(cut, start=s, end=e))
     cuts.sort(key=lambda c: (c.doc_id, c.start, c.end, c.kind))
     by_doc: dict[str, list[Cut]] = defaultdict(list)

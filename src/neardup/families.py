@@ -47,6 +47,7 @@ from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Fam
 from neardup.normalize import Normalized
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun
+from neardup.passages import merge_ranges
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
 
@@ -207,18 +208,11 @@ def content_links(
 
 def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
     """The union of intervals as sorted starts, ends, and the covered length before each."""
-    starts: list[int] = []
-    ends: list[int] = []
-    for s, e in sorted(intervals):
-        if starts and s <= ends[-1]:
-            ends[-1] = max(ends[-1], e)
-        elif e > s:
-            starts.append(s)
-            ends.append(e)
+    union = merge_ranges(intervals)
     before = [0]
-    for s, e in zip(starts, ends):
+    for s, e in union:
         before.append(before[-1] + e - s)
-    return starts, ends, before
+    return [s for s, _ in union], [e for _, e in union], before
 
 
 def _inside(union: tuple[list[int], list[int], list[int]], x: int) -> int:

@@ -91,12 +91,49 @@ def covered(ranges: Iterable[tuple[int, int]]) -> int:
     >>> covered([(0, 5), (3, 8), (10, 12)])
     10
     """
-    total, end = 0, -1
+    return sum(e - s for s, e in merge_ranges(ranges))
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of half-open ranges, as sorted disjoint ranges (empty ones dropped).
+
+    >>> merge_ranges([(5, 9), (0, 3), (2, 4), (7, 7)])
+    [(0, 4), (5, 9)]
+    """
+    out: list[list[int]] = []
     for s, e in sorted(ranges):
-        if e > end:
-            total += e - max(s, end)
-            end = e
-    return total
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def subtract_ranges(ranges: Iterable[tuple[int, int]], holes: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of ``ranges`` without ``holes``: one sweep over both, sorted (a document
+    with thousands of boilerplate runs must not cost runs times passages).
+
+    >>> subtract_ranges([(0, 10), (20, 30)], [(5, 22), (25, 26)])
+    [(0, 5), (22, 25), (26, 30)]
+    """
+    gaps = merge_ranges(holes)
+    out = []
+    h = 0
+    for s, e in merge_ranges(ranges):
+        while h < len(gaps) and gaps[h][1] <= s:  # holes ending before this range: never needed again
+            h += 1
+        cur, k = s, h
+        while k < len(gaps) and gaps[k][0] < e:
+            hs, he = gaps[k]
+            if hs > cur:
+                out.append((cur, hs))
+            cur = max(cur, he)
+            k += 1
+        if cur < e:
+            out.append((cur, e))
+    return out
 
 
 def split_passages(
