@@ -29,6 +29,7 @@ inside Spark (:mod:`neardup.spark`), so both give the same survivors.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -407,10 +408,18 @@ def near_copies(
     gap = _gap(result)
     out = []
     content: dict[int, int] = {}  # per document, not per pair: a stock page has thousands of pairs
+    prefix: dict[int, list[int]] = {}  # per document: its passages' lengths, summed
     for (d, k), pairs in matched.items():
         doc_id = result.documents[d].id
         if d not in content:
             content[d] = union_length(passages[d], boilerplate.get(doc_id, ()))
+            prefix[d] = [0, *itertools.accumulate(e - s for s, e in passages[d])]
+        # What the pair covers lies between its first and last matched passage: when even
+        # that stretch is below the share, the exact measure is not needed (most pairs of
+        # a redundant corpus share one stock paragraph of a long document).
+        first, last = min(i for i, _ in pairs), max(i for i, _ in pairs)
+        if prefix[d][min(last + 1, len(prefix[d]) - 1)] - prefix[d][max(first, 0)] < min_share * content[d]:
+            continue
         share, sim = pair_share(pairs, passages[d], gap, boilerplate.get(doc_id, ()), content[d])
         if share >= min_share:
             out.append(NearCopy(doc_id, result.documents[k].id, share, sim))
