@@ -90,3 +90,9 @@ def test_the_private_import_check_sees_one(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from neardup.scan import _covered_chars\nfrom neardup import _kernels\nfrom datasketch import lsh\nlsh._optimal_param(0.5, 128, 0.5, 0.5)\n")
     assert len(_private_imports(sample)) == 3
+
+
+def test_no_module_is_over_700_lines() -> None:
+    """One concept, one place: a module that grows past 700 lines holds more than one."""
+    long = {_module(p): n for p in SRC.rglob("*.py") if (n := len(p.read_text(encoding="utf-8").splitlines())) > 700}
+    assert long == {}
