@@ -51,3 +51,6 @@ def test_short_passages_sharing_one_clause_are_no_match() -> None:
     assert verify_segments(pairs, hashes, offsets, VerifyConfig(min_shared=0))[0].jaccard == round(20 / 60, 6)
     assert verify_segments(pairs, hashes, offsets, ScanConfig().verification()) == []
     assert ScanConfig.from_options(tokens="words").verification().min_shared == 5
+    # a short passage copied whole (a quatrain: 17 shingles) still matches
+    short = np.arange(17, dtype=np.uint64)
+    assert verify_segments(pairs, np.concatenate((short, short)), np.array([0, 17, 34]), ScanConfig().verification())

@@ -115,6 +115,9 @@ class CandidateConfig:
         _check(self.max_bucket >= 2, f"max_bucket must be >= 2, got {self.max_bucket}")
 
 
+#: Below the shared-shingle floor, a pair still matches when it shares this share of the
+#: smaller passage's shingles: a short text copied whole, not a clause two texts share.
+SHORT_CONTAINMENT = 0.8
 #: Shingles two passages must share, by token kind: 24 character 4-grams is about 27
 #: characters of own text; 5 word 3-grams about 7 words.
 MIN_SHARED = {"chars": 24, "words": 5}
@@ -123,12 +126,15 @@ MIN_SHARED = {"chars": 24, "words": 5}
 @dataclass(frozen=True)
 class VerifyConfig:
     """A candidate pair is a match when its exact Jaccard reaches ``threshold`` and the
-    two passages share at least ``min_shared`` shingles (boilerplate left out).
+    two passages share at least ``min_shared`` shingles (boilerplate left out), or nearly
+    all (:data:`SHORT_CONTAINMENT`) of the smaller one's.
 
     The floor keeps two short passages from matching on one stock clause: once a corpus's
     phrases are masked, a 90-character passage may keep only 30 shingles, and a shared
-    20-character clause alone then gives a Jaccard above 0.3. 24 shingles is the same
-    residue a passage needs to be compared at all (about 27 characters of own text).
+    20-character clause alone then gives a Jaccard above 0.3 (containment about a half).
+    24 shingles is the same residue a passage needs to be compared at all (about 27
+    characters of own text). A short text copied whole (a 20-character quatrain has 17
+    shingles) still matches.
     """
 
     threshold: float = 0.3

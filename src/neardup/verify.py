@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup.config import VerifyConfig
+from neardup.config import SHORT_CONTAINMENT, VerifyConfig
 from neardup.model import Match
 from neardup.shingle import compiled_kernels
 
@@ -45,20 +45,29 @@ def similarity(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> tuple[fl
 
 def match_scores(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], config: VerifyConfig, threshold: float | None = None) -> tuple[float, float] | None:
     """``(jaccard, containment)`` of two sorted unique shingle sets when they match (Jaccard at
-    least ``threshold``, default the config's, and ``config.shared_floor`` shingles in common),
-    else ``None``: the one rule a scan, an index and Spark apply to a passage pair.
+    least ``threshold``, default the config's, and ``config.shared_floor`` shingles in common
+    or nearly all of the smaller set), else ``None``: the one rule a scan, an index and
+    Spark apply to a passage pair.
 
-    >>> a = np.arange(30, dtype=np.uint64)
-    >>> match_scores(a, a[:20], VerifyConfig(min_shared=24)) is None, match_scores(a, a[:24], VerifyConfig(min_shared=24))
-    (True, (0.8, 1.0))
+    >>> clause = np.arange(20, dtype=np.uint64)
+    >>> a, b = np.concatenate((clause, clause + 100)), np.concatenate((clause, clause + 200))
+    >>> match_scores(a, b, VerifyConfig(min_shared=24)) is None  # 20 shared: a clause, not a copy
+    True
+    >>> match_scores(clause, clause, VerifyConfig(min_shared=24))  # a short text copied whole
+    (1.0, 1.0)
     """
     if len(a) == 0 or len(b) == 0:
         return None
     shared = len(np.intersect1d(a, b, assume_unique=True))
     jac = shared / (len(a) + len(b) - shared)
-    if jac < (config.threshold if threshold is None else threshold) or shared < config.shared_floor:
+    if jac < (config.threshold if threshold is None else threshold) or shared < _floor(config, min(len(a), len(b))):
         return None
     return jac, shared / min(len(a), len(b))
+
+
+def _floor(config: VerifyConfig, smaller: Any) -> Any:
+    """Shingles a pair must share: the config's floor, or nearly all of a short passage's."""
+    return np.minimum(config.shared_floor, np.ceil(SHORT_CONTAINMENT * np.asarray(smaller)))
 
 
 def verify_pairs(
@@ -128,7 +137,7 @@ def verify_segments(
     nonempty = (size_a > 0) & (size_b > 0)
     jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
     containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
-    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= config.shared_floor))
+    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, np.minimum(size_a, size_b))))
     return [
         Match(int(i), int(j), round(jac, 6), round(cont, 6))
         for i, j, jac, cont in zip(
