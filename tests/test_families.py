@@ -264,14 +264,3 @@ def test_template_family_labels_stay_text_in_html_and_terminal(seed_texts: dict[
     text = render_text(result)
     assert "\x1b" not in text and "script>window.__pwned=1</script>" in text
 
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 8)), max_size=6), st.integers(0, 59), st.integers(0, 59))
-def test_boilerplate_inside_a_span_counts_the_union_once(raw: list[tuple[int, int]], x: int, y: int) -> None:
-    from neardup.families import _inside, _merged
-
-    intervals = [(s, s + n) for s, n in raw]
-    covered = {c for s, e in intervals for c in range(s, e)}
-    lo, hi = min(x, y), max(x, y)
-    union = _merged(intervals)
-    assert _inside(union, hi) - _inside(union, lo) == len([c for c in covered if lo <= c < hi])

@@ -33,7 +33,6 @@ word counts of its documents.
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Fam
 from neardup.normalize import Normalized
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun
-from neardup.passages import merge_ranges
+from neardup.passages import merge_ranges, subtract_ranges
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
 
@@ -155,14 +154,14 @@ def content_links(
     by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for bp in boilerplate:
         by_doc[bp.doc_id].append((bp.start, bp.end))
-    unions: dict[int, tuple[list[int], list[int], list[int]]] = {}
+    unions: dict[int, list[tuple[int, int]]] = {}
 
     def in_boilerplate(doc: int, start: int, end: int) -> int:
         """Characters of ``[start, end)`` inside the document's boilerplate (its union of
-        intervals, kept per document: no array per character)."""
+        runs, merged once per document: no array per character)."""
         if doc not in unions:
-            unions[doc] = _merged(by_doc.get(docs[doc].id, []))
-        return _inside(unions[doc], end) - _inside(unions[doc], start)
+            unions[doc] = merge_ranges(by_doc.get(docs[doc].id, []))
+        return (end - start) - sum(e - s for s, e in subtract_ranges([(start, end)], unions[doc]))
 
     content: dict[tuple[str, str], int] = {}
     reused: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -204,24 +203,6 @@ def content_links(
         for a, b in sorted(set(content) | set(shared_bp))
     ]
     return links, dict(reused), carried
-
-
-def _merged(intervals: list[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
-    """The union of intervals as sorted starts, ends, and the covered length before each."""
-    union = merge_ranges(intervals)
-    before = [0]
-    for s, e in union:
-        before.append(before[-1] + e - s)
-    return [s for s, _ in union], [e for _, e in union], before
-
-
-def _inside(union: tuple[list[int], list[int], list[int]], x: int) -> int:
-    """Covered characters before offset ``x``."""
-    starts, ends, before = union
-    i = bisect.bisect_right(starts, x) - 1
-    if i < 0:
-        return 0
-    return before[i] + min(x, ends[i]) - starts[i]
 
 
 def find_families(
