@@ -151,6 +151,8 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
 
     docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=240)]
     monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)  # many chunks,
+    monkeypatch.setattr(importlib.import_module("neardup.workers"), "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(importlib.import_module("neardup.analyse"), "CLUSTER_BATCH_CHARS", 2_000)  # many cluster batches,
     monkeypatch.setattr(scan_module, "PARALLEL_MIN_CHARS", 0)  # and the pool is used
     one = scan(docs, jobs=1)
     two = scan(docs, jobs=2)
@@ -257,7 +259,8 @@ def test_progress_moves_inside_every_stage(simplified_paragraphs, monkeypatch) -
     from neardup import verify
 
     scan_module = sys.modules["neardup.scan"]
-    monkeypatch.setattr(scan_module, "CHUNK_DOCS", 2)
+    monkeypatch.setattr(sys.modules["neardup.workers"], "CHUNK_DOCS", 2)
+    monkeypatch.setattr(sys.modules["neardup.analyse"], "CLUSTER_BATCH_CHARS", 100)
     monkeypatch.setattr(verify, "NUMBA_MIN_PAIRS", 0)
     monkeypatch.setattr(verify, "PROGRESS_PAIRS", 3)
     p = simplified_paragraphs

@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -38,7 +38,20 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import line_of
 from neardup.shingle import shingle_hashes
 
-__all__ = ["Opcode", "align_clusters", "align_normalized", "align_pair", "align_within", "diff", "original_range", "shift_span"]
+__all__ = [
+    "Opcode",
+    "PairSpan",
+    "align_clusters",
+    "align_normalized",
+    "align_pair",
+    "align_within",
+    "alignments_of",
+    "diff",
+    "member_spans",
+    "original_range",
+    "shift_span",
+    "within_spans",
+]
 
 #: ``(tag, a_start, a_end, b_start, b_end)`` as :meth:`difflib.SequenceMatcher.get_opcodes`.
 Opcode = tuple[str, int, int, int, int]
@@ -450,6 +463,50 @@ def shift_span(span: ReuseSpan, da: int, db: int, la: int = 0, lb: int = 0) -> R
     )
 
 
+#: A reused span with the documents it joins, in id order: what :func:`alignments_of` collects.
+PairSpan = tuple[str, str, ReuseSpan]
+
+
+def member_spans(cluster: Cluster, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> list[PairSpan]:
+    """Reused spans of every member against the cluster's representative, in document offsets.
+
+    One alignment per member, never per pair of members: the cost is the members' text,
+    however large a cluster grows. ``norms``: the members' normalised texts, when the
+    caller has them (templates need them too). A member in the representative's own
+    document is left to :func:`within_spans`.
+    """
+    config = config or AlignConfig()
+    members = cluster.members
+    rep = members[cluster.representative]
+    rep_norm = norms[cluster.representative] if norms is not None else normalize(rep.text, config.normalize)
+    out: list[PairSpan] = []
+    for k, member in enumerate(members):
+        if member is rep or member.doc_id == rep.doc_id:
+            continue
+        norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
+        for span in align_normalized(rep.text, rep_norm, member.text, norm, config):
+            shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
+            if rep.doc_id <= member.doc_id:
+                out.append((rep.doc_id, member.doc_id, shifted))
+            else:
+                out.append((member.doc_id, rep.doc_id, shifted.swapped()))
+    return out
+
+
+def within_spans(doc: Document, config: AlignConfig | None = None) -> list[PairSpan]:
+    """Text repeated inside one document (a speech pasted twice into a compilation)."""
+    config = config or AlignConfig()
+    return [(doc.id, doc.id, span) for span in align_within(doc.text, config=config)]
+
+
+def alignments_of(spans: Iterable[PairSpan]) -> tuple[Alignment, ...]:
+    """One :class:`Alignment` per pair of documents, spans sorted and the same span kept once."""
+    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
+    for a, b, span in spans:
+        found[(a, b)][_key(span)] = span
+    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))
+
+
 def align_clusters(
     docs: Sequence[Document],
     clusters: Sequence[Cluster],
@@ -458,38 +515,23 @@ def align_clusters(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Alignment, ...]:
     """Reused spans of every cluster member against its representative, and of repeats
-    inside the documents numbered ``within``; one :class:`Alignment` per pair of documents.
+    inside the documents numbered ``within``; one :class:`Alignment` per pair of documents
+    (named in id order).
 
-    One alignment per member, never per pair of members: the cost is the members' text,
-    however large a cluster grows. Repeats inside one document (a speech pasted twice
-    into a compilation) are aligned on that document once.
+    The scan runs :func:`member_spans` and :func:`within_spans` in its worker processes
+    and collects them with :func:`alignments_of`; this is the same in one process.
     """
     config = config or AlignConfig()
-    index = {d.id: i for i, d in enumerate(docs)}
-    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
     total = max(len(within) + len(clusters), 1)
     if progress:
         progress(0, total)
+    spans: list[PairSpan] = []
     for n, d in enumerate(within):
-        doc = docs[d]
-        for span in align_within(doc.text, config=config, norm=normalize(doc.text, config.normalize)):
-            found[(doc.id, doc.id)][_key(span)] = span
+        spans.extend(within_spans(docs[d], config))
         if progress:
             progress(n + 1, total)
     for n, cluster in enumerate(clusters):
-        rep = cluster.members[cluster.representative]
-        rep_norm = normalize(rep.text, config.normalize)
-        for member in cluster.members:
-            if member is rep or member.doc_id == rep.doc_id:
-                continue  # the same document: aligned whole above
-            norm = normalize(member.text, config.normalize)
-            for span in align_normalized(rep.text, rep_norm, member.text, norm, config):
-                shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
-                if index[rep.doc_id] <= index[member.doc_id]:
-                    found[(rep.doc_id, member.doc_id)][_key(shifted)] = shifted
-                else:
-                    flipped = shifted.swapped()
-                    found[(member.doc_id, rep.doc_id)][_key(flipped)] = flipped
+        spans.extend(member_spans(cluster, config))
         if progress:
             progress(len(within) + n + 1, total)
-    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))
+    return alignments_of(spans)

@@ -101,6 +101,7 @@ def group_documents(
     *,
     window: int = 12,
     shared: Sequence[npt.NDArray[np.int64]] | None = None,
+    scanned: DocumentPieces | None = None,
 ) -> DocumentGroups:
     """Content families, template families and the links of the document graph.
 
@@ -110,12 +111,14 @@ def group_documents(
     document's normalised ranges that other documents carry too (the scan knows them from
     its window counts): only sentences mostly inside them can share a skeleton, so only
     those are cut into words. Keywords come from at most :data:`KEYWORD_DOCS` documents
-    of a family. Both keep the stage linear and its memory bounded.
+    of a family. Both keep the stage linear and its memory bounded. ``scanned``: the
+    pass over the documents (:func:`~neardup.pieces.find_pieces`), when the caller ran
+    it already (the scan runs it in its worker processes).
     """
     config = config or FamilyConfig()
     cut = DocumentWords(docs, norms)
     index = {d.id: i for i, d in enumerate(docs)}
-    scanned = find_pieces(docs, norms, runs, cut, window, shared)
+    scanned = scanned or find_pieces(docs, norms, runs, cut, window, shared)
     links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate, carried=scanned.carried)
 
     def shared_terms(doc_id: str, budget: int | None = None) -> Counter[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,16 @@ from neardup.passages import line_starts
 from neardup.shingle import shingle_hashes
 from neardup.templates import DocumentWords
 
-__all__ = ["DocumentPieces", "MIN_CHROME_CHARS", "MIN_SKELETON_CHARS", "Pieces", "corpus_texts", "find_pieces", "norm_range"]
+__all__ = [
+    "DocumentPieces",
+    "MIN_CHROME_CHARS",
+    "MIN_SKELETON_CHARS",
+    "Pieces",
+    "corpus_texts",
+    "find_pieces",
+    "merge_pieces",
+    "norm_range",
+]
 
 #: A chrome line (or a group of consecutive shorter lines: a menu) counts from this many
 #: normalised characters: a salutation like 同志们 is not a site's chrome.
@@ -88,8 +98,15 @@ def find_pieces(
     cut: DocumentWords,
     k: int,
     shared: Sequence[npt.NDArray[np.int64]] | None,
+    *,
+    first: int = 0,
 ) -> DocumentPieces:
-    """One pass over the documents: boilerplate windows, chrome lines, skeletons."""
+    """One pass over the documents: boilerplate windows, chrome lines, skeletons.
+
+    ``first``: the number of the first document, when these are one chunk of a corpus
+    (the scan runs chunks in its worker processes and puts them together with
+    :func:`merge_pieces`).
+    """
     hashes, owners, windows, counts, index = [], [], [], [], []
     run_first = [0]
     pieces: Pieces = Pieces({}, [], [], [])
@@ -109,10 +126,10 @@ def find_pieces(
             index.extend(j for j, _ in wanted)
             u = np.unique(np.concatenate(mine))
             hashes.append(u)
-            owners.append(np.full(len(u), d, dtype=np.int64))
+            owners.append(np.full(len(u), first + d, dtype=np.int64))
         run_first.append(len(index))
-        _chrome_lines(pieces, d, doc.text, norm, doc_runs)
-        _skeletons(pieces, d, norm, doc_runs, cut, None if shared is None else shared[d])
+        _chrome_lines(pieces, first + d, doc.text, norm, doc_runs)
+        _skeletons(pieces, (d, first + d), norm, doc_runs, cut, None if shared is None else shared[d])
     empty = np.empty(0, dtype=np.uint64)
     return DocumentPieces(
         np.concatenate(hashes) if hashes else empty,
@@ -125,6 +142,41 @@ def find_pieces(
         carried,
         lengths,
     )
+
+
+def merge_pieces(parts: Sequence[DocumentPieces]) -> DocumentPieces:
+    """Chunks of :func:`find_pieces` (in document order) as one pass over them all would find them."""
+    merged = Pieces({}, [], [], [])
+    for part in parts:
+        kinds, chars, where = part.pieces.kinds, part.pieces.chars, part.pieces.where
+        for key, i in part.pieces.ids.items():  # insertion order: first seen first, as in one pass
+            g = merged.ids.get(key)
+            if g is None:
+                g = merged.ids[key] = len(merged.kinds)
+                merged.kinds.append(kinds[i])
+                merged.chars.append(chars[i])
+                merged.where.append({})
+            merged.where[g].update(where[i])  # chunks hold different documents
+    run_counts = [np.diff(p.run_first) for p in parts]
+    win_counts = [np.diff(p.win_first) for p in parts]
+    carried: dict[str, list[str]] = {}
+    for p in parts:
+        carried.update(p.carried)
+    return DocumentPieces(
+        _joined([p.win_hash for p in parts], np.uint64),
+        _joined([p.win_doc for p in parts], np.int64),
+        _joined([p.windows for p in parts], np.uint64),
+        np.concatenate(([0], np.cumsum(_joined(win_counts, np.int64)))).astype(np.int64),
+        np.concatenate(([0], np.cumsum(_joined(run_counts, np.int64)))).astype(np.int64),
+        _joined([p.run_index for p in parts], np.int64),
+        merged,
+        carried,
+        [n for p in parts for n in p.lengths],
+    )
+
+
+def _joined(arrays: Sequence[npt.NDArray[Any]], dtype: type) -> npt.NDArray[Any]:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype=dtype)
 
 
 def corpus_texts(norm: Normalized, doc_runs: Sequence[BoilerRun]) -> list[str]:
@@ -172,13 +224,15 @@ def _flush(pieces: Pieces, d: int, group: list[tuple[int, int, int, int, str]]) 
 
 def _skeletons(
     pieces: Pieces,
-    d: int,
+    number: tuple[int, int],
     norm: Normalized,
     doc_runs: Sequence[BoilerRun],
     cut: DocumentWords,
     shared: npt.NDArray[np.int64] | None = None,
 ) -> None:
     """Sentences with their slot words folded, outside the page's chrome and the boilerplate.
+
+    ``number``: the document's number in ``cut`` and in the corpus.
 
     With ``shared`` (ranges other documents carry too), a sentence less than a third
     inside them is skipped without cutting it: it cannot share a skeleton.
@@ -187,6 +241,7 @@ def _skeletons(
         return
     if shared is not None and len(shared) == 0:
         return
+    d, doc = number
     ends = np.asarray(cut.ends(d), dtype=np.int64)
     los = np.concatenate(([0], ends[:-1]))
     size = ends - los
@@ -202,7 +257,7 @@ def _skeletons(
     for lo, hi in zip(los[wanted].tolist(), ends[wanted].tolist()):
         key = _SLOT_FILL.sub("#", text[lo:hi])
         if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
-            pieces.add("skeleton\0" + key, "skeleton", hi - lo, d, (*norm.original_span(lo, hi), lo, hi))
+            pieces.add("skeleton\0" + key, "skeleton", hi - lo, doc, (*norm.original_span(lo, hi), lo, hi))
 
 
 def _covered(

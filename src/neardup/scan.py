@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 import tempfile
-from collections import OrderedDict, defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from neardup.align import align_clusters
+from neardup.analyse import analyse
 from neardup.boilerplate import (
     BoilerRun,
     WindowCounts,
@@ -46,7 +44,8 @@ from neardup.candidates import band_keys, band_params, bucket_pairs, find_candid
 from neardup.cluster import cluster_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.families import group_documents
+from neardup.pieces import DocumentPieces, find_pieces, merge_pieces
+from neardup.templates import DocumentWords
 from neardup.model import (
     Alignment,
     Boilerplate,
@@ -63,20 +62,14 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, passage_table
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
-from neardup.templates import templates_of
+from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
 from neardup.verify import verify_segments
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
 logger = logging.getLogger(__name__)
 
-#: ``progress(stage, done, total)``: called as work advances; the CLI draws a bar.
-Progress = Callable[[str, int, int], None]
 
-#: A chunk holds at most this many characters (or documents): big enough that a worker
-#: spends its time computing, small enough that a few chunks in flight stay cheap.
-CHUNK_CHARS = 1_000_000
-CHUNK_DOCS = 1_000
 #: A passage that boilerplate leaves with fewer shingles than this is left out whole.
 MIN_RESIDUE = 24
 #: Below this many characters (about 12 MB of Chinese UTF-8) a scan stays in this
@@ -119,6 +112,7 @@ class _Chunk:
     boilerplate: list[Boilerplate]
     runs: list[list[BoilerRun]]
     shared: list[npt.NDArray[np.int64]]
+    pieces: DocumentPieces | None = None
 
 
 @dataclass(frozen=True)
@@ -207,15 +201,17 @@ def _prepare_chunk(
     params: tuple[int, int] | None = None,
     boiler: _Boiler | None = None,
     ids: Sequence[str] | None = None,
+    pieces: bool = False,
 ) -> _Chunk:
     """Normalise, split, find boilerplate and shingle ``texts`` (documents ``first_doc, ...``); maybe sign them.
 
     ``sign``: ``"none"``, ``"keys"`` (LSH band keys, with ``params`` = (bands, rows)) or
     ``"sigs"`` (full signatures). Shingles touching boilerplate of the kinds
     :func:`~neardup.boilerplate.masked_kinds` names are left out. Top-level so that
-    worker processes can run it.
+    worker processes can run it. With ``pieces``, also the families' pass over the
+    documents (:func:`~neardup.pieces.find_pieces`), while their normalised text is here.
     """
-    all_rows, norm_texts = [], []
+    all_rows, norm_texts, norms = [], [], []
     masks: list[npt.NDArray[np.bool_] | None] = []
     records: list[Boilerplate] = []
     all_runs: list[list[BoilerRun]] = []
@@ -226,6 +222,8 @@ def _prepare_chunk(
         norm = normalize(text, config.normalize)
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
+        if pieces:
+            norms.append(norm)
         runs, shared = find_runs_and_shared(text, norm, counts, config.boilerplate, base=base) if boiler is not None else ([], _NO_RANGES)
         all_runs.append(runs)
         all_shared.append(shared)
@@ -244,7 +242,12 @@ def _prepare_chunk(
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         sigs = signatures(hashes, offsets, config.signature)
         keys = band_keys(sigs, config.candidates, params=params) if sign == "keys" else sigs
-    return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared)
+    found = None
+    if pieces and ids is not None:
+        docs = [Document(i, t) for i, t in zip(ids, texts)]
+        cut = DocumentWords(docs, norms)
+        found = find_pieces(docs, norms, all_runs, cut, config.boilerplate.min_chars, all_shared, first=first_doc)
+    return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared, found)
 
 
 def _drop_excluded(
@@ -276,69 +279,22 @@ def _drop_excluded(
     return index[keep], left
 
 
-def _chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str], list[str]]]:
-    first, texts, ids, size = 0, [], [], 0
-    for n, doc in enumerate(documents):
-        texts.append(doc.text)
-        ids.append(doc.id)
-        size += len(doc.text)
-        if size >= CHUNK_CHARS or len(texts) >= CHUNK_DOCS:
-            yield first, texts, ids
-            first, texts, ids, size = n + 1, [], [], 0
-    if texts:
-        yield first, texts, ids
-
-
 def _run_chunks(
     documents: Sequence[Document],
     work: Callable[..., Any],
     args: tuple[Any, ...],
-    jobs: int,
+    workers: Workers,
     progress: Progress | None,
     stage: str,
     *,
     with_ids: bool = False,
+    pieces: bool = False,
 ) -> Iterator[Any]:
-    """``work(texts, first_doc, *args[, ids=...])`` of every chunk, in document order.
-
-    With ``jobs > 1`` on a large corpus, ``jobs`` worker processes compute the chunks.
-    This process only hands out chunks and collects results (at most ``2 * jobs`` in
-    flight). It does not take chunks itself: while it computes, holding the GIL, its
-    thread that reads results from the workers' pipes stalls, and so do the workers.
-    """
-    total, done = len(documents), 0
-    if progress:
-        progress(stage, 0, total)
-    chunks = _chunks(documents)
-
-    def call(first: int, texts: list[str], ids: list[str]) -> tuple[Any, ...]:
-        return (work, texts, first, *args, *((ids,) if with_ids else ()))
-
-    if not parallel(documents, jobs):
-        for first, texts, ids in chunks:
-            fn, *rest = call(first, texts, ids)
-            yield fn(*rest)
-            done += len(texts)
-            if progress:
-                progress(stage, done, total)
-        return
-    context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending: deque[tuple[int, Future[Any]]] = deque()
-        for first, texts, ids in chunks:
-            pending.append((len(texts), pool.submit(*call(first, texts, ids))))
-            while pending and (len(pending) > 2 * jobs or pending[0][1].done()):
-                count, future = pending.popleft()
-                yield future.result()
-                done += count
-                if progress:
-                    progress(stage, done, total)
-        while pending:
-            count, future = pending.popleft()
-            yield future.result()
-            done += count
-            if progress:
-                progress(stage, done, total)
+    """``work(texts, first_doc, *args[, ids[, pieces]])`` of every chunk, in document order, on ``workers``."""
+    advance = advancer(progress, stage, len(documents))
+    tail = (True,) if pieces else ()
+    chunks = document_chunks(documents)
+    return workers.map(((len(t), work, (t, first, *args, *((ids, *tail) if with_ids else ()))) for first, t, ids in chunks), advance)
 
 
 def parallel(documents: Sequence[Document], jobs: int) -> bool:
@@ -352,6 +308,7 @@ class _Boilerplate:
 
     runs: list[list[BoilerRun]]
     shared: list[npt.NDArray[np.int64]]
+    pieces: DocumentPieces | None = None  # what the families stage needs of each document
 
 
 _NO_RANGES = np.empty((0, 2), dtype=np.int64)
@@ -369,8 +326,10 @@ def _assemble(
     """
     hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    rows, lengths, keys, records, runs, shared = [], [], [], [], [], []
+    rows, lengths, keys, records, runs, shared, pieces = [], [], [], [], [], [], []
     for chunk in chunks:
+        if chunk.pieces is not None:
+            pieces.append(chunk.pieces)
         records.extend(chunk.boilerplate)
         runs.extend(chunk.runs)
         shared.extend(chunk.shared)
@@ -389,7 +348,8 @@ def _assemble(
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, _Boilerplate(runs, shared)
+    found = merge_pieces(pieces) if pieces else None
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, _Boilerplate(runs, shared, found)
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -426,8 +386,9 @@ def prepare(
 ) -> PassageTable:
     """Normalise, split and shingle documents into a :class:`PassageTable` (no boilerplate pass)."""
     capacity = sum(len(d.text) for d in documents)
-    chunks = _run_chunks(documents, _prepare_chunk, (config, "none"), _check_jobs(jobs), progress, "prepare")
-    table, _, _, _ = _assemble(chunks, capacity)
+    jobs = _check_jobs(jobs)
+    with Workers(jobs if parallel(documents, jobs) else 1) as workers:
+        table, _, _, _ = _assemble(_run_chunks(documents, _prepare_chunk, (config, "none"), workers, progress, "prepare"), capacity)
     return table
 
 
@@ -453,18 +414,18 @@ def prepare_masked(
 
 
 def _boiler(
-    docs: Sequence[Document], base_docs: Sequence[Document], config: ScanConfig, jobs: int, progress: Progress | None
+    docs: Sequence[Document], base_docs: Sequence[Document], config: ScanConfig, workers: Workers, progress: Progress | None
 ) -> _Boiler:
     """First pass: the corpus's window counts and the base files' windows."""
     k = config.boilerplate.min_chars
     counts = WindowCounts.empty()
     if len(docs) >= config.boilerplate.min_docs:
         capacity = sum(len(d.text) for d in docs)
-        counts = count_windows(_run_chunks(docs, _window_chunk, (config,), jobs, progress, "boilerplate"), capacity)
+        counts = count_windows(_run_chunks(docs, _window_chunk, (config,), workers, progress, "boilerplate"), capacity)
     base = None
     if base_docs:
         base = np.unique(np.concatenate([window_hashes(normalize(d.text, config.normalize).text, k) for d in base_docs]))
-    if not parallel(docs, jobs):
+    if not workers.parallel:
         return _Boiler(counts, base)
     handle, path = tempfile.mkstemp(prefix="neardup-boiler-", suffix=".npz")
     os.close(handle)
@@ -550,14 +511,26 @@ def _scan(
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
+    with Workers(jobs if parallel(docs, jobs) else 1) as workers:
+        return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings)
+
+
+def _stages(
+    docs: list[Document],
+    base_docs: list[Document],
+    config: ScanConfig,
+    workers: Workers,
+    progress: Progress | None,
+    warnings: Sequence[str],
+) -> ScanResult:
     capacity = sum(len(d.text) for d in docs)
     full = config.detail == "full"
-    base_docs = sorted(base, key=lambda d: d.id)
-    boiler = _boiler(docs, base_docs, config, jobs, progress)
+    boiler = _boiler(docs, base_docs, config, workers, progress)
     sign = "sigs" if config.candidates.backend == "datasketch" else "keys"
     params = band_params(config.candidates.threshold, config.signature.num_perm) if sign == "keys" else None
     try:
-        chunks = _run_chunks(docs, _prepare_chunk, (config, sign, params, boiler), jobs, progress, "prepare", with_ids=True)
+        args = (config, sign, params, boiler)
+        chunks = _run_chunks(docs, _prepare_chunk, args, workers, progress, "prepare", with_ids=True, pieces=full)
         table, keys, boilerplate_records, boiler_runs = _assemble(chunks, capacity)
     finally:
         if boiler.path:
@@ -608,19 +581,11 @@ def _scan(
     if full:
         doc_of = table.passages.rows["doc"]
         within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
-        alignments = align_clusters(docs, clusters, within, config.align, _stage(progress, "align"))
-        templates = templates_of(clusters, config.align, _stage(progress, "templates"))
-        gc.freeze()
-        if progress:
-            progress("families", 0, 1)
-        norms = _LazyNorms(docs, config)
-        groups = group_documents(
-            docs, norms, boiler_runs.runs, alignments, boilerplate, config.families,
-            window=config.boilerplate.min_chars, shared=boiler_runs.shared,
+        analysis = analyse(
+            docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress
         )  # fmt: skip
-        links, families, template_families = groups.links, groups.families, groups.template_families
-        if progress:
-            progress("families", 1, 1)
+        alignments, templates = analysis.alignments, analysis.templates
+        links, families, template_families = analysis.groups.links, analysis.groups.families, analysis.groups.template_families
     stats = ScanStats(
         documents=len(docs),
         passages=len(table.passages),
@@ -644,29 +609,6 @@ def _scan(
         links=links,
         template_families=template_families,
     )
-
-
-class _LazyNorms(Sequence[Normalized]):
-    """Each document's normalised text, made when asked for and kept for the last few:
-    holding every document's offset map (16 bytes a character) would cost gigabytes on a
-    large corpus, and the families stage reads the documents in order."""
-
-    def __init__(self, docs: Sequence[Document], config: ScanConfig, keep: int = 1024) -> None:
-        self.docs, self.config, self.keep = docs, config, keep
-        self.cache: OrderedDict[int, Normalized] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self.docs)
-
-    def __getitem__(self, i: int) -> Normalized:  # type: ignore[override]
-        norm = self.cache.get(i)
-        if norm is None:
-            norm = self.cache[i] = normalize(self.docs[i].text, self.config.normalize)
-            if len(self.cache) > self.keep:
-                self.cache.popitem(last=False)
-        else:
-            self.cache.move_to_end(i)
-        return norm
 
 
 def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:

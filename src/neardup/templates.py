@@ -83,8 +83,11 @@ def _slot_ranges(n: int, all_ops: Sequence[Sequence[Opcode]]) -> list[tuple[int,
     return merged
 
 
-def template_of(cluster: Cluster, *, config: AlignConfig | None = None) -> Template:
+def template_of(cluster: Cluster, *, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> Template:
     """The cluster's shared text with slots, and every member's fill of each slot.
+
+    ``norms``: the members' texts normalised with ``config.normalize``, when the caller
+    has them (the scan aligns the same members).
 
     >>> from neardup.model import Member
     >>> a = "鄂州市2018年创建全国文明城市工作取得明显成效，群众满意度持续提升。"
@@ -99,7 +102,8 @@ def template_of(cluster: Cluster, *, config: AlignConfig | None = None) -> Templ
     config = config or AlignConfig()
     members = cluster.members
     rep = cluster.representative
-    norms = [normalize(m.text, config.normalize) for m in members]
+    if norms is None:
+        norms = [normalize(m.text, config.normalize) for m in members]
     ref = norms[rep]
     all_ops = [[] if k == rep else diff(ref.text, n.text, ngram=config.ngram) for k, n in enumerate(norms)]
     ranges = _slot_ranges(len(ref.text), all_ops)

@@ -1,0 +1,146 @@
+"""The full analysis after clustering: reused spans, templates, families, on the workers.
+
+Each cluster's members are aligned with its representative and its template made in one
+task (the members normalised once for both); the families' pass over the documents
+(:func:`~neardup.pieces.find_pieces`) ran in the scan's second pass, chunk by chunk,
+while each document's normalised text was at hand. Cluster batches go to the scan's
+:class:`~neardup.workers.Workers` and come back in order, so the result does not depend
+on the number of workers; grouping the documents then runs here.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.align import PairSpan, alignments_of, member_spans, within_spans
+from neardup.boilerplate import BoilerRun
+from neardup.config import AlignConfig, ScanConfig
+from neardup.families import DocumentGroups, group_documents
+from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
+from neardup.normalize import Normalized, normalize
+from neardup.pieces import DocumentPieces
+from neardup.templates import template_of
+from neardup.workers import CHUNK_DOCS, Progress, Workers, advancer
+
+__all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "analyse"]
+
+#: Clusters go to the workers in batches of about this many characters of member text.
+CLUSTER_BATCH_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class Analysis:
+    alignments: tuple[Alignment, ...]
+    templates: tuple[Template, ...]
+    groups: DocumentGroups
+
+
+def analyse(
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    within: Sequence[int],
+    runs: Sequence[Sequence[BoilerRun]],
+    shared: Sequence[npt.NDArray[np.int64]],
+    scanned: DocumentPieces | None,
+    boilerplate: Sequence[Boilerplate],
+    config: ScanConfig,
+    workers: Workers,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Spans, templates and families of a clustered corpus.
+
+    ``docs`` in id order; ``within``: documents with text repeated inside them; ``runs``
+    and ``shared``: each document's boilerplate runs and the ranges other documents carry
+    too (normalised offsets, from the scan's second pass); ``scanned``: the families'
+    pass over the documents, which the scan's second pass makes while each document's
+    normalised text is at hand (``None``: made here); ``boilerplate``: its records.
+    """
+    alignments, templates = _align_and_template(docs, clusters, within, config.align, workers, progress)
+    workers.close()  # nothing below runs on them: their memory goes back now
+    gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
+    if progress:
+        progress("families", 0, 1)
+    groups = group_documents(
+        docs, _LazyNorms(docs, config), runs, alignments, boilerplate, config.families,
+        window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
+    )  # fmt: skip
+    if progress:
+        progress("families", 1, 1)
+    return Analysis(alignments, templates, groups)
+
+
+def _align_and_template(
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    within: Sequence[int],
+    config: AlignConfig,
+    workers: Workers,
+    progress: Progress | None,
+) -> tuple[tuple[Alignment, ...], tuple[Template, ...]]:
+    """Every member aligned with its representative and each cluster's template, batch by
+    batch; the repeats inside the documents numbered ``within`` first."""
+
+    def batches() -> Iterator[tuple[list[Document], list[Cluster]]]:
+        for n in range(0, len(within), CHUNK_DOCS):
+            yield [docs[d] for d in within[n : n + CHUNK_DOCS]], []
+        batch: list[Cluster] = []
+        size = 0
+        for c in clusters:
+            batch.append(c)
+            size += sum(m.end - m.start for m in c.members)
+            if size >= CLUSTER_BATCH_CHARS:
+                yield [], batch
+                batch, size = [], 0
+        if batch:
+            yield [], batch
+
+    advance = advancer(progress, "align", max(len(within) + len(clusters), 1))
+    calls = ((len(d) + len(c), _analyse_chunk, (d, c, config)) for d, c in batches())
+    spans: list[PairSpan] = []
+    templates: list[Template] = []
+    for found, made in workers.map(calls, advance):
+        spans.extend(found)
+        templates.extend(made)
+    if advance and not within and not clusters:
+        advance(1)
+    return alignments_of(spans), tuple(templates)
+
+
+def _analyse_chunk(docs: list[Document], clusters: list[Cluster], config: AlignConfig) -> tuple[list[PairSpan], list[Template]]:
+    """Repeats inside ``docs``; spans and template of each cluster. Top-level: workers run it."""
+    spans = [s for doc in docs for s in within_spans(doc, config)]
+    templates = []
+    for c in clusters:
+        norms = [normalize(m.text, config.normalize) for m in c.members]
+        spans.extend(member_spans(c, config, norms))
+        templates.append(template_of(c, config=config, norms=norms))
+    return spans, templates
+
+
+class _LazyNorms(Sequence[Normalized]):
+    """Each document's normalised text, made when asked for and kept for the last few:
+    holding every document's offset map (16 bytes a character) would cost gigabytes on a
+    large corpus; grouping reads only the few documents it labels."""
+
+    def __init__(self, docs: Sequence[Document], config: ScanConfig, keep: int = 1024) -> None:
+        self.docs, self.config, self.keep = docs, config, keep
+        self.cache: OrderedDict[int, Normalized] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def __getitem__(self, i: int) -> Normalized:  # type: ignore[override]
+        norm = self.cache.get(i)
+        if norm is None:
+            norm = self.cache[i] = normalize(self.docs[i].text, self.config.normalize)
+            if len(self.cache) > self.keep:
+                self.cache.popitem(last=False)
+        else:
+            self.cache.move_to_end(i)
+        return norm

@@ -1,0 +1,130 @@
+"""The scan's worker processes: started once, shared by every stage that has per-document
+or per-cluster work (boilerplate counts, prepare, align and templates, the families'
+document pass).
+
+A spawned worker imports numpy, numba, jieba and OpenCC (about a second) and loads its
+caches (the corpus's window counts, jieba's dictionary) once: a pool per stage would pay
+that four times. Results come back in the order the work was handed out, so nothing
+downstream depends on the number of workers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from neardup.model import Document
+
+__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "Call", "Progress", "Workers", "advancer", "document_chunks"]
+
+#: ``progress(stage, done, total)``: called as work advances; the CLI draws a bar.
+Progress = Callable[[str, int, int], None]
+
+#: A chunk holds at most this many characters (or documents): big enough that a worker
+#: spends its time computing, small enough that a few chunks in flight stay cheap.
+CHUNK_CHARS = 1_000_000
+CHUNK_DOCS = 1_000
+
+#: ``(weight, function, args)``: one piece of work; ``weight`` is what progress counts
+#: (documents, clusters) when its result arrives.
+Call = tuple[int, Callable[..., Any], tuple[Any, ...]]
+
+
+class Workers:
+    """Up to ``jobs`` worker processes, or none (``jobs <= 1``: everything runs here).
+
+    The pool starts with the first parallel :meth:`map` and stops when the ``with``
+    block ends.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _started(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        return self._pool
+
+    def map(self, calls: Iterable[Call], advance: Callable[[int], None] | None = None) -> Iterator[Any]:
+        """Each call's result, in the order of ``calls``; ``advance(weight)`` as each arrives.
+
+        In parallel, at most ``2 * jobs`` calls are in flight (their arguments and results
+        are what memory holds), and this process only hands out work and collects it: while
+        it computes, holding the GIL, the thread that reads the workers' pipes stalls, and
+        so do the workers.
+        """
+        if not self.parallel:
+            for weight, fn, args in calls:
+                yield fn(*args)
+                if advance:
+                    advance(weight)
+            return
+        pool = self._started()
+        pending: deque[tuple[int, Future[Any]]] = deque()
+        for weight, fn, args in calls:
+            pending.append((weight, pool.submit(fn, *args)))
+            while pending and (len(pending) > 2 * self.jobs or pending[0][1].done()):
+                yield self._collect(pending, advance)
+        while pending:
+            yield self._collect(pending, advance)
+
+    @staticmethod
+    def _collect(pending: deque[tuple[int, Future[Any]]], advance: Callable[[int], None] | None) -> Any:
+        weight, future = pending.popleft()
+        result = future.result()
+        if advance:
+            advance(weight)
+        return result
+
+
+def document_chunks(documents: Sequence[Document]) -> Iterator[tuple[int, list[str], list[str]]]:
+    """``(first, texts, ids)`` of consecutive documents, :data:`CHUNK_CHARS` or :data:`CHUNK_DOCS` at a time."""
+    first, texts, ids, size = 0, [], [], 0
+    for n, doc in enumerate(documents):
+        texts.append(doc.text)
+        ids.append(doc.id)
+        size += len(doc.text)
+        if size >= CHUNK_CHARS or len(texts) >= CHUNK_DOCS:
+            yield first, texts, ids
+            first, texts, ids, size = n + 1, [], [], 0
+    if texts:
+        yield first, texts, ids
+
+
+def advancer(progress: Progress | None, stage: str, total: int) -> Callable[[int], None] | None:
+    """A :meth:`Workers.map` ``advance`` that draws ``stage``'s bar from 0 to ``total``."""
+    if progress is None:
+        return None
+    done = 0
+    progress(stage, 0, total)
+
+    def advance(weight: int) -> None:
+        nonlocal done
+        done += weight
+        progress(stage, done, total)
+
+    return advance

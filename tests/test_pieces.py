@@ -1,0 +1,44 @@
+"""The families' pass over the documents, whole or chunk by chunk (as the scan's workers run it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neardup.boilerplate import find_boilerplate
+from neardup.model import Document
+from neardup.normalize import normalize
+from neardup.pieces import find_pieces, merge_pieces
+from neardup.templates import DocumentWords
+
+
+def _pages(simplified_paragraphs: list[str]) -> list[Document]:
+    """Pages of two sites (chrome on each), sharing stock sentences and a closing formula."""
+    p = simplified_paragraphs
+    chrome = ["首页 > 应用文网 > 领导讲话 > 正文\n", "当前位置：范文网 > 工作总结\n"]
+    closing = "\n同志们，让我们紧密团结在一起，为全面完成今年的各项目标任务而努力奋斗！"
+    docs = []
+    for i in range(12):
+        body = "\n".join([p[i % 5], p[(i * 3 + 1) % 7], p[8 + i % 4]])
+        docs.append(Document(f"d{i:02d}", chrome[i % 2] + f"{2010 + i}年工作报告\n" + body + closing))
+    return docs
+
+
+@pytest.mark.parametrize("size", [1, 5, 12])
+def test_chunks_merged_are_the_pass_over_all_documents(simplified_paragraphs: list[str], size: int) -> None:
+    docs = _pages(simplified_paragraphs)
+    norms = [normalize(d.text) for d in docs]
+    runs = find_boilerplate([d.text for d in docs], norms)
+    assert any(r.kind == "corpus" for doc_runs in runs for r in doc_runs)
+    whole = find_pieces(docs, norms, runs, DocumentWords(docs, norms), 12, None)
+    parts = []
+    for first in range(0, len(docs), size):
+        d, n = docs[first : first + size], norms[first : first + size]
+        parts.append(find_pieces(d, n, runs[first : first + size], DocumentWords(d, n), 12, None, first=first))
+    merged = merge_pieces(parts)
+    assert whole.pieces.kinds and any(len(w) > 1 for w in whole.pieces.where)  # pieces shared across chunks
+    assert merged.pieces == whole.pieces
+    assert list(merged.pieces.ids) == list(whole.pieces.ids)  # same numbering
+    for field in ("win_hash", "win_doc", "windows", "win_first", "run_first", "run_index"):
+        np.testing.assert_array_equal(getattr(merged, field), getattr(whole, field), err_msg=field)
+    assert merged.carried == whole.carried and merged.lengths == whole.lengths

@@ -1,0 +1,33 @@
+"""Worker processes give back each call's result in the order the calls were made."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from neardup.workers import Workers, advancer
+
+
+def slow_square(x: int) -> int:
+    time.sleep(0.05 * (x % 3))  # later calls can finish first
+    return x * x
+
+
+@pytest.mark.slow  # spawns processes
+def test_results_come_back_in_call_order_with_progress() -> None:
+    seen: list[tuple[str, int, int]] = []
+    advance = advancer(lambda stage, done, total: seen.append((stage, done, total)), "demo", 40)
+    with Workers(2) as workers:
+        out = list(workers.map(((2, slow_square, (x,)) for x in range(20)), advance))
+        assert workers.parallel
+        again = list(workers.map((1, slow_square, (x,)) for x in range(5)))  # the same pool, reused
+    assert out == [x * x for x in range(20)] and again == [0, 1, 4, 9, 16]
+    assert seen[0] == ("demo", 0, 40) and seen[-1] == ("demo", 40, 40)
+    assert [d for _, d, _ in seen] == sorted(d for _, d, _ in seen)
+
+
+def test_one_job_runs_here() -> None:
+    with Workers(1) as workers:
+        assert not workers.parallel
+        assert list(workers.map((1, slow_square, (x,)) for x in range(4))) == [0, 1, 4, 9]
