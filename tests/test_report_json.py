@@ -23,6 +23,22 @@ def test_dumps_equals_json_dumps(value: object) -> None:
     assert dumps(value) == json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
 
 
+records = st.lists(st.dictionaries(st.text(max_size=5), scalars, max_size=4) | values, max_size=12)
+
+
+@given(st.lists(records, max_size=3), st.integers(1, 5))
+@settings(max_examples=300, deadline=None)
+def test_runs_of_flat_records_equal_json_dumps(value: list[object], batch: int) -> None:
+    """Flat records go through the C encoder a batch at a time; any mix of them with
+    other values, empty records and strings holding ``},`` and newlines stays exact."""
+    from unittest import mock
+
+    with mock.patch("neardup.report.json._BATCH", batch):
+        assert dumps(value) == json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    tricky = [{"text": "a},\n    {b", "n": i, "x": None, "f": 1.5} for i in range(1300)] + [{}, {"k": [1]}]
+    assert dumps({"r": tricky}) == json.dumps({"r": tricky}, ensure_ascii=False, sort_keys=True, indent=2)
+
+
 def test_write_json_streams_the_same_bytes_as_render_json(tmp_path) -> None:
     import io
 

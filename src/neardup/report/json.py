@@ -251,10 +251,10 @@ def _encode(obj: Any, level: int, append: Callable[[str], None]) -> None:
         if not o:
             append("{}")
             return
-        if not all(isinstance(k, str) for k in o):
+        if not _STR.issuperset(map(type, o)):  # map/issuperset: C loops, no generator per dict
             append(json.dumps(o, ensure_ascii=False, sort_keys=True, indent=2).replace("\n", "\n" + "  " * level))
             return
-        if all(type(v) in _SCALARS for v in o.values()):  # a leaf: the C encoder, indented by its separator
+        if _SCALARS.issuperset(map(type, o.values())):  # a leaf: the C encoder, indented by its separator
             append("{\n" + "  " * (level + 1) + _leaf_encoder(level + 1).encode(o)[1:-1] + "\n" + "  " * level + "}")
             return
         inner = ",\n" + "  " * (level + 1)
@@ -264,35 +264,57 @@ def _encode(obj: Any, level: int, append: Callable[[str], None]) -> None:
             sep = inner
             _encode(value, level + 1, append)
         append("\n" + "  " * level + "}")
-    elif isinstance(o, (list, tuple)):
-        if not o:
-            append("[]")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        sep = "[\n" + "  " * (level + 1)
-        for value in o:
-            append(sep)
-            sep = inner
-            _encode(value, level + 1, append)
-        append("\n" + "  " * level + "]")
-    elif isinstance(o, Iterator):
-        first = next(o, _END)
+    elif isinstance(o, (list, tuple, Iterator)):
+        items = iter(o)
+        first = next(items, _END)
         if first is _END:
             append("[]")
             return
         inner = ",\n" + "  " * (level + 1)
-        append("[\n" + "  " * (level + 1))
-        _encode(first, level + 1, append)
-        for value in o:
-            append(inner)
-            _encode(value, level + 1, append)
+        sep = "[\n" + "  " * (level + 1)
+        for batch in _batches(first, items):
+            if all(type(v) is dict and v and _STR.issuperset(map(type, v)) and _SCALARS.issuperset(map(type, v.values())) for v in batch):
+                append(sep + _leaf_list(batch, level + 1))
+                sep = inner
+                continue
+            for value in batch:
+                append(sep)
+                sep = inner
+                _encode(value, level + 1, append)
         append("\n" + "  " * level + "]")
     else:
         raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
 _END = object()
+#: List items are written this many at a time: a run of flat records (boilerplate,
+#: links, edits) goes through the C encoder in one call.
+_BATCH = 512
+
+
+def _batches(first: Any, rest: Iterator[Any]) -> Iterator[list[Any]]:
+    batch = [first]
+    for value in rest:
+        batch.append(value)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _leaf_list(items: list[dict[str, Any]], level: int) -> str:
+    """Non-empty dicts of scalars, written as list items at ``level`` as ``indent=2`` would,
+    with one C encoder call. The encoder's item separator holds the newline, so between two
+    records it writes ``},<newline><indent>{``; no scalar's JSON ends with ``}`` and no JSON
+    string holds a raw newline, so that sequence is always a record boundary, and it is
+    rewritten to the indented form."""
+    ind, deeper = "  " * level, "  " * (level + 1)
+    body = _leaf_encoder(level + 1).encode(items)[2:-2]
+    body = body.replace("},\n" + deeper + "{", "\n" + ind + "},\n" + ind + "{\n" + deeper)
+    return "{\n" + deeper + body + "\n" + ind + "}"
 _SCALARS = frozenset((str, int, float, bool, type(None)))
+_STR = frozenset((str,))
 _LEAF_ENCODERS: dict[int, json.JSONEncoder] = {}
 
 
