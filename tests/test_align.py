@@ -150,3 +150,39 @@ def test_min_chars_keeps_short_coincidences_out() -> None:
     b = "各级党组织要深入学习贯彻习近平法治思想，做好基层治理工作。"
     assert align_pair(a, b) == []  # 13 shared characters are below min_chars=30
     assert align_pair(a, b, config=AlignConfig(min_chars=10))
+
+
+def test_two_swapped_words_are_one_move_on_both_sides() -> None:
+    from neardup.align import align_pair
+
+    a = "The committee met on Monday morning and agreed that the old bridge over the river must be repaired before winter comes."
+    b = "The committee met on Monday morning and agreed that the bridge old over the river must be repaired before winter comes."
+    (span,) = align_pair(a, b)
+    moves = [e for e in span.edits if e.kind == "move"]
+    assert len(moves) == 1 and len(span.edits) == 1
+    (m,) = moves
+    assert a[m.a_start : m.a_end].strip() == b[m.b_start : m.b_end].strip() == m.a_text.strip()
+    assert m.a_text.strip() in ("old", "bridge")
+    (back,) = align_pair(b, a)
+    assert [e.kind for e in back.edits] == ["move"]
+
+
+def test_a_member_is_cut_to_the_sentence_it_shares_with_the_representative() -> None:
+    from neardup.align import MIN_TRIM, member_alignments, trimmed
+    from neardup.model import Cluster, Member
+
+    shared = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保年底前完成各项整改任务。"
+    a = "今年的农业技术推广工作安排如下，种子站要做好春耕准备，农机站要做好维修保养。" + shared + "各乡镇要按时上报进度。"
+    b = "會議強調，要把安全生产放在首位，坚决遏制重特大事故发生，守住底线。" + shared.replace("年底", "十月底")
+    c = Cluster(1, (Member("a", 100, 100 + len(a), 3, 3, (0,), 0.2, a), Member("b", 50, 50 + len(b), 7, 7, (1,), 0.2, b)))
+    found = member_alignments(c)
+    t = trimmed(c, found)
+    ra, rb = t.members
+    assert ra.text.startswith("各地各部门") and rb.text.startswith("各地各部门")
+    assert ra.start == 100 + a.index(shared) and rb.start == 50 + b.index("各地")
+    assert ra.text.endswith("整改任务") and ra.end - ra.start == len(ra.text)
+    assert len(b) - (rb.end - 50) < MIN_TRIM  # a ragged end of one character is not cut
+    # A member the aligner finds nothing in keeps its extent, and so does the representative.
+    lone = Cluster(2, (*c.members, Member("c", 0, 20, 1, 1, (2,), 0.3, "完全不同的一段文字内容。")))
+    t2 = trimmed(lone, member_alignments(lone))
+    assert t2.members[0] == lone.members[0] and t2.members[2] == lone.members[2]

@@ -81,7 +81,7 @@ def test_recommended_threshold_separates_planted_positives_from_negatives(plante
 def test_flagged_pairs_are_what_a_scan_finds(planted) -> None:
     """The LSH-aware counts are not an estimate: each flagged pair is a pair scan() reports."""
     for threshold in (0.3, 0.5, 0.7):
-        config = ScanConfig.from_options(threshold=threshold)
+        config = ScanConfig.from_options(threshold=threshold, containment=False)  # the Jaccard rule calibrate measures
         cal = calibrate(planted, config=config, ngrams=[4])
         found = []
         for p in planted:

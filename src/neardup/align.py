@@ -24,6 +24,7 @@ The result does not depend on argument order: ``align_pair(b, a)`` is
 from __future__ import annotations
 
 import difflib
+import re
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.config import AlignConfig, ShingleConfig
-from neardup.model import Alignment, Cluster, Document, Edit, ReuseSpan
+from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
 from neardup.normalize import Normalized, normalize
 from neardup.passages import line_of
 from neardup.shingle import shingle_hashes
@@ -47,9 +48,11 @@ __all__ = [
     "align_within",
     "alignments_of",
     "diff",
+    "member_alignments",
     "member_spans",
     "original_range",
     "shift_span",
+    "trimmed",
     "within_spans",
 ]
 
@@ -302,7 +305,12 @@ def original_range(norm: Normalized, start: int, end: int) -> tuple[int, int]:
     return p, p
 
 
-def _edits(text_a: str, na: Normalized, text_b: str, nb: Normalized, ops: Sequence[Opcode]) -> tuple[Edit, ...]:
+def _edits(
+    text_a: str, na: Normalized, text_b: str, nb: Normalized, ops: Sequence[Opcode], bounds: tuple[int, int, int, int]
+) -> tuple[Edit, ...]:
+    """The opcodes' edits in original offsets; the point of an empty side stays inside the
+    span (``bounds``): an insertion at its start goes at its start, not before the
+    punctuation that precedes it."""
     kinds = {"insert": "insert", "delete": "delete", "replace": "substitute"}
     out = []
     for tag, i1, i2, j1, j2 in ops:
@@ -310,8 +318,38 @@ def _edits(text_a: str, na: Normalized, text_b: str, nb: Normalized, ops: Sequen
             continue
         a0, a1 = original_range(na, i1, i2)
         b0, b1 = original_range(nb, j1, j2)
+        if a0 == a1:
+            a0 = a1 = min(max(a0, bounds[0]), bounds[1])
+        if b0 == b1:
+            b0 = b1 = min(max(b0, bounds[2]), bounds[3])
         out.append(Edit(kinds[tag], a0, a1, b0, b1, text_a[a0:a1], text_b[b0:b1]))  # type: ignore[arg-type]
-    return tuple(out)
+    return _moves(out)
+
+
+#: A deleted and an inserted phrase are one moved phrase when they hold the same text of
+#: at least this many characters (spaces left out): two words swapped, a clause moved.
+MIN_MOVE_CHARS = 2
+
+
+def _moves(edits: list[Edit]) -> tuple[Edit, ...]:
+    """Each phrase deleted in one place and inserted unchanged in another becomes one
+    ``move`` edit (A's range: where it was; B's: where it went), in A's order."""
+    def key(text: str) -> str:
+        return "".join(text.split())
+
+    inserts: dict[str, list[int]] = defaultdict(list)
+    for n, e in enumerate(edits):
+        if e.kind == "insert" and len(key(e.b_text)) >= MIN_MOVE_CHARS:
+            inserts[key(e.b_text)].append(n)
+    if not inserts:
+        return tuple(edits)
+    out: list[Edit | None] = list(edits)
+    for n, e in enumerate(edits):
+        if e.kind == "delete" and inserts.get(key(e.a_text)):
+            m = inserts[key(e.a_text)].pop(0)
+            out[n] = Edit("move", e.a_start, e.a_end, edits[m].b_start, edits[m].b_end, e.a_text, edits[m].b_text)
+            out[m] = None
+    return tuple(e for e in out if e is not None)
 
 
 #: A match shorter than a seed still extends a span when it is at least this long and
@@ -362,6 +400,44 @@ def _extend(a: str, b: str, c: _Chain, k: int, same: bool) -> None:
         c.blocks.append((i + n + ra, j + n + rb, 0))
 
 
+#: A span that stops this close (normalised characters) to a sentence's start or end on
+#: both sides is carried to it: a copied sentence whose first or last word was rewritten
+#: is still that sentence, and an edit too short to seed cannot carry it there itself.
+SNAP = 16
+_TERMINATOR = re.compile(r"[。！？；!?;.\n]")
+
+
+def _boundary_before(text: str, norm: Normalized, i: int) -> int:
+    """Normalised index where the sentence holding normalised character ``i`` starts."""
+    o = int(norm.start[i])
+    window = text[max(0, o - 4 * SNAP) : o]
+    hits = [m.end() for m in _TERMINATOR.finditer(window)]
+    if not hits:
+        return 0 if o - 4 * SNAP <= 0 else i
+    return int(np.searchsorted(norm.start, max(0, o - 4 * SNAP) + hits[-1]))
+
+
+def _boundary_after(text: str, norm: Normalized, i: int) -> int:
+    """Normalised index where the sentence holding normalised character ``i - 1`` ends."""
+    o = int(norm.end[i - 1])
+    m = _TERMINATOR.search(text, o, o + 4 * SNAP)
+    if m is None:
+        return len(norm.text) if len(text) - o <= 4 * SNAP else i
+    return int(np.searchsorted(norm.start, m.start()))
+
+
+def _snap(text_a: str, na: Normalized, text_b: str, nb: Normalized, c: _Chain) -> None:
+    """Carry the chain to its sentences' starts and ends where both sides are within :data:`SNAP`."""
+    i, j, _ = c.blocks[0]
+    si, sj = _boundary_before(text_a, na, i), _boundary_before(text_b, nb, j)
+    if 0 < i - si <= SNAP and 0 < j - sj <= SNAP:  # both sides: not one text's neighbour
+        c.blocks.insert(0, (si, sj, 0))
+    ea, eb = c.a_end, c.b_end
+    ta, tb = _boundary_after(text_a, na, ea), _boundary_after(text_b, nb, eb)
+    if 0 < ta - ea <= SNAP and 0 < tb - eb <= SNAP:
+        c.blocks.append((ta, tb, 0))
+
+
 def _spans(
     text_a: str, na: Normalized, text_b: str, nb: Normalized, config: AlignConfig, same: bool
 ) -> list[ReuseSpan]:
@@ -376,6 +452,8 @@ def _spans(
         if c.matched < config.min_chars:
             continue
         _extend(a, b, c, k, same)
+        if not same:
+            _snap(text_a, na, text_b, nb, c)
         ops = _opcodes_from_blocks(a, b, c.blocks, c.a_end, c.b_end)
         matched = sum(o[2] - o[1] for o in ops if o[0] == "equal")
         if matched < config.min_chars:
@@ -386,7 +464,8 @@ def _spans(
         b0, b1 = original_range(nb, jb0, jb1)
         ratio = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
         lines = (line_of(text_a, a0), line_of(text_a, max(a0, a1 - 1)), line_of(text_b, b0), line_of(text_b, max(b0, b1 - 1)))
-        spans.append(ReuseSpan(a0, a1, b0, b1, *lines, round(ratio, 4), matched, _edits(text_a, na, text_b, nb, ops)))
+        edits = _edits(text_a, na, text_b, nb, ops, (a0, a1, b0, b1))
+        spans.append(ReuseSpan(a0, a1, b0, b1, *lines, round(ratio, 4), matched, edits))
     return spans
 
 
@@ -467,30 +546,95 @@ def shift_span(span: ReuseSpan, da: int, db: int, la: int = 0, lb: int = 0) -> R
 PairSpan = tuple[str, str, ReuseSpan]
 
 
-def member_spans(cluster: Cluster, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> list[PairSpan]:
-    """Reused spans of every member against the cluster's representative, in document offsets.
+def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> list[list[ReuseSpan]]:
+    """Each member's reused spans against the cluster's representative, in offsets into the
+    two members' texts (A: the representative). Empty for the representative and for a
+    member in its document (that is :func:`within_spans`' work).
 
     One alignment per member, never per pair of members: the cost is the members' text,
     however large a cluster grows. ``norms``: the members' normalised texts, when the
-    caller has them (templates need them too). A member in the representative's own
-    document is left to :func:`within_spans`.
+    caller has them (templates need them too).
     """
     config = config or AlignConfig()
     members = cluster.members
     rep = members[cluster.representative]
     rep_norm = norms[cluster.representative] if norms is not None else normalize(rep.text, config.normalize)
-    out: list[PairSpan] = []
+    out: list[list[ReuseSpan]] = []
     for k, member in enumerate(members):
         if member is rep or member.doc_id == rep.doc_id:
+            out.append([])
             continue
         norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
-        for span in align_normalized(rep.text, rep_norm, member.text, norm, config):
+        out.append(align_normalized(rep.text, rep_norm, member.text, norm, config))
+    return out
+
+
+def member_spans(
+    cluster: Cluster,
+    config: AlignConfig | None = None,
+    norms: Sequence[Normalized] | None = None,
+    found: Sequence[Sequence[ReuseSpan]] | None = None,
+) -> list[PairSpan]:
+    """:func:`member_alignments` in document offsets, each with its documents in id order
+    (``found``: those alignments, when the caller made them)."""
+    members = cluster.members
+    rep = members[cluster.representative]
+    out: list[PairSpan] = []
+    for member, spans in zip(members, found if found is not None else member_alignments(cluster, config, norms)):
+        for span in spans:
             shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
             if rep.doc_id <= member.doc_id:
                 out.append((rep.doc_id, member.doc_id, shifted))
             else:
                 out.append((member.doc_id, rep.doc_id, shifted.swapped()))
     return out
+
+
+#: A member is cut down to its aligned spans only when they cover less than this share of
+#: it (a sentence quoted inside a long paragraph is reported as that sentence; a
+#: paragraph copied with its edges edited keeps its passage bounds: the passage's own
+#: edges beat an alignment's ragged ones), and only at an end where that removes at least
+#: :data:`MIN_TRIM` characters.
+TRIM_SHARE = 2 / 3
+MIN_TRIM = 8
+
+
+def trimmed(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> Cluster:
+    """The cluster with each member cut to the text it shares with the representative
+    (the hull of its spans, ``found`` as :func:`member_alignments` gives them), and the
+    representative to the hull of what every member shares with it. A member without a
+    span keeps its extent, and then so does the representative."""
+    members = list(cluster.members)
+    rep = cluster.representative
+    hulls: list[tuple[int, int] | None] = []
+    for k, spans in enumerate(found):
+        hulls.append((min(s.b_start for s in spans), max(s.b_end for s in spans)) if spans else None)
+    others = [h for k, h in enumerate(hulls) if k != rep]
+    if others and all(h is not None for h in others):
+        rep_spans = [s for spans in found for s in spans]
+        hulls[rep] = (min(s.a_start for s in rep_spans), max(s.a_end for s in rep_spans))
+    for k, hull in enumerate(hulls):
+        if hull is not None:
+            members[k] = _cut(members[k], *hull)
+    return replace(cluster, members=tuple(members))
+
+
+def _cut(m: Member, lo: int, hi: int) -> Member:
+    if hi - lo >= TRIM_SHARE * len(m.text):
+        return m
+    lo = lo if lo >= MIN_TRIM else 0
+    hi = hi if len(m.text) - hi >= MIN_TRIM else len(m.text)
+    if (lo, hi) == (0, len(m.text)) or hi <= lo:
+        return m
+    text = m.text
+    return replace(
+        m,
+        start=m.start + lo,
+        end=m.start + hi,
+        line_start=m.line_start + text.count("\n", 0, lo),
+        line_end=m.line_start + text.count("\n", 0, max(lo, hi - 1)),
+        text=text[lo:hi],
+    )
 
 
 def within_spans(doc: Document, config: AlignConfig | None = None) -> list[PairSpan]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.align import PairSpan, alignments_of, member_spans, within_spans
+from neardup.align import PairSpan, alignments_of, member_alignments, member_spans, trimmed, within_spans
 from neardup.boilerplate import BoilerRun
 from neardup.config import AlignConfig, ScanConfig
 from neardup.families import DocumentGroups, group_documents
@@ -39,6 +39,7 @@ class Analysis:
     alignments: tuple[Alignment, ...]
     templates: tuple[Template, ...]
     groups: DocumentGroups
+    clusters: tuple[Cluster, ...]  # members cut to the text they share (:func:`~neardup.align.trimmed`)
 
 
 def analyse(
@@ -61,7 +62,7 @@ def analyse(
     pass over the documents, which the scan's second pass makes while each document's
     normalised text is at hand (``None``: made here); ``boilerplate``: its records.
     """
-    alignments, templates = _align_and_template(docs, clusters, within, config.align, workers, progress)
+    alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
     workers.close()  # nothing below runs on them: their memory goes back now
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
@@ -72,7 +73,7 @@ def analyse(
     )  # fmt: skip
     if progress:
         progress("families", 1, 1)
-    return Analysis(alignments, templates, groups)
+    return Analysis(alignments, templates, groups, clusters)
 
 
 def _align_and_template(
@@ -82,9 +83,10 @@ def _align_and_template(
     config: AlignConfig,
     workers: Workers,
     progress: Progress | None,
-) -> tuple[tuple[Alignment, ...], tuple[Template, ...]]:
-    """Every member aligned with its representative and each cluster's template, batch by
-    batch; the repeats inside the documents numbered ``within`` first."""
+) -> tuple[tuple[Alignment, ...], tuple[Template, ...], tuple[Cluster, ...]]:
+    """Every member aligned with its representative, the clusters cut to their spans and
+    their templates, batch by batch; the repeats inside the documents numbered ``within``
+    first."""
 
     def batches() -> Iterator[tuple[list[Document], list[Cluster]]]:
         for n in range(0, len(within), CHUNK_DOCS):
@@ -104,23 +106,32 @@ def _align_and_template(
     calls = ((len(d) + len(c), _analyse_chunk, (d, c, config)) for d, c in batches())
     spans: list[PairSpan] = []
     templates: list[Template] = []
-    for found, made in workers.map(calls, advance):
+    cut: list[Cluster] = []
+    for found, made, trimmed_clusters in workers.map(calls, advance):
         spans.extend(found)
         templates.extend(made)
+        cut.extend(trimmed_clusters)
     if advance and not within and not clusters:
         advance(1)
-    return alignments_of(spans), tuple(templates)
+    return alignments_of(spans), tuple(templates), tuple(cut)
 
 
-def _analyse_chunk(docs: list[Document], clusters: list[Cluster], config: AlignConfig) -> tuple[list[PairSpan], list[Template]]:
-    """Repeats inside ``docs``; spans and template of each cluster. Top-level: workers run it."""
+def _analyse_chunk(
+    docs: list[Document], clusters: list[Cluster], config: AlignConfig
+) -> tuple[list[PairSpan], list[Template], list[Cluster]]:
+    """Repeats inside ``docs``; each cluster's spans, its members cut to them (:func:`trimmed`)
+    and its template on what is left. Top-level: workers run it."""
     spans = [s for doc in docs for s in within_spans(doc, config)]
-    templates = []
+    templates, cut = [], []
     for c in clusters:
         norms = [normalize(m.text, config.normalize) for m in c.members]
-        spans.extend(member_spans(c, config, norms))
-        templates.append(template_of(c, config=config, norms=norms))
-    return spans, templates
+        found = member_alignments(c, config, norms)
+        spans.extend(member_spans(c, found=found))
+        t = trimmed(c, found)
+        norms = [n if new is old else normalize(new.text, config.normalize) for n, new, old in zip(norms, t.members, c.members)]
+        templates.append(template_of(t, config=config, norms=norms))
+        cut.append(t)
+    return spans, templates, cut
 
 
 class _LazyNorms(Sequence[Normalized]):

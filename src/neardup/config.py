@@ -103,11 +103,17 @@ class SignatureConfig:
 
 @dataclass(frozen=True)
 class CandidateConfig:
-    """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold."""
+    """LSH banding; ``bands``/``rows`` default to datasketch's optimum for the threshold.
+
+    ``containment``: also propose pairs that share rare shingles (a passage quoted,
+    rewritten a little, inside a longer one: :mod:`neardup.containment`), kept when the
+    aligner finds a reused span in them.
+    """
 
     threshold: float = 0.3
     backend: Literal["numpy", "datasketch"] = "numpy"
     max_bucket: int = 64
+    containment: bool = True
 
     def __post_init__(self) -> None:
         _check(0.0 < self.threshold <= 1.0, f"threshold must be in (0, 1], got {self.threshold}")
@@ -371,5 +377,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("verify_threshold", (("verify", "threshold"),), "Exact Jaccard a verified match needs, when it differs from the LSH threshold.", float, low=0, high=1, low_open=True, stored=True, cli=False),
     Option("min_shared", (("verify", "min_shared"),), "Shingles a verified match must share (unset: 24 for characters, 5 for words).", low=0, stored=True, cli=False),
     Option("gap", (("cluster", "gap"),), "Unmatched passages allowed inside one reused region.", low=1, stored=True, cli=False),
+    Option("containment", (("candidates", "containment"),), "Also find passages quoted, rewritten a little, inside longer ones (pairs sharing rare shingles, checked by alignment).", bool, stored=True, cli=False),
     Option("max_bucket", (("candidates", "max_bucket"),), "LSH bucket size beyond which a bucket gives a star and a chain (an index: matches kept per new passage).", low=2, stored=True, cli=False),
 )

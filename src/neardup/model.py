@@ -141,11 +141,13 @@ class Edit:
     """One difference inside a reused span, in original offsets on both sides.
 
     ``insert``: text only in B (``a_start == a_end``, the point in A where it goes);
-    ``delete``: text only in A; ``substitute``: A's text replaced by B's. Differences
+    ``delete``: text only in A; ``substitute``: A's text replaced by B's; ``move``: the
+    same phrase in both, at ``[a_start, a_end)`` in A and elsewhere, ``[b_start, b_end)``,
+    in B (two words swapped, a clause moved). Differences
     that normalisation ignores (punctuation, 繁/简, ruby glosses) are not edits.
     """
 
-    kind: Literal["insert", "delete", "substitute"]
+    kind: Literal["insert", "delete", "substitute", "move"]
     a_start: int
     a_end: int
     b_start: int
@@ -193,7 +195,7 @@ class ReuseSpan:
 
     def swapped(self) -> ReuseSpan:
         """The same span seen from B's side (edits flip insert/delete)."""
-        flip = {"insert": "delete", "delete": "insert", "substitute": "substitute"}
+        flip = {"insert": "delete", "delete": "insert", "substitute": "substitute", "move": "move"}
         return ReuseSpan(
             self.b_start,
             self.b_end,

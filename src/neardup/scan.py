@@ -42,6 +42,7 @@ from neardup.boilerplate import (
 )
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
+from neardup.containment import containment_pairs, local_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.pieces import DocumentPieces, find_pieces, merge_pieces
@@ -53,6 +54,7 @@ from neardup.model import (
     DocLink,
     Document,
     Family,
+    Match,
     ScanResult,
     ScanStats,
     Template,
@@ -63,7 +65,7 @@ from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, 
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
-from neardup.verify import verify_segments
+from neardup.verify import similarity, verify_segments
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
@@ -537,6 +539,7 @@ def _stages(
             os.unlink(boiler.path)
     if progress:
         progress("candidates", 0, 1)
+    keys_made = keys is not None
     if keys is None:
         pairs = np.empty((0, 2), dtype=np.int64)
     elif sign == "sigs":
@@ -558,6 +561,9 @@ def _stages(
     )  # fmt: skip
     if progress:
         progress("verify", max(len(pairs), 1), max(len(pairs), 1))
+    if config.candidates.containment and keys_made:
+        matches = _with_local_matches(matches, table, docs, config, progress)
+    if progress:
         progress("cluster", 0, 1)
     matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)  # once, for every stage below
     clusters = cluster_matches(
@@ -584,7 +590,7 @@ def _stages(
         analysis = analyse(
             docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress
         )  # fmt: skip
-        alignments, templates = analysis.alignments, analysis.templates
+        alignments, templates, clusters = analysis.alignments, analysis.templates, list(analysis.clusters)
         links, families, template_families = analysis.groups.links, analysis.groups.families, analysis.groups.template_families
     stats = ScanStats(
         documents=len(docs),
@@ -609,6 +615,33 @@ def _stages(
         links=links,
         template_families=template_families,
     )
+
+
+def _with_local_matches(
+    matches: list[Match], table: PassageTable, docs: Sequence[Document], config: ScanConfig, progress: Progress | None
+) -> list[Match]:
+    """``matches`` and the pairs proposed by shared rare shingles (:mod:`neardup.containment`)
+    that the aligner confirms, sorted by passage numbers."""
+    rows = table.passages.rows
+    extra = containment_pairs(table.hashes, table.offsets)
+    if len(extra):
+        extra = extra[~_overlapping(rows, extra)]
+        n = np.int64(len(rows))
+        known = np.array([m.a * n + m.b for m in matches], dtype=np.int64)
+        extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
+    if len(extra) == 0:
+        return matches
+    doc, start, end = rows["doc"], rows["start"], rows["end"]
+
+    def text_of(i: int) -> str:
+        return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
+
+    kept = extra[local_matches(extra, text_of, config.align, _stage(progress, "containment"))]
+    found = []
+    for i, j in kept.tolist():
+        jaccard, contained = similarity(table.shingles(i), table.shingles(j))
+        found.append(Match(i, j, round(jaccard, 6), round(contained, 6)))
+    return sorted([*matches, *found], key=lambda m: (m.a, m.b))
 
 
 def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:

@@ -36,7 +36,7 @@ nav a { margin-right: 14px; color: #2457a6; }
 .side h4 { margin: 0; padding: 6px 8px; font-size: 13px; background: #eef1f5; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 .text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; padding: 8px; max-height: 420px; overflow: auto; font: inherit; }
 .del { background: var(--a); text-decoration: line-through; } .ins { background: var(--b); }
-.sub { background: var(--sub); } .gap { color: #b42318; font-weight: bold; }
+.sub { background: var(--sub); } .gap { color: #b42318; font-weight: bold; } .mov { background: var(--slot); text-decoration: underline dotted; }
 .slot { background: var(--slot); border-radius: 3px; padding: 0 2px; }
 .hl { outline: 2px solid #d92d20; }
 table { border-collapse: collapse; width: 100%; background: #fff; } td, th { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; font-size: 13px; }
@@ -222,6 +222,9 @@ def _span_view(n: int, k: int, al: Alignment, span: ReuseSpan, ta: str, tb: str)
         elif ed.kind == "delete":
             a_marks.append((ed.a_start, ed.a_end, "del", "only in A", eid))
             b_marks.append((ed.b_start, ed.b_end, "gap", f"A has: {ed.a_text}", eid))
+        elif ed.kind == "move":
+            a_marks.append((ed.a_start, ed.a_end, "mov", f"moved in B (offset {ed.b_start})", eid))
+            b_marks.append((ed.b_start, ed.b_end, "mov", f"moved from A (offset {ed.a_start})", eid))
         else:
             a_marks.append((ed.a_start, ed.a_end, "sub", f"B has: {ed.b_text}", eid))
             b_marks.append((ed.b_start, ed.b_end, "sub", f"A has: {ed.a_text}", eid))
@@ -283,7 +286,7 @@ def _pairs_section(result: ScanResult) -> str:
     texts = {d.id: d.text for d in result.documents}
     parts = ['<section id="pairs"><h2>Reused spans, side by side</h2>',
              '<p class="muted"><span class="sub">substituted</span> <span class="del">only in A</span> '
-             '<span class="ins">only in B</span> <span class="gap">⁁</span> where the other side has more. '
+             '<span class="ins">only in B</span> <span class="mov">moved</span> <span class="gap">⁁</span> where the other side has more. '
              "Differences that normalisation ignores (punctuation, 繁/简, pinyin glosses) are not marked.</p>"]
     shown = 0
     for n, al in enumerate(result.alignments):

@@ -1,0 +1,109 @@
+"""Candidates by containment: a passage quoted, and rewritten a little, inside a longer one.
+
+LSH on whole passages finds pairs whose Jaccard is high. A sentence of 120 characters
+pasted into a 400-character paragraph, with a fifth of its words replaced, leaves the
+two paragraphs a Jaccard near 0.1: LSH never proposes them, however low the threshold.
+
+Here every passage keeps a sample of its shingles, the ones whose hash is ``0`` modulo
+:data:`SAMPLE` (the same text keeps the same sample wherever it is, whatever surrounds
+it). Two passages that share at least :data:`MIN_SHARED` sampled shingles are a
+candidate. A sampled shingle carried by more than :data:`MAX_DF` passages is left out:
+it is a stock phrase, not evidence of a copy, and dropping it keeps the pairs it makes
+bounded (at most ``MAX_DF - 1`` per sampled shingle), so the cost stays linear in the
+corpus. A candidate is kept when the aligner (:mod:`neardup.align`) finds a reused span
+of at least :data:`MIN_LOCAL_CHARS` matched characters in it: the copy is local, so the
+evidence must be local too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.align import align_pair
+from neardup.config import AlignConfig
+
+__all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "containment_pairs", "local_matches"]
+
+#: One shingle in this many (by hash) is sampled.
+SAMPLE = 8
+#: A sampled shingle in more passages than this is a stock phrase: it proposes no pair.
+MAX_DF = 32
+#: Sampled shingles two passages must share to be a candidate.
+MIN_SHARED = 3
+#: Normalised characters the aligner must match in one span for a candidate to be a match:
+#: a sentence, not a stock clause (a regulation's title and its list of procedures, quoted
+#: by two speeches, match about 50).
+MIN_LOCAL_CHARS = 60
+#: ... and the span's ratio (2 * matched / both sides' lengths) must reach this.
+MIN_LOCAL_RATIO = 0.5
+
+
+def containment_pairs(
+    hashes: npt.NDArray[np.uint64],
+    offsets: npt.NDArray[np.int64],
+    *,
+    sample: int = SAMPLE,
+    max_df: int = MAX_DF,
+    min_shared: int = MIN_SHARED,
+) -> npt.NDArray[np.int64]:
+    """Passage pairs ``(a, b)``, ``a < b``, sharing ``min_shared`` sampled shingles; sorted.
+
+    Passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i + 1]]``.
+
+    >>> h = np.array([8, 16, 24, 5, 8, 16, 24, 7, 9], dtype=np.uint64)
+    >>> containment_pairs(h, np.array([0, 4, 9]))
+    array([[0, 1]])
+    """
+    n = len(offsets) - 1
+    pick = np.flatnonzero(hashes % np.uint64(sample) == 0)
+    if n < 2 or len(pick) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    owner = np.searchsorted(offsets, pick, side="right") - 1
+    value = hashes[pick]
+    order = np.lexsort((owner, value))
+    value, owner = value[order], owner[order]
+    first = np.concatenate(([True], (value[1:] != value[:-1]) | (owner[1:] != owner[:-1])))
+    value, owner = value[first], owner[first]
+    starts = np.flatnonzero(np.concatenate(([True], value[1:] != value[:-1])))
+    df = np.diff(np.concatenate((starts, [len(value)])))
+    group = np.repeat(np.arange(len(starts)), df)
+    usable = ((df >= 2) & (df <= max_df))[group]
+    lo: list[npt.NDArray[np.int64]] = []
+    hi: list[npt.NDArray[np.int64]] = []
+    for k in range(1, max_df):  # the k-th next entry of the same group: every pair once
+        at = np.flatnonzero(usable[:-k] & (group[k:] == group[:-k]))
+        if len(at) == 0:
+            break
+        lo.append(owner[at])
+        hi.append(owner[at + k])
+    if not lo:
+        return np.empty((0, 2), dtype=np.int64)
+    a, b = np.concatenate(lo), np.concatenate(hi)  # owners ascend inside a group: a < b
+    keys, counts = np.unique(a * np.int64(n) + b, return_counts=True)
+    keys = keys[counts >= min_shared]
+    return np.column_stack((keys // n, keys % n)).astype(np.int64)
+
+
+def local_matches(
+    pairs: npt.NDArray[np.int64],
+    text_of: Callable[[int], str],
+    config: AlignConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[int]:
+    """Indexes of the pairs whose passages hold a reused span (:data:`MIN_LOCAL_CHARS`
+    matched characters at ratio :data:`MIN_LOCAL_RATIO` or more); ``text_of(i)``:
+    passage ``i``'s text."""
+    config = config or AlignConfig()
+    kept = []
+    total = len(pairs)
+    for n, (i, j) in enumerate(pairs.tolist()):
+        spans = align_pair(text_of(i), text_of(j), config=config)
+        if any(s.matched >= MIN_LOCAL_CHARS and s.ratio >= MIN_LOCAL_RATIO for s in spans):
+            kept.append(n)
+        if progress and n % 1000 == 999:
+            progress(n + 1, total)
+    return kept
+

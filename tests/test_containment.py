@@ -1,0 +1,111 @@
+"""Issue 14: a passage quoted, rewritten a little, inside a longer one is found and reported as itself."""
+
+from __future__ import annotations
+
+import random
+import re
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.alignment import rewrite
+from neardup import Document, scan
+from neardup.containment import containment_pairs
+
+EN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "en-public-domain"
+
+
+@given(st.lists(st.lists(st.integers(0, 40), max_size=25), min_size=2, max_size=8), st.integers(1, 4), st.integers(2, 5))
+@settings(max_examples=200, deadline=None)
+def test_pairs_are_those_sharing_enough_uncommon_sampled_shingles(sets: list[list[int]], min_shared: int, max_df: int) -> None:
+    hashes = np.array([h for s in sets for h in s], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    sampled = [{h for h in s if h % 4 == 0} for s in sets]
+    df = {h: sum(h in s for s in sampled) for s in sampled for h in s}
+    expected = [
+        [i, j] for i, j in combinations(range(len(sets)), 2)
+        if sum(1 for h in sampled[i] & sampled[j] if df[h] <= max_df) >= min_shared
+    ]  # fmt: skip
+    got = containment_pairs(hashes, offsets, sample=4, max_df=max_df, min_shared=min_shared)
+    assert got.tolist() == expected
+
+
+def _sentence(text: str, near: int, lo: int, hi: int) -> tuple[int, int]:
+    """Whole sentences of one paragraph, after ``near``, holding ``lo``-``hi`` characters
+    (a sentence starts after a full stop that does not close an abbreviation like Mr.)."""
+    ends = [
+        m.end() for m in re.finditer(r"(?<![A-Z][a-z])(?<!Mr)(?<!Mrs)[.!?。！？][”\"]?(?=\s|$|[\u4e00-\u9fff“])", text)
+    ]
+    for i, s in enumerate(ends):
+        if s < near:
+            continue
+        start = s
+        while text[start].isspace():
+            start += 1
+        for e in ends[i + 1 :]:
+            if "\n\n" in text[start:e]:
+                break
+            if lo <= e - start <= hi:
+                return start, e
+            if e - start > hi:
+                break
+    raise AssertionError("no sentence of that length")
+
+
+def _inside(text: str, near: int) -> int:
+    """A sentence start inside a paragraph (no line break around it), after ``near``."""
+    for m in re.finditer(r"(?<=[.!?。！？])[ ]?(?=[A-Z\u4e00-\u9fff])", text):
+        if m.end() >= near and "\n" not in text[m.start() - 3 : m.end() + 3]:
+            return m.end()
+    raise AssertionError("no sentence start inside a paragraph")
+
+
+def _spans_near(result, a: tuple[int, int], b: tuple[int, int], tolerance: int = 10) -> None:
+    """Both the cluster's members and the reused span sit within ``tolerance`` of the truth."""
+    (cluster,) = [c for c in result.clusters if set(c.doc_ids) == {"src", "host"}]
+    members = {m.doc_id: m for m in cluster.members}
+    assert abs(members["src"].start - a[0]) <= tolerance and abs(members["src"].end - a[1]) <= tolerance, (members["src"], a)
+    assert abs(members["host"].start - b[0]) <= tolerance and abs(members["host"].end - b[1]) <= tolerance, (members["host"], b)
+    (al,) = [x for x in result.alignments if {x.a, x.b} == {"host", "src"}]
+    lo_host = min(s.a_start for s in al.spans) if al.a == "host" else min(s.b_start for s in al.spans)
+    assert abs(lo_host - b[0]) <= tolerance
+
+
+def test_a_rewritten_english_sentence_inside_an_unrelated_document() -> None:
+    """A 120-character sentence, a fifth of its words replaced, pasted mid-paragraph into
+    3,000 characters of another book: reported as that sentence on both sides."""
+    source = (EN / "austen-pride-and-prejudice.txt").read_text(encoding="utf-8")[40_000:43_000]
+    host = (EN / "melville-moby-dick.txt").read_text(encoding="utf-8")[60_000:63_000]
+    s, e = _sentence(source, 1_000, 110, 140)
+    words = sorted({w for w in re.findall(r"[a-z]+", host) if len(w) > 3})
+    copy = rewrite(source[s:e], 0.2, random.Random(7), words, "en")
+    assert copy != source[s:e]
+    at = _inside(host, 1_500)
+    doc = host[:at] + copy + " " + host[at:]
+    result = scan([Document("src", source), Document("host", doc)])
+    _spans_near(result, (s, e), (at, at + len(copy)))
+
+
+def test_a_rewritten_chinese_sentence_inside_an_unrelated_document(seed_texts: dict[str, str]) -> None:
+    import jieba
+
+    names = sorted(seed_texts)
+    source = seed_texts[names[1]]
+    host = seed_texts[names[3]][:3_000]
+    s, e = _sentence(source, 800, 100, 160)
+    vocabulary = sorted({w for w in jieba.lcut(host, HMM=False) if len(w) > 1})
+    copy = rewrite(source[s:e], 0.2, random.Random(3), vocabulary, "zh")
+    assert copy != source[s:e]
+    at = _inside(host, 1_200)
+    doc = host[:at] + copy + host[at:]
+    result = scan([Document("src", source), Document("host", doc)])
+    _spans_near(result, (s, e), (at, at + len(copy)))
+
+
+def test_two_excerpts_of_one_book_sharing_no_passage_are_not_linked() -> None:
+    book = (EN / "dickens-a-tale-of-two-cities.txt").read_text(encoding="utf-8")
+    result = scan([Document("x", book[100_000:103_000]), Document("y", book[300_000:303_000])])
+    assert not [c for c in result.clusters if len(set(c.doc_ids)) > 1]
