@@ -20,8 +20,8 @@ linked. Methods, in the same run:
 - ``neardup alignments``: the same scan's reused spans (the JSON ``alignments`` section);
 - ``neardup --tokens words``: the same with word shingles (English only);
 - ``datasketch passages``: the naive peer, MinHash (128 permutations) of each paragraph's
-  character 5-grams (word 3-grams for English), ``MinHashLSH`` at 0.5; detections are
-  the matching paragraph pairs.
+  character 5-grams (word 3-grams for English; paragraphs are blocks between blank
+  lines, or lines), ``MinHashLSH`` at 0.5; detections are the matching paragraph pairs.
 
     python -m benchmarks.alignment --cases 40
 """
@@ -259,11 +259,14 @@ def _neardup(a: str, b: str, *, spans: str, tokens: str = "chars") -> list[Detec
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Paragraphs: blocks between blank lines (hard-wrapped English), else lines."""
+    sep = re.compile(r"\n\s*\n") if re.search(r"\n\s*\n", text) else re.compile(r"\n")
     out, pos = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            out.append((pos, pos + len(line)))
-        pos += len(line) + 1
+    for m in [*sep.finditer(text), None]:
+        end = m.start() if m else len(text)
+        if text[pos:end].strip():
+            out.append((pos, end))
+        pos = m.end() if m else len(text)
     return out
 
 

@@ -168,7 +168,7 @@ def test_two_swapped_words_are_one_move_on_both_sides() -> None:
 
 
 def test_a_member_is_cut_to_the_sentence_it_shares_with_the_representative() -> None:
-    from neardup.align import MIN_TRIM, member_alignments, trimmed
+    from neardup.alignments import MIN_TRIM, member_alignments, trimmed
     from neardup.model import Cluster, Member
 
     shared = "各地各部门务必引起高度重视，全面动员，全员参与，集中攻坚，全力整改，确保年底前完成各项整改任务。"

@@ -27,33 +27,27 @@ import difflib
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.config import AlignConfig, ShingleConfig
-from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
+from neardup.model import Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
 from neardup.passages import line_of
 from neardup.shingle import shingle_hashes
 
 __all__ = [
     "Opcode",
-    "PairSpan",
-    "align_clusters",
     "align_normalized",
     "align_pair",
     "align_within",
-    "alignments_of",
     "diff",
-    "member_alignments",
-    "member_spans",
     "original_range",
     "shift_span",
-    "trimmed",
-    "within_spans",
+    "span_key",
 ]
 
 #: ``(tag, a_start, a_end, b_start, b_end)`` as :meth:`difflib.SequenceMatcher.get_opcodes`.
@@ -469,7 +463,8 @@ def _spans(
     return spans
 
 
-def _key(s: ReuseSpan) -> tuple[int, int, int, int]:
+def span_key(s: ReuseSpan) -> tuple[int, int, int, int]:
+    """How spans are ordered and told apart: by start in A, then in B."""
     return (s.a_start, s.b_start, s.a_end, s.b_end)
 
 
@@ -486,7 +481,7 @@ def align_normalized(
         spans = [s.swapped() for s in _spans(text_b, norm_b, text_a, norm_a, config, False)]
     else:
         spans = _spans(text_a, norm_a, text_b, norm_b, config, False)
-    return sorted(spans, key=_key)
+    return sorted(spans, key=span_key)
 
 
 def align_pair(text_a: str, text_b: str, *, config: AlignConfig | None = None) -> list[ReuseSpan]:
@@ -520,7 +515,7 @@ def align_within(text: str, *, config: AlignConfig | None = None, norm: Normaliz
     """
     config = config or AlignConfig()
     norm = norm if norm is not None else normalize(text, config.normalize)
-    return sorted(_spans(text, norm, text, norm, config, True), key=_key)
+    return sorted(_spans(text, norm, text, norm, config, True), key=span_key)
 
 
 def shift_span(span: ReuseSpan, da: int, db: int, la: int = 0, lb: int = 0) -> ReuseSpan:
@@ -540,142 +535,3 @@ def shift_span(span: ReuseSpan, da: int, db: int, la: int = 0, lb: int = 0) -> R
         b_line_end=span.b_line_end + lb,
         edits=edits,
     )
-
-
-#: A reused span with the documents it joins, in id order: what :func:`alignments_of` collects.
-PairSpan = tuple[str, str, ReuseSpan]
-
-
-def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> list[list[ReuseSpan]]:
-    """Each member's reused spans against the cluster's representative, in offsets into the
-    two members' texts (A: the representative). Empty for the representative and for a
-    member in its document (that is :func:`within_spans`' work).
-
-    One alignment per member, never per pair of members: the cost is the members' text,
-    however large a cluster grows. ``norms``: the members' normalised texts, when the
-    caller has them (templates need them too).
-    """
-    config = config or AlignConfig()
-    members = cluster.members
-    rep = members[cluster.representative]
-    rep_norm = norms[cluster.representative] if norms is not None else normalize(rep.text, config.normalize)
-    out: list[list[ReuseSpan]] = []
-    for k, member in enumerate(members):
-        if member is rep or member.doc_id == rep.doc_id:
-            out.append([])
-            continue
-        norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
-        out.append(align_normalized(rep.text, rep_norm, member.text, norm, config))
-    return out
-
-
-def member_spans(
-    cluster: Cluster,
-    config: AlignConfig | None = None,
-    norms: Sequence[Normalized] | None = None,
-    found: Sequence[Sequence[ReuseSpan]] | None = None,
-) -> list[PairSpan]:
-    """:func:`member_alignments` in document offsets, each with its documents in id order
-    (``found``: those alignments, when the caller made them)."""
-    members = cluster.members
-    rep = members[cluster.representative]
-    out: list[PairSpan] = []
-    for member, spans in zip(members, found if found is not None else member_alignments(cluster, config, norms)):
-        for span in spans:
-            shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
-            if rep.doc_id <= member.doc_id:
-                out.append((rep.doc_id, member.doc_id, shifted))
-            else:
-                out.append((member.doc_id, rep.doc_id, shifted.swapped()))
-    return out
-
-
-#: A member is cut down to its aligned spans only when they cover less than this share of
-#: it (a sentence quoted inside a long paragraph is reported as that sentence; a
-#: paragraph copied with its edges edited keeps its passage bounds: the passage's own
-#: edges beat an alignment's ragged ones), and only at an end where that removes at least
-#: :data:`MIN_TRIM` characters.
-TRIM_SHARE = 2 / 3
-MIN_TRIM = 8
-
-
-def trimmed(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> Cluster:
-    """The cluster with each member cut to the text it shares with the representative
-    (the hull of its spans, ``found`` as :func:`member_alignments` gives them), and the
-    representative to the hull of what every member shares with it. A member without a
-    span keeps its extent, and then so does the representative."""
-    members = list(cluster.members)
-    rep = cluster.representative
-    hulls: list[tuple[int, int] | None] = []
-    for k, spans in enumerate(found):
-        hulls.append((min(s.b_start for s in spans), max(s.b_end for s in spans)) if spans else None)
-    others = [h for k, h in enumerate(hulls) if k != rep]
-    if others and all(h is not None for h in others):
-        rep_spans = [s for spans in found for s in spans]
-        hulls[rep] = (min(s.a_start for s in rep_spans), max(s.a_end for s in rep_spans))
-    for k, hull in enumerate(hulls):
-        if hull is not None:
-            members[k] = _cut(members[k], *hull)
-    return replace(cluster, members=tuple(members))
-
-
-def _cut(m: Member, lo: int, hi: int) -> Member:
-    if hi - lo >= TRIM_SHARE * len(m.text):
-        return m
-    lo = lo if lo >= MIN_TRIM else 0
-    hi = hi if len(m.text) - hi >= MIN_TRIM else len(m.text)
-    if (lo, hi) == (0, len(m.text)) or hi <= lo:
-        return m
-    text = m.text
-    return replace(
-        m,
-        start=m.start + lo,
-        end=m.start + hi,
-        line_start=m.line_start + text.count("\n", 0, lo),
-        line_end=m.line_start + text.count("\n", 0, max(lo, hi - 1)),
-        text=text[lo:hi],
-    )
-
-
-def within_spans(doc: Document, config: AlignConfig | None = None) -> list[PairSpan]:
-    """Text repeated inside one document (a speech pasted twice into a compilation)."""
-    config = config or AlignConfig()
-    return [(doc.id, doc.id, span) for span in align_within(doc.text, config=config)]
-
-
-def alignments_of(spans: Iterable[PairSpan]) -> tuple[Alignment, ...]:
-    """One :class:`Alignment` per pair of documents, spans sorted and the same span kept once."""
-    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
-    for a, b, span in spans:
-        found[(a, b)][_key(span)] = span
-    return tuple(Alignment(a, b, tuple(spans[k] for k in sorted(spans))) for (a, b), spans in sorted(found.items()))
-
-
-def align_clusters(
-    docs: Sequence[Document],
-    clusters: Sequence[Cluster],
-    within: Sequence[int] = (),
-    config: AlignConfig | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[Alignment, ...]:
-    """Reused spans of every cluster member against its representative, and of repeats
-    inside the documents numbered ``within``; one :class:`Alignment` per pair of documents
-    (named in id order).
-
-    The scan runs :func:`member_spans` and :func:`within_spans` in its worker processes
-    and collects them with :func:`alignments_of`; this is the same in one process.
-    """
-    config = config or AlignConfig()
-    total = max(len(within) + len(clusters), 1)
-    if progress:
-        progress(0, total)
-    spans: list[PairSpan] = []
-    for n, d in enumerate(within):
-        spans.extend(within_spans(docs[d], config))
-        if progress:
-            progress(n + 1, total)
-    for n, cluster in enumerate(clusters):
-        spans.extend(member_spans(cluster, config))
-        if progress:
-            progress(len(within) + n + 1, total)
-    return alignments_of(spans)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.align import PairSpan, alignments_of, member_alignments, member_spans, trimmed, within_spans
+from neardup.alignments import PairSpan, alignments_of, member_alignments, member_spans, trimmed, within_spans
 from neardup.boilerplate import BoilerRun
 from neardup.config import AlignConfig, ScanConfig
 from neardup.families import DocumentGroups, group_documents
@@ -39,7 +39,7 @@ class Analysis:
     alignments: tuple[Alignment, ...]
     templates: tuple[Template, ...]
     groups: DocumentGroups
-    clusters: tuple[Cluster, ...]  # members cut to the text they share (:func:`~neardup.align.trimmed`)
+    clusters: tuple[Cluster, ...]  # members cut to the text they share (:func:`~neardup.alignments.trimmed`)
 
 
 def analyse(
@@ -113,7 +113,7 @@ def _align_and_template(
         cut.extend(trimmed_clusters)
     if advance and not within and not clusters:
         advance(1)
-    return alignments_of(spans), tuple(templates), tuple(cut)
+    return alignments_of(spans, {d.id: d.text for d in docs}), tuple(templates), tuple(cut)
 
 
 def _analyse_chunk(

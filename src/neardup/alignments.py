@@ -1,0 +1,237 @@
+"""Clusters -> reused spans: each member aligned with its representative, the spans of a
+pair of documents put together, and members cut down to the text they share.
+
+:mod:`neardup.align` aligns two texts; this aligns a cluster (one alignment per member,
+never per pair of members) and collects the spans by pair of documents.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from neardup.align import align_normalized, align_within, shift_span, span_key
+from neardup.config import AlignConfig
+from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
+from neardup.normalize import Normalized, normalize
+
+__all__ = [
+    "MAX_BRIDGE",
+    "MERGE_GAP",
+    "MIN_TRIM",
+    "PairSpan",
+    "TRIM_SHARE",
+    "align_clusters",
+    "alignments_of",
+    "member_alignments",
+    "member_spans",
+    "trimmed",
+    "within_spans",
+]
+
+#: A reused span with the documents it joins, in id order: what :func:`alignments_of` collects.
+PairSpan = tuple[str, str, ReuseSpan]
+
+
+def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms: Sequence[Normalized] | None = None) -> list[list[ReuseSpan]]:
+    """Each member's reused spans against the cluster's representative, in offsets into the
+    two members' texts (A: the representative). Empty for the representative and for a
+    member in its document (that is :func:`within_spans`' work).
+
+    One alignment per member, never per pair of members: the cost is the members' text,
+    however large a cluster grows. ``norms``: the members' normalised texts, when the
+    caller has them (templates need them too).
+    """
+    config = config or AlignConfig()
+    members = cluster.members
+    rep = members[cluster.representative]
+    rep_norm = norms[cluster.representative] if norms is not None else normalize(rep.text, config.normalize)
+    out: list[list[ReuseSpan]] = []
+    for k, member in enumerate(members):
+        if member is rep or member.doc_id == rep.doc_id:
+            out.append([])
+            continue
+        norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
+        out.append(align_normalized(rep.text, rep_norm, member.text, norm, config))
+    return out
+
+
+def member_spans(
+    cluster: Cluster,
+    config: AlignConfig | None = None,
+    norms: Sequence[Normalized] | None = None,
+    found: Sequence[Sequence[ReuseSpan]] | None = None,
+) -> list[PairSpan]:
+    """:func:`member_alignments` in document offsets, each with its documents in id order
+    (``found``: those alignments, when the caller made them)."""
+    members = cluster.members
+    rep = members[cluster.representative]
+    out: list[PairSpan] = []
+    for member, spans in zip(members, found if found is not None else member_alignments(cluster, config, norms)):
+        for span in spans:
+            shifted = shift_span(span, rep.start, member.start, rep.line_start - 1, member.line_start - 1)
+            if rep.doc_id <= member.doc_id:
+                out.append((rep.doc_id, member.doc_id, shifted))
+            else:
+                out.append((member.doc_id, rep.doc_id, shifted.swapped()))
+    return out
+
+
+#: A member is cut down to its aligned spans only when they cover less than this share of
+#: it (a sentence quoted inside a long paragraph is reported as that sentence; a
+#: paragraph copied with its edges edited keeps its passage bounds: the passage's own
+#: edges beat an alignment's ragged ones), and only at an end where that removes at least
+#: :data:`MIN_TRIM` characters.
+TRIM_SHARE = 2 / 3
+MIN_TRIM = 8
+
+
+def trimmed(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> Cluster:
+    """The cluster with each member cut to the text it shares with the representative
+    (the hull of its spans, ``found`` as :func:`member_alignments` gives them), and the
+    representative to the hull of what every member shares with it. A member without a
+    span keeps its extent, and then so does the representative."""
+    members = list(cluster.members)
+    rep = cluster.representative
+    hulls: list[tuple[int, int] | None] = []
+    for k, spans in enumerate(found):
+        hulls.append((min(s.b_start for s in spans), max(s.b_end for s in spans)) if spans else None)
+    others = [h for k, h in enumerate(hulls) if k != rep]
+    if others and all(h is not None for h in others):
+        rep_spans = [s for spans in found for s in spans]
+        hulls[rep] = (min(s.a_start for s in rep_spans), max(s.a_end for s in rep_spans))
+    for k, hull in enumerate(hulls):
+        if hull is not None:
+            members[k] = _cut(members[k], *hull)
+    return replace(cluster, members=tuple(members))
+
+
+def _cut(m: Member, lo: int, hi: int) -> Member:
+    if hi - lo >= TRIM_SHARE * len(m.text):
+        return m
+    lo = lo if lo >= MIN_TRIM else 0
+    hi = hi if len(m.text) - hi >= MIN_TRIM else len(m.text)
+    if (lo, hi) == (0, len(m.text)) or hi <= lo:
+        return m
+    text = m.text
+    return replace(
+        m,
+        start=m.start + lo,
+        end=m.start + hi,
+        line_start=m.line_start + text.count("\n", 0, lo),
+        line_end=m.line_start + text.count("\n", 0, max(lo, hi - 1)),
+        text=text[lo:hi],
+    )
+
+
+def within_spans(doc: Document, config: AlignConfig | None = None) -> list[PairSpan]:
+    """Text repeated inside one document (a speech pasted twice into a compilation)."""
+    config = config or AlignConfig()
+    return [(doc.id, doc.id, span) for span in align_within(doc.text, config=config)]
+
+
+#: Two spans of one document pair this close on both sides (characters), in the same
+#: order, are one span: a copy the clusters hold in pieces (each of the source's
+#: paragraphs matched the one paragraph it was pasted into) is reported whole.
+MERGE_GAP = 60
+
+
+def alignments_of(spans: Iterable[PairSpan], texts: Mapping[str, str] | None = None) -> tuple[Alignment, ...]:
+    """One :class:`Alignment` per pair of documents, spans sorted and the same span kept once;
+    with the documents' ``texts``, consecutive spans at most :data:`MERGE_GAP` apart on
+    both sides are merged (what lies between them becomes an edit)."""
+    found: dict[tuple[str, str], dict[tuple[int, int, int, int], ReuseSpan]] = defaultdict(dict)
+    for a, b, span in spans:
+        found[(a, b)][span_key(span)] = span
+    out = []
+    for (a, b), by_key in sorted(found.items()):
+        ordered = [by_key[k] for k in sorted(by_key)]
+        if texts is not None and a != b:
+            ordered = _merged(ordered, texts[a], texts[b])
+        out.append(Alignment(a, b, tuple(ordered)))
+    return tuple(out)
+
+
+def _merged(spans: list[ReuseSpan], text_a: str, text_b: str) -> list[ReuseSpan]:
+    out: list[ReuseSpan] = []
+    for t in spans:
+        s = out[-1] if out else None
+        if s is not None and _bridged(s, t, text_a, text_b):
+            out[-1] = _joined_spans(s, t, text_a, text_b)
+        else:
+            out.append(t)
+    return out
+
+
+#: Consecutive spans further apart than :data:`MERGE_GAP` are still one when what lies
+#: between them, at most this long on either side, is itself mostly the same text: a
+#: sentence that straddles two passages on one side matched neither whole.
+MAX_BRIDGE = 400
+#: ... "mostly": :class:`difflib.SequenceMatcher` ratio of the two gaps (case and
+#: spacing folded).
+BRIDGE_RATIO = 0.6
+
+
+def _bridged(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> bool:
+    da, db = t.a_start - s.a_end, t.b_start - s.b_end
+    if da < 0 or db < 0:
+        return False
+    if da <= MERGE_GAP and db <= MERGE_GAP:
+        return True
+    if da > MAX_BRIDGE or db > MAX_BRIDGE:
+        return False
+    ga, gb = (" ".join(x.casefold().split()) for x in (text_a[s.a_end : t.a_start], text_b[s.b_end : t.b_start]))
+    return difflib.SequenceMatcher(None, ga, gb, autojunk=False).ratio() >= BRIDGE_RATIO
+
+
+def _joined_spans(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
+    ga, gb = text_a[s.a_end : t.a_start], text_b[s.b_end : t.b_start]
+    gap: tuple[Edit, ...] = ()
+    if any(ch.isalnum() for ch in ga + gb):  # not just the line breaks and punctuation between paragraphs
+        kind = "substitute" if ga and gb else ("delete" if ga else "insert")
+        gap = (Edit(kind, s.a_end, t.a_start, s.b_end, t.b_start, ga, gb),)  # type: ignore[arg-type]
+    sizes = [(x.a_end - x.a_start) + (x.b_end - x.b_start) for x in (s, t)]
+    whole = (t.a_end - s.a_start) + (t.b_end - s.b_start)
+    ratio = sum((x.ratio or 0.0) * n for x, n in zip((s, t), sizes)) / max(whole, 1)
+    return replace(
+        s,
+        a_end=t.a_end,
+        b_end=t.b_end,
+        a_line_end=t.a_line_end,
+        b_line_end=t.b_line_end,
+        ratio=round(ratio, 4),
+        matched=s.matched + t.matched,
+        edits=s.edits + gap + t.edits,
+    )
+
+
+def align_clusters(
+    docs: Sequence[Document],
+    clusters: Sequence[Cluster],
+    within: Sequence[int] = (),
+    config: AlignConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Alignment, ...]:
+    """Reused spans of every cluster member against its representative, and of repeats
+    inside the documents numbered ``within``; one :class:`Alignment` per pair of documents
+    (named in id order).
+
+    The scan runs :func:`member_spans` and :func:`within_spans` in its worker processes
+    and collects them with :func:`alignments_of`; this is the same in one process.
+    """
+    config = config or AlignConfig()
+    total = max(len(within) + len(clusters), 1)
+    if progress:
+        progress(0, total)
+    spans: list[PairSpan] = []
+    for n, d in enumerate(within):
+        spans.extend(within_spans(docs[d], config))
+        if progress:
+            progress(n + 1, total)
+    for n, cluster in enumerate(clusters):
+        spans.extend(member_spans(cluster, config))
+        if progress:
+            progress(len(within) + n + 1, total)
+    return alignments_of(spans, {d.id: d.text for d in docs})
