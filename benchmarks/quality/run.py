@@ -174,7 +174,8 @@ def methods(args: argparse.Namespace) -> tuple[dict[str, Method], list[str]]:
     if wanted is None or "neardup" in wanted:
         error = ours.neardup_import_error()
         if error is None:
-            chosen["neardup"] = ours_method(threshold=args.threshold, ngram=args.ngram)
+            extra = {"containment": False} if args.no_containment else {}
+            chosen["neardup"] = ours_method(threshold=args.threshold, ngram=args.ngram, **extra)
         else:
             notes.append(f"neardup skipped (not importable: {error})")
     for name, fn in baselines.BASELINES.items():
@@ -225,6 +226,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--per-kind", type=int, default=20, help="generated cases per kind")
     parser.add_argument("--threshold", type=float, help="neardup's Jaccard threshold (default: neardup's default)")
     parser.add_argument("--ngram", type=int, help="neardup's shingle size (default: neardup's default)")
+    parser.add_argument("--no-containment", action="store_true", help="neardup without containment candidates (issue 14's before)")
     parser.add_argument("--baseline-threshold", type=float, default=0.5,
                         help="Jaccard threshold of the MinHash baselines (0.5: how they are usually run)")
     parser.add_argument("--simhash-k", type=int, default=3, help="Hamming distance cutoff for simhash")
