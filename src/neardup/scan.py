@@ -65,7 +65,7 @@ from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, 
 from neardup.shingle import shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
-from neardup.verify import similarity, verify_segments
+from neardup.verify import pair_overlaps, verify_segments
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
@@ -559,8 +559,10 @@ def _stages(
         pairs, table.hashes, table.offsets, config.verification(),
         progress=(lambda done, total: progress("verify", done, total)) if progress else None,
     )  # fmt: skip
+    candidates = int(len(pairs))
+    del pairs, sizes  # held to the end, the candidate pairs cost gigabytes on a large corpus
     if progress:
-        progress("verify", max(len(pairs), 1), max(len(pairs), 1))
+        progress("verify", max(candidates, 1), max(candidates, 1))
     if config.candidates.containment and keys_made:
         matches = _with_local_matches(matches, table, docs, config, progress)
     if progress:
@@ -577,6 +579,8 @@ def _stages(
     )
     if progress:
         progress("cluster", 1, 1)
+    passages = table.passages
+    del table  # the shingle hashes (8 bytes a character) are not needed past clustering
     gc.freeze()
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
@@ -585,7 +589,7 @@ def _stages(
     links: tuple[DocLink, ...] = ()
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
-        doc_of = table.passages.rows["doc"]
+        doc_of = passages.rows["doc"]
         within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
         analysis = analyse(
             docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress
@@ -594,15 +598,15 @@ def _stages(
         links, families, template_families = analysis.groups.links, analysis.groups.families, analysis.groups.template_families
     stats = ScanStats(
         documents=len(docs),
-        passages=len(table.passages),
-        candidates=int(len(pairs)),
+        passages=len(passages),
+        candidates=candidates,
         matches=len(matches),
         clusters=len(clusters),
         duplicated_chars=covered_chars(clusters),
     )
     return ScanResult(
         documents=tuple(docs),
-        passages=table.passages,
+        passages=passages,
         matches=tuple(matches),
         clusters=tuple(clusters),
         stats=stats,
@@ -631,16 +635,22 @@ def _with_local_matches(
         extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
     if len(extra) == 0:
         return matches
+    # Only pairs sharing the verify stage's floor of shingles can hold a reused span: the
+    # aligner, at a millisecond a pair, sees those alone.
+    shared, size_a, size_b = pair_overlaps(extra, table.hashes, table.offsets)
+    floor = config.verification().shared_floor
+    worth = shared >= floor
+    extra, shared, size_a, size_b = extra[worth], shared[worth], size_a[worth], size_b[worth]
     doc, start, end = rows["doc"], rows["start"], rows["end"]
 
     def text_of(i: int) -> str:
         return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
 
-    kept = extra[local_matches(extra, text_of, config.align, _stage(progress, "containment"))]
     found = []
-    for i, j in kept.tolist():
-        jaccard, contained = similarity(table.shingles(i), table.shingles(j))
-        found.append(Match(i, j, round(jaccard, 6), round(contained, 6)))
+    for k in local_matches(extra, text_of, config.align, _stage(progress, "containment")):
+        i, j, n = int(extra[k, 0]), int(extra[k, 1]), int(shared[k])
+        jaccard, contained = n / (size_a[k] + size_b[k] - n), n / min(size_a[k], size_b[k])
+        found.append(Match(i, j, round(float(jaccard), 6), round(float(contained), 6)))
     return sorted([*matches, *found], key=lambda m: (m.a, m.b))
 
 

@@ -22,7 +22,7 @@ from neardup.config import SHORT_CONTAINMENT, VerifyConfig
 from neardup.model import Match
 from neardup.shingle import compiled_kernels
 
-__all__ = ["match_scores", "numba_kernels", "similarity", "verify_pairs", "verify_segments"]
+__all__ = ["match_scores", "numba_kernels", "pair_overlaps", "similarity", "verify_pairs", "verify_segments"]
 
 #: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
 NUMBA_MIN_PAIRS = 5_000
@@ -110,6 +110,38 @@ def verify_segments(
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
         return []
+    shared, size_a, size_b = pair_overlaps(pairs, hashes, offsets, use_numba=use_numba, progress=progress)
+    union = size_a + size_b - shared
+    nonempty = (size_a > 0) & (size_b > 0)
+    jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
+    containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
+    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, np.minimum(size_a, size_b))))
+    return [
+        Match(int(i), int(j), round(jac, 6), round(cont, 6))
+        for i, j, jac, cont in zip(
+            pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), jaccard[keep].tolist(), containment[keep].tolist()
+        )
+    ]
+
+
+def pair_overlaps(
+    pairs: npt.NDArray[np.int64],
+    hashes: npt.NDArray[np.uint64],
+    offsets: npt.NDArray[np.int64],
+    *,
+    use_numba: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For each pair: distinct shingles shared, and each side's distinct shingles.
+
+    >>> h = np.array([1, 2, 3, 4, 4, 3, 2, 9, 7, 8], dtype=np.uint64)
+    >>> [x.tolist() for x in pair_overlaps(np.array([[0, 1], [0, 2]]), h, np.array([0, 4, 8, 10]))]
+    [[3, 0], [4, 4], [4, 2]]
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    if len(pairs) == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty
     if use_numba is None:
         use_numba = None if len(pairs) >= NUMBA_MIN_PAIRS else False
     kernels = numba_kernels() if use_numba is not False else None
@@ -132,18 +164,7 @@ def verify_segments(
         shared = np.array(
             [len(np.intersect1d(sets[a], sets[b], assume_unique=True)) for a, b in local.tolist()], dtype=np.int64
         )
-    size_a, size_b = counts[local[:, 0]], counts[local[:, 1]]
-    union = size_a + size_b - shared
-    nonempty = (size_a > 0) & (size_b > 0)
-    jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
-    containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
-    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, np.minimum(size_a, size_b))))
-    return [
-        Match(int(i), int(j), round(jac, 6), round(cont, 6))
-        for i, j, jac, cont in zip(
-            pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), jaccard[keep].tolist(), containment[keep].tolist()
-        )
-    ]
+    return shared, counts[local[:, 0]].astype(np.int64), counts[local[:, 1]].astype(np.int64)
 
 
 def numba_kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
