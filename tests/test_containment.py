@@ -109,3 +109,19 @@ def test_two_excerpts_of_one_book_sharing_no_passage_are_not_linked() -> None:
     book = (EN / "dickens-a-tale-of-two-cities.txt").read_text(encoding="utf-8")
     result = scan([Document("x", book[100_000:103_000]), Document("y", book[300_000:303_000])])
     assert not [c for c in result.clusters if len(set(c.doc_ids)) > 1]
+
+
+def test_a_copy_matched_in_pieces_is_one_span() -> None:
+    """900 characters of a hard-wrapped novel pasted as one line: the source's passages
+    and the host's windows match in pieces (one source passage straddles a window edge and
+    matches neither), yet the report gives one span, its ends within 10 characters."""
+    from benchmarks.alignment import _english
+
+    case = next(c for c in _english(6, random.Random(1)) if c.level == 0.0)
+    assert case.span is not None and case.a.count("\n", case.span[0], case.span[1]) >= 5
+    result = scan([Document("a", case.a), Document("b", case.b)])
+    (al,) = [x for x in result.alignments if x.a != x.b]
+    (span,) = al.spans
+    got = (span.a_start, span.a_end, span.b_start, span.b_end)
+    assert all(abs(g - w) <= 10 for g, w in zip(got, case.span)), (got, case.span)
+    assert case.a[span.a_start : span.a_end].split() == case.b[span.b_start : span.b_end].split()

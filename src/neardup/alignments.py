@@ -8,14 +8,16 @@ never per pair of members) and collects the spans by pair of documents.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from neardup.align import align_normalized, align_within, shift_span, span_key
+from neardup.align import align_normalized, align_pair, align_within, shift_span, span_key
 from neardup.config import AlignConfig
 from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
 from neardup.normalize import Normalized, normalize
+from neardup.passages import line_of
 
 __all__ = [
     "MAX_BRIDGE",
@@ -149,7 +151,7 @@ def alignments_of(spans: Iterable[PairSpan], texts: Mapping[str, str] | None = N
     for (a, b), by_key in sorted(found.items()):
         ordered = [by_key[k] for k in sorted(by_key)]
         if texts is not None and a != b:
-            ordered = _merged(ordered, texts[a], texts[b])
+            ordered = _merged([_grown(x, texts[a], texts[b]) for x in _merged(ordered, texts[a], texts[b])], texts[a], texts[b])
         out.append(Alignment(a, b, tuple(ordered)))
     return tuple(out)
 
@@ -184,6 +186,40 @@ def _bridged(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> bool:
         return False
     ga, gb = (" ".join(x.casefold().split()) for x in (text_a[s.a_end : t.a_start], text_b[s.b_end : t.b_start]))
     return difflib.SequenceMatcher(None, ga, gb, autojunk=False).ratio() >= BRIDGE_RATIO
+
+
+#: How far past a span's end (before its start) the text is looked at for the copy going on.
+GROW_WINDOW = 400
+#: The copy goes on when the next this many letters or digits (case folded) are the same on
+#: both sides; only then is the window aligned.
+GROW_PROBE = 12
+_ALNUM = re.compile(r"\w", re.UNICODE)
+
+
+def _letters(text: str) -> str:
+    """The first :data:`GROW_PROBE` letters or digits of ``text``, case folded (looked for in
+    its first few dozen characters only: this runs for every span)."""
+    return "".join(_ALNUM.findall(text, 0, 4 * GROW_PROBE)).casefold()[:GROW_PROBE]
+
+
+def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
+    """The span carried on where its copy goes on past it on both sides (the members it was
+    aligned in ended there: a first or last paragraph too short to match on its own)."""
+    after_a, after_b = text_a[span.a_end : span.a_end + GROW_WINDOW], text_b[span.b_end : span.b_end + GROW_WINDOW]
+    if len(_letters(after_a)) == GROW_PROBE and _letters(after_a) == _letters(after_b):
+        more = [x for x in align_pair(after_a, after_b) if x.a_start <= MERGE_GAP and x.b_start <= MERGE_GAP]
+        if more:
+            moved = shift_span(more[0], span.a_end, span.b_end, line_of(text_a, span.a_end) - 1, line_of(text_b, span.b_end) - 1)
+            span = _joined_spans(span, moved, text_a, text_b)
+    a0, b0 = max(0, span.a_start - GROW_WINDOW), max(0, span.b_start - GROW_WINDOW)
+    before_a, before_b = text_a[a0 : span.a_start], text_b[b0 : span.b_start]
+    tail_a, tail_b = before_a[-4 * GROW_PROBE :][::-1], before_b[-4 * GROW_PROBE :][::-1]
+    if len(_letters(tail_a)) == GROW_PROBE and _letters(tail_a) == _letters(tail_b):
+        less = [x for x in align_pair(before_a, before_b) if len(before_a) - x.a_end <= MERGE_GAP and len(before_b) - x.b_end <= MERGE_GAP]
+        if less:
+            moved = shift_span(less[-1], a0, b0, line_of(text_a, a0) - 1, line_of(text_b, b0) - 1)
+            span = _joined_spans(moved, span, text_a, text_b)
+    return span
 
 
 def _joined_spans(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
