@@ -25,10 +25,12 @@ import numpy.typing as npt
 from neardup.align import align_pair
 from neardup.config import AlignConfig
 
-__all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "containment_pairs", "local_matches"]
+__all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "WORD_SAMPLE", "containment_pairs", "local_matches"]
 
-#: One shingle in this many (by hash) is sampled.
+#: One shingle in this many (by hash) is sampled: character shingles ...
 SAMPLE = 8
+#: ... and word shingles (``--tokens words``; a word stands for several characters).
+WORD_SAMPLE = 2
 #: A sampled shingle in more passages than this is a stock phrase: it proposes no pair.
 MAX_DF = 32
 #: Sampled shingles two passages must share to be a candidate.

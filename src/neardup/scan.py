@@ -42,7 +42,7 @@ from neardup.boilerplate import (
 )
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
-from neardup.containment import containment_pairs, local_matches
+from neardup.containment import SAMPLE, WORD_SAMPLE, containment_pairs, local_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.pieces import DocumentPieces, find_pieces, merge_pieces
@@ -627,7 +627,9 @@ def _with_local_matches(
     """``matches`` and the pairs proposed by shared rare shingles (:mod:`neardup.containment`)
     that the aligner confirms, sorted by passage numbers."""
     rows = table.passages.rows
-    extra = containment_pairs(table.hashes, table.offsets)
+    # A word shingle stands for about six characters: sample one in two, not one in eight.
+    sample = SAMPLE if config.shingle.tokens == "chars" else WORD_SAMPLE
+    extra = containment_pairs(table.hashes, table.offsets, sample=sample)
     if len(extra):
         extra = extra[~_overlapping(rows, extra)]
         n = np.int64(len(rows))
