@@ -7,6 +7,7 @@ and clusters in a canonical order (the scan already sorts them by id).
 from __future__ import annotations
 
 import json
+from itertools import chain, islice
 from dataclasses import fields
 from json.encoder import encode_basestring as _encode_str  # the C version when available
 from collections.abc import Callable, Iterable, Iterator
@@ -272,7 +273,8 @@ def _encode(obj: Any, level: int, append: Callable[[str], None]) -> None:
             return
         inner = ",\n" + "  " * (level + 1)
         sep = "[\n" + "  " * (level + 1)
-        for batch in _batches(first, items):
+        items = chain([first], items)
+        while batch := list(islice(items, _BATCH)):
             if all(type(v) is dict and v and _STR.issuperset(map(type, v)) and _SCALARS.issuperset(map(type, v.values())) for v in batch):
                 append(sep + _leaf_list(batch, level + 1))
                 sep = inner
@@ -290,17 +292,6 @@ _END = object()
 #: List items are written this many at a time: a run of flat records (boilerplate,
 #: links, edits) goes through the C encoder in one call.
 _BATCH = 512
-
-
-def _batches(first: Any, rest: Iterator[Any]) -> Iterator[list[Any]]:
-    batch = [first]
-    for value in rest:
-        batch.append(value)
-        if len(batch) >= _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _leaf_list(items: list[dict[str, Any]], level: int) -> str:
