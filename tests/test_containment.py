@@ -125,3 +125,47 @@ def test_a_copy_matched_in_pieces_is_one_span() -> None:
     got = (span.a_start, span.a_end, span.b_start, span.b_end)
     assert all(abs(g - w) <= 10 for g, w in zip(got, case.span)), (got, case.span)
     assert case.a[span.a_start : span.a_end].split() == case.b[span.b_start : span.b_end].split()
+
+
+def _english_case() -> tuple[str, str, tuple[int, int], tuple[int, int]]:
+    source = (EN / "austen-pride-and-prejudice.txt").read_text(encoding="utf-8")[40_000:43_000]
+    host = (EN / "melville-moby-dick.txt").read_text(encoding="utf-8")[60_000:63_000]
+    s, e = _sentence(source, 1_000, 110, 140)
+    words = sorted({w for w in re.findall(r"[a-z]+", host) if len(w) > 3})
+    copy = rewrite(source[s:e], 0.2, random.Random(7), words, "en")
+    at = _inside(host, 1_500)
+    return source, host[:at] + copy + " " + host[at:], (s, e), (at, at + len(copy))
+
+
+def test_the_gate_finds_the_rewritten_sentence_as_that_sentence() -> None:
+    from neardup.gate import find_copies
+
+    source, submission, a, b = _english_case()
+    findings = find_copies([Document("essay.txt", submission)], [Document("ref.txt", source)])
+    (f,) = findings
+    sp = f.span  # A: the submission, B: the source
+    assert abs(sp.a_start - b[0]) <= 10 and abs(sp.a_end - b[1]) <= 10, (sp, b)
+    assert abs(sp.b_start - a[0]) <= 10 and abs(sp.b_end - a[1]) <= 10, (sp, a)
+
+
+def test_mixed_chinese_and_english_documents(seed_texts: dict[str, str]) -> None:
+    """Character shingles serve both scripts in one document: an English sentence and a
+    Chinese one, each rewritten a little, pasted into a page mixing both, are both found."""
+    import jieba
+
+    english, _, (s, e), _ = _english_case()
+    chinese = seed_texts[sorted(seed_texts)[1]]
+    zs, ze = _sentence(chinese, 800, 100, 160)
+    src = english + "\n" + chinese
+    zs, ze = zs + len(english) + 1, ze + len(english) + 1
+    words = sorted({w for w in re.findall(r"[a-z]+", english) if len(w) > 3})
+    en_copy = rewrite(src[s:e], 0.1, random.Random(1), words, "en")
+    zh_copy = rewrite(src[zs:ze], 0.1, random.Random(2), sorted({w for w in jieba.lcut(chinese[:3000], HMM=False) if len(w) > 1}), "zh")
+    host = (EN / "melville-moby-dick.txt").read_text(encoding="utf-8")[90_000:91_500]
+    at = _inside(host, 600)
+    page = "新闻中心 News Center\n" + host[:at] + en_copy + " " + host[at:] + "\n相关报道：" + zh_copy + "\n"
+    result = scan([Document("src", src), Document("page", page)])
+    (al,) = [x for x in result.alignments if {x.a, x.b} == {"page", "src"}]
+    on_src = sorted((sp.b_start, sp.b_end) if al.a == "page" else (sp.a_start, sp.a_end) for sp in al.spans)
+    assert any(abs(x0 - s) <= 10 and abs(x1 - e) <= 10 for x0, x1 in on_src), (on_src, (s, e))
+    assert any(abs(x0 - zs) <= 10 and abs(x1 - ze) <= 10 for x0, x1 in on_src), (on_src, (zs, ze))

@@ -398,7 +398,7 @@ def _extend(a: str, b: str, c: _Chain, k: int, same: bool) -> None:
 #: both sides is carried to it: a copied sentence whose first or last word was rewritten
 #: is still that sentence, and an edit too short to seed cannot carry it there itself.
 SNAP = 16
-_TERMINATOR = re.compile(r"[。！？；!?;.\n]")
+_TERMINATOR = re.compile(r"[。！？；：!?;:.\n]")
 
 
 def _boundary_before(text: str, norm: Normalized, i: int) -> int:

@@ -243,6 +243,42 @@ def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
 _UNIT = re.compile(r"[a-z0-9]+|[^a-z0-9]")
 
 
+#: A Latin line this long (normalised characters) that the next Latin line follows is a
+#: hard-wrapped paragraph going on (a plain-text book, an e-mail): its lines are prose or
+#: not together.
+WRAPPED_CHARS = 40
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _units(line: str) -> int:
+    """Content units of a normalised line: a CJK (or other) character each, a Latin word
+    each; normalisation may have dropped the spaces, so Latin letters count one unit in
+    five (an English word's length and its space)."""
+    latin = sum(len(w) for w in _LATIN.findall(line))
+    return len(line) - latin - line.count(" ") + -(-latin // 5)
+
+
+_LATIN = re.compile(r"[a-z0-9]+")
+
+
+def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
+    """Each line's content units, a hard-wrapped Latin line counting its whole paragraph's:
+    a wrapped line of English holds a dozen words, never 50, and would otherwise read as
+    chrome beside a line of Chinese prose."""
+    units = [_units(text[s:e]) for s, e in lines]
+    latin = [bool(re.search(r"[a-z]", text[s:e])) and not _CJK.search(text[s:e]) for s, e in lines]
+    out = list(units)
+    start = 0
+    for i in range(1, len(lines) + 1):
+        joined = i < len(lines) and latin[i] and latin[i - 1] and lines[i - 1][1] - lines[i - 1][0] >= WRAPPED_CHARS
+        if not joined:
+            total = sum(units[start:i])
+            for k in range(start, i):
+                out[k] = total
+            start = i
+    return out
+
+
 def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int, int]]:
     """Normalised ranges of the head and tail lines around a page's prose."""
     if not norm.text:
@@ -251,7 +287,7 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars]
+    prose = [i for i, units in enumerate(_wrapped_units(norm.text, lines)) if units >= prose_chars]
     if not prose:
         return []
     out = []
