@@ -287,9 +287,12 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    prose = [i for i, units in enumerate(_wrapped_units(norm.text, lines)) if units >= prose_chars]
-    if not prose:
+    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars]
+    if not prose:  # no line of prose (a plain-text book: hard-wrapped lines): no edges either
         return []
+    # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
+    wrapped = _wrapped_units(norm.text, lines)
+    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars or wrapped[i] >= prose_chars]
     out = []
     if prose[0] > 0:
         out.append((0, lines[prose[0]][0]))
