@@ -164,3 +164,11 @@ def spark():
         session.sparkContext.setLogLevel("ERROR")
         yield session
         session.stop()
+
+
+#: Hypothesis: lists of small half-open ranges ``(start, end)``, overlapping or not (the
+#: interval helpers' property tests).
+def range_lists():
+    from hypothesis import strategies as st
+
+    return st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)).map(lambda t: (t[0], t[0] + t[1])), max_size=8)

@@ -15,6 +15,8 @@ from neardup.dedup import DEFAULT_MIN_SHARE, DedupConfig, NearCopy, apply_cuts, 
 from neardup.errors import ConfigError, InputError
 from neardup.scan import scan
 
+from .conftest import range_lists
+
 
 
 def _docs(texts: dict[str, str]) -> list[Document]:
@@ -180,14 +182,9 @@ def test_index_add_skips_near_copies_and_says_which(families: dict[str, str], tm
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
-    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
-)
-def test_union_length_minus_holes_counts_each_character_once(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> None:
+@given(range_lists(), range_lists())
+def test_union_length_minus_holes_counts_each_character_once(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> None:
     from neardup.dedup import union_length
 
-    a = [(s, s + n) for s, n in spans]
-    b = [(s, s + n) for s, n in holes]
     covered = {c for s, e in a for c in range(s, e)} - {c for s, e in b for c in range(s, e)}
     assert union_length(a, b) == len(covered)

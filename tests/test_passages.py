@@ -7,6 +7,8 @@ from neardup.config import PassageConfig
 from neardup.normalize import normalize
 from neardup.passages import split_passages
 
+from .conftest import range_lists
+
 
 def _split(text: str, **kw: int):
     return split_passages(0, text, normalize(text), PassageConfig(**kw))
@@ -55,15 +57,10 @@ def test_passages_slice_back_and_cover_all_content(lines: list[str]) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
-    st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), max_size=8),
-)
-def test_subtract_ranges_keeps_each_character_outside_the_holes_once(spans: list[tuple[int, int]], holes: list[tuple[int, int]]) -> None:
+@given(range_lists(), range_lists())
+def test_subtract_ranges_keeps_each_character_outside_the_holes_once(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> None:
     from neardup.passages import merge_ranges, subtract_ranges
 
-    a = [(s, s + n) for s, n in spans]
-    b = [(s, s + n) for s, n in holes]
     out = subtract_ranges(a, b)
     expected = {c for s, e in a for c in range(s, e)} - {c for s, e in b for c in range(s, e)}
     assert {c for s, e in out for c in range(s, e)} == expected and sum(e - s for s, e in out) == len(expected)

@@ -98,7 +98,7 @@ def trimmed(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> Cluster:
     members = list(cluster.members)
     rep = cluster.representative
     hulls: list[tuple[int, int] | None] = []
-    for k, spans in enumerate(found):
+    for spans in found:
         hulls.append((min(s.b_start for s in spans), max(s.b_end for s in spans)) if spans else None)
     others = [h for k, h in enumerate(hulls) if k != rep]
     if others and all(h is not None for h in others):

@@ -259,6 +259,7 @@ def _units(line: str) -> int:
 
 
 _LATIN = re.compile(r"[a-z0-9]+")
+_LETTER = re.compile(r"[a-z]")
 
 
 def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
@@ -266,7 +267,7 @@ def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
     a wrapped line of English holds a dozen words, never 50, and would otherwise read as
     chrome beside a line of Chinese prose."""
     units = [_units(text[s:e]) for s, e in lines]
-    latin = [bool(re.search(r"[a-z]", text[s:e])) and not _CJK.search(text[s:e]) for s, e in lines]
+    latin = [bool(_LETTER.search(text[s:e])) and not _CJK.search(text[s:e]) for s, e in lines]
     out = list(units)
     start = 0
     for i in range(1, len(lines) + 1):
@@ -287,12 +288,12 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars]
-    if not prose:  # no line of prose (a plain-text book: hard-wrapped lines): no edges either
+    units = [len(_UNIT.findall(norm.text[s:e])) for s, e in lines]
+    if max(units, default=0) < prose_chars:  # no line of prose (a plain-text book: hard-wrapped lines): no edges
         return []
     # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
     wrapped = _wrapped_units(norm.text, lines)
-    prose = [i for i, (s, e) in enumerate(lines) if len(_UNIT.findall(norm.text[s:e])) >= prose_chars or wrapped[i] >= prose_chars]
+    prose = [i for i, (u, w) in enumerate(zip(units, wrapped)) if u >= prose_chars or w >= prose_chars]
     out = []
     if prose[0] > 0:
         out.append((0, lines[prose[0]][0]))
