@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from neardup import boilerplate
 from neardup.boilerplate import WindowCounts, count_windows
+from neardup.config import BoilerplateConfig
 from neardup.shingle import compiled_kernels
 
 _u64 = st.integers(0, 2**64 - 1)
@@ -35,3 +36,34 @@ def test_bucket_lookup_equals_binary_search(per_doc: list[list[int]], extra: lis
 def test_absent_windows_count_once() -> None:
     counts = WindowCounts(np.array([5, 9], dtype=np.uint64), np.array([3, 4], dtype=np.int64))
     assert counts.lookup(np.array([9, 1, 5, 2**64 - 1], dtype=np.uint64)).tolist() == [4, 1, 3, 1]
+
+
+# Window counts with long runs at, above and below the floors (formula 10, phrase 3,
+# shared 2): the shapes that make formulas, phrases, stretches and merged runs.
+_df_runs = st.lists(st.tuples(st.sampled_from([1, 1, 2, 3, 4, 9, 10, 11, 20, 40, 300]), st.integers(1, 120)), max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_df_runs, st.sampled_from([4, 12]), st.sampled_from([0.5, 0.25, 0.9]), st.sampled_from([0, 24]))
+def test_compiled_corpus_runs_equal_numpy(runs: list[tuple[int, int]], k: int, standalone: float, gap: int) -> None:
+    kernels = compiled_kernels()
+    if kernels is None:
+        pytest.skip("numba is not installed: only the numpy path runs")
+    df = np.array([d for d, length in runs for _ in range(length)], dtype=np.int64)
+    n = len(df) + k - 1 if len(df) else 0
+    config = BoilerplateConfig(min_chars=k, standalone=standalone, context_gap=gap, formula_chars=60 + k, phrase_chars=20)
+    shared, found = boilerplate.corpus_runs_numpy(df, k, n, config)
+    c = config
+    got_shared, got_found = kernels.corpus_runs(
+        df, k, n, c.formula_docs, c.formula_chars, c.min_docs, c.phrase_chars, float(c.standalone), c.context_gap
+    )
+    assert got_shared.tolist() == shared.tolist()
+    assert got_found.tolist() == found.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab z09中文，。 \n-_Z😀", max_size=60), st.lists(st.integers(0, 60), max_size=5))
+def test_line_units_count_what_the_unit_pattern_finds(text: str, cuts: list[int]) -> None:
+    bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
+    expected = [len(boilerplate._UNIT.findall(text[a:b])) for a, b in zip(bounds, bounds[1:])]
+    assert boilerplate._line_units(text, bounds) == expected

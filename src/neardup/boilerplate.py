@@ -47,6 +47,7 @@ __all__ = [
     "BoilerRun",
     "WindowCounts",
     "boilerplate_mask",
+    "corpus_runs_numpy",
     "count_windows",
     "document_windows",
     "find_boilerplate",
@@ -280,6 +281,21 @@ def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
     return out
 
 
+def _line_units(text: str, bounds: list[int]) -> list[int]:
+    """Content units of each line ``text[bounds[i]:bounds[i + 1]]``: every character but
+    a Latin letter or digit, and every run of those (``len(_UNIT.findall(line))``, for
+    all lines in a few numpy calls)."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    alnum = ((codes >= 0x61) & (codes <= 0x7A)) | ((codes >= 0x30) & (codes <= 0x39))
+    unit = ~alnum
+    unit[1:] |= alnum[1:] & ~alnum[:-1]
+    edges = np.asarray(bounds, dtype=np.int64)
+    starts = edges[:-1][edges[:-1] < len(codes)]
+    unit[starts] |= alnum[starts]  # a word cut by a line break counts on both lines
+    total = np.concatenate(([0], np.cumsum(unit, dtype=np.int64)))
+    return np.diff(total[edges]).tolist()  # type: ignore[no-any-return]
+
+
 def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int, int]]:
     """Normalised ranges of the head and tail lines around a page's prose."""
     if not norm.text:
@@ -288,7 +304,7 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    units = [len(_UNIT.findall(norm.text[s:e])) for s, e in lines]
+    units = _line_units(norm.text, bounds)
     if max(units, default=0) < prose_chars:  # no line of prose (a plain-text book: hard-wrapped lines): no edges
         return []
     # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
@@ -300,6 +316,25 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     if prose[-1] < len(lines) - 1:
         out.append((lines[prose[-1]][1], len(norm.text)))
     return out
+
+
+def corpus_runs_numpy(
+    df: npt.NDArray[np.int64], k: int, n: int, config: BoilerplateConfig
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """From one document's window counts ``df``: the ranges two or more documents share
+    ``(m, 2)``, and its corpus boilerplate runs ``(start, end, documents)``: phrases and
+    formulas that stand alone, overlapping ones merged. The numpy twin of
+    :func:`neardup.kernels.corpus_runs`, which a large corpus uses (a dozen numpy calls
+    per document were half the prepare stage)."""
+    shared = _run_array(df >= 2, k, n)
+    found = np.concatenate(
+        (_candidates(df, k, n, config.formula_docs, config.formula_chars), _candidates(df, k, n, config.min_docs, config.phrase_chars))
+    )
+    if len(found):
+        alone = _stretch_lengths(df, k, n, found, config) <= config.formula_chars
+        found = found[alone]
+    merged = _union([(int(s), int(e), int(c)) for s, e, c in found.tolist()])
+    return shared, np.array(merged, dtype=np.int64).reshape(-1, 3)
 
 
 def find_runs(
@@ -336,16 +371,15 @@ def find_runs_and_shared(
     g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
     if len(counts.values) and len(g):
         df = counts.lookup(g)
-        shared = _run_array(df >= 2, k, n)
-        found = np.concatenate(
-            (_candidates(df, k, n, config.formula_docs, config.formula_chars), _candidates(df, k, n, config.min_docs, config.phrase_chars))
-        )
-        if len(found):
-            alone = _stretch_lengths(df, k, n, found, config) <= config.formula_chars
-            found = found[alone]
-        found = [(int(s), int(e), int(c)) for s, e, c in found.tolist()]
-        for s, e, carried in _union(found):
-            runs.append(BoilerRun(s, e, "corpus", carried))
+        kernels = compiled_kernels() if len(counts.values) >= BUCKET_MIN_VALUES else None
+        if kernels is not None:
+            c = config
+            shared, found = kernels.corpus_runs(
+                df, k, n, c.formula_docs, c.formula_chars, c.min_docs, c.phrase_chars, float(c.standalone), c.context_gap
+            )
+        else:
+            shared, found = corpus_runs_numpy(df, k, n, config)
+        runs.extend(BoilerRun(s, e, "corpus", carried) for s, e, carried in found.tolist())
     if base is not None and len(base) and len(g):
         pos = np.minimum(np.searchsorted(base, g), len(base) - 1)
         in_base = base[pos] == g

@@ -237,3 +237,105 @@ def bucket_lookup(values, counts, starts, shift, windows, out):
                 c = counts[j]
                 break
         out[i] = c
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+
+@_jit
+def hit_runs(df, floor, k, n, out):
+    """Runs of the characters covered by windows (length ``k``) whose count is at least
+    ``floor``: ``out[r] = (start, end, fewest documents of its windows)``; returns how many
+    (:func:`neardup.boilerplate._runs` and ``_candidates``)."""
+    r = 0
+    end = -1
+    for i in range(len(df)):
+        d = df[i]
+        if d < floor:
+            continue
+        if r > 0 and i <= end:
+            end = min(i + k, n)
+            out[r - 1, 1] = end
+            if d < out[r - 1, 2]:
+                out[r - 1, 2] = d
+        else:
+            end = min(i + k, n)
+            out[r, 0] = i
+            out[r, 1] = end
+            out[r, 2] = d
+            r += 1
+    return r
+
+
+@_jit
+def corpus_runs(df, k, n, formula_docs, formula_chars, min_docs, phrase_chars, standalone, context_gap):
+    """Per document, from its windows' document counts ``df``: the ranges two or more
+    documents share ``(m, 2)``, and the corpus boilerplate runs ``(r, 3)`` as
+    ``(start, end, documents)`` (:func:`neardup.boilerplate.corpus_runs_numpy`, in one
+    compiled pass instead of a dozen numpy calls per document)."""
+    m = len(df)
+    tmp = np.empty((m, 3), dtype=np.int64)
+    ns = hit_runs(df, 2, k, n, tmp)
+    shared = tmp[:ns, :2].copy()
+    cand = np.empty((2 * m, 3), dtype=np.int64)
+    nc = 0
+    for which in range(2):
+        floor = formula_docs if which == 0 else min_docs
+        longest = formula_chars if which == 0 else phrase_chars
+        r = hit_runs(df, floor, k, n, tmp)
+        for j in range(r):
+            if tmp[j, 1] - tmp[j, 0] <= longest:
+                cand[nc, 0] = tmp[j, 0]
+                cand[nc, 1] = tmp[j, 1]
+                cand[nc, 2] = tmp[j, 2]
+                nc += 1
+    floors = np.empty(nc, dtype=np.int64)
+    for j in range(nc):
+        x = max(int(cand[j, 2] * standalone), 1)
+        p = 1
+        while p * 2 <= x:
+            p *= 2
+        floors[j] = max(2, p)
+    stretch = np.zeros(nc, dtype=np.int64)
+    for f in np.unique(floors):
+        r = hit_runs(df, f, k, n, tmp)
+        b = 0
+        for j in range(r):  # bridged over context_gap, in place
+            if b > 0 and tmp[j, 0] - tmp[b - 1, 1] <= context_gap:
+                tmp[b - 1, 1] = max(tmp[b - 1, 1], tmp[j, 1])
+            else:
+                tmp[b, 0] = tmp[j, 0]
+                tmp[b, 1] = tmp[j, 1]
+                b += 1
+        if b == 0:
+            continue
+        for j in range(nc):
+            if floors[j] != f:
+                continue
+            s = cand[j, 0]
+            lo, hi = 0, b  # the last bridged range starting at or before s
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if tmp[mid, 0] <= s:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            i = max(lo - 1, 0)
+            if tmp[i, 0] <= s and tmp[i, 1] >= cand[j, 1]:
+                stretch[j] = tmp[i, 1] - tmp[i, 0]
+    order = np.argsort(cand[:nc, 0], kind="mergesort")
+    runs = np.empty((nc, 3), dtype=np.int64)
+    nr = 0
+    for o in order:
+        if stretch[o] > formula_chars:
+            continue
+        s, e, c = cand[o, 0], cand[o, 1], cand[o, 2]
+        if nr > 0 and s <= runs[nr - 1, 1]:
+            runs[nr - 1, 1] = max(runs[nr - 1, 1], e)
+            runs[nr - 1, 2] = min(runs[nr - 1, 2], c)
+        else:
+            runs[nr, 0] = s
+            runs[nr, 1] = e
+            runs[nr, 2] = c
+            nr += 1
+    return shared, runs[:nr].copy()
