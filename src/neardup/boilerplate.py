@@ -89,11 +89,12 @@ class WindowCounts:
     def empty(cls) -> WindowCounts:
         return cls(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64))
 
-    def lookup(self, windows: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-        """Document count of each window (1 for windows not kept)."""
+    def lookup(self, windows: npt.NDArray[np.uint64], compiled: bool = False) -> npt.NDArray[np.int64]:
+        """Document count of each window (1 for windows not kept); ``compiled`` as in
+        :func:`find_runs_and_shared`."""
         if len(self.values) == 0 or len(windows) == 0:
             return np.ones(len(windows), dtype=np.int64)
-        kernels = compiled_kernels() if len(self.values) >= BUCKET_MIN_VALUES else None
+        kernels = compiled_kernels() if compiled or len(self.values) >= BUCKET_MIN_VALUES else None
         if kernels is not None:
             shift, starts = self._buckets()
             out = np.empty(len(windows), dtype=np.int64)
@@ -360,9 +361,14 @@ def find_runs_and_shared(
     config: BoilerplateConfig | None = None,
     *,
     base: npt.NDArray[np.uint64] | None = None,
+    compiled: bool = False,
 ) -> tuple[list[BoilerRun], npt.NDArray[np.int64]]:
     """:func:`find_runs`, and the normalised ranges ``(n, 2)`` whose windows two or more
-    documents carry (what the families stage looks at for shared sentence skeletons)."""
+    documents carry (what the families stage looks at for shared sentence skeletons).
+
+    ``compiled``: use the compiled kernels (when numba is there) whatever the size of
+    ``counts``; a caller that has loaded them anyway (a scan's chunk) says so. Otherwise
+    only a large window table loads them, so that a small job (the gate) starts fast."""
     config = config or BoilerplateConfig()
     k = config.min_chars
     n = len(norm.text)
@@ -370,8 +376,8 @@ def find_runs_and_shared(
     shared = np.empty((0, 2), dtype=np.int64)
     g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
     if len(counts.values) and len(g):
-        df = counts.lookup(g)
-        kernels = compiled_kernels() if len(counts.values) >= BUCKET_MIN_VALUES else None
+        df = counts.lookup(g, compiled)
+        kernels = compiled_kernels() if compiled or len(counts.values) >= BUCKET_MIN_VALUES else None
         if kernels is not None:
             c = config
             shared, found = kernels.corpus_runs(

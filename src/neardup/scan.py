@@ -62,7 +62,7 @@ from neardup.model import (
 )
 from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, passage_table
-from neardup.shingle import shingle_hashes_many, token_starts
+from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
 from neardup.verify import pair_overlaps, verify_segments
@@ -156,13 +156,14 @@ def _boilerplate_records(doc_id: str, text: str, norm: Normalized, runs: Sequenc
     if not runs:
         return []
     starts = line_starts(text)
-    out = []
-    for r in runs:
-        s, e = norm.original_span(r.start, r.end)
-        line_s = int(np.searchsorted(starts, s, side="right"))
-        line_e = int(np.searchsorted(starts, e - 1, side="right"))
-        out.append(Boilerplate(doc_id, s, e, line_s, line_e, r.kind, r.documents, text[s:e]))  # type: ignore[arg-type]
-    return out
+    s = norm.start[[r.start for r in runs]]  # norm.original_span of every run at once
+    e = norm.end[[r.end - 1 for r in runs]]
+    line_s = np.searchsorted(starts, s, side="right").tolist()
+    line_e = np.searchsorted(starts, e - 1, side="right").tolist()
+    return [
+        Boilerplate(doc_id, a, b, ls, le, r.kind, r.documents, text[a:b])  # type: ignore[arg-type]
+        for r, a, b, ls, le in zip(runs, s.tolist(), e.tolist(), line_s, line_e)
+    ]
 
 
 def _passage_index(
@@ -220,13 +221,18 @@ def _prepare_chunk(
     all_shared: list[npt.NDArray[np.int64]] = []
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
+    compiled = sum(len(t) for t in texts) >= NUMBA_MIN_CHARS  # shingling loads the kernels anyway
     for n, text in enumerate(texts):
         norm = normalize(text, config.normalize)
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
         norm_texts.append(norm.text)
         if pieces:
             norms.append(norm)
-        runs, shared = find_runs_and_shared(text, norm, counts, config.boilerplate, base=base) if boiler is not None else ([], _NO_RANGES)
+        runs, shared = (
+            find_runs_and_shared(text, norm, counts, config.boilerplate, base=base, compiled=compiled)
+            if boiler is not None
+            else ([], _NO_RANGES)
+        )
         all_runs.append(runs)
         all_shared.append(shared)
         if ids is not None:
