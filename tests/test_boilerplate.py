@@ -67,3 +67,19 @@ def test_line_units_count_what_the_unit_pattern_finds(text: str, cuts: list[int]
     bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
     expected = [len(boilerplate._UNIT.findall(text[a:b])) for a, b in zip(bounds, bounds[1:])]
     assert boilerplate._line_units(text, bounds) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab中文，x", max_size=30), max_size=6), st.booleans())
+def test_windows_of_many_texts_are_each_texts_windows(texts: list[str], compiled: bool) -> None:
+    from neardup import shingle
+
+    shingle.NUMBA_MIN_CHARS = 0 if compiled else 200_000  # restored below (no function-scoped fixtures here)
+    try:
+        hashes, offsets = boilerplate.windows_many(texts, 5)
+        distinct = boilerplate.distinct_windows_many(texts, 5)
+    finally:
+        shingle.NUMBA_MIN_CHARS = 200_000
+    assert [hashes[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == [boilerplate.window_hashes(t, 5).tolist() for t in texts]
+    expected = [x for t in texts for x in boilerplate.document_windows(t, 5).tolist()]
+    assert distinct.tolist() == expected

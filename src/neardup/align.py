@@ -29,6 +29,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -64,10 +65,16 @@ MAX_GAP_CELLS = 1_000_000
 Block = tuple[int, int, int]  # (a_start, b_start, length) of an exact match, normalised offsets
 
 
+@lru_cache(maxsize=64)
 def _grams(text: str, k: int) -> npt.NDArray[np.uint64]:
+    """The text's ``k``-character windows (read-only), remembered for the last few texts:
+    a cluster's representative is aligned with every member, and each member is diffed
+    again for the template."""
     if len(text) < k:
         return np.empty(0, dtype=np.uint64)
-    return shingle_hashes(text, ShingleConfig(ngram=k))
+    grams = shingle_hashes(text, ShingleConfig(ngram=k))
+    grams.flags.writeable = False
+    return grams
 
 
 def _seed_pairs(

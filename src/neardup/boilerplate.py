@@ -41,7 +41,7 @@ import numpy.typing as npt
 from neardup.config import BoilerplateConfig, ShingleConfig
 from neardup.normalize import Normalized
 from neardup.passages import line_starts
-from neardup.shingle import compiled_kernels, shingle_hashes
+from neardup.shingle import compiled_kernels, shingle_hashes, shingle_hashes_many
 
 __all__ = [
     "BoilerRun",
@@ -49,10 +49,12 @@ __all__ = [
     "boilerplate_mask",
     "corpus_runs_numpy",
     "count_windows",
+    "distinct_windows_many",
     "document_windows",
     "find_boilerplate",
     "find_runs",
     "find_runs_and_shared",
+    "windows_many",
 ]
 
 
@@ -117,6 +119,29 @@ def window_hashes(text: str, k: int) -> npt.NDArray[np.uint64]:
     if len(text) < k:
         return np.empty(0, dtype=np.uint64)
     return shingle_hashes(text, ShingleConfig(ngram=k))
+
+
+def windows_many(texts: Sequence[str], k: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """:func:`window_hashes` of every text, end to end, and the offsets of each text's run
+    (hashed together: compiled for a large batch, no numpy calls per text)."""
+    hashes, offsets = shingle_hashes_many(texts, ShingleConfig(ngram=k))
+    short = np.fromiter((len(t) < k for t in texts), dtype=bool, count=len(texts)) & (np.diff(offsets) > 0)
+    if not short.any():
+        return hashes, offsets
+    keep = np.ones(len(hashes), dtype=bool)
+    keep[offsets[:-1][short]] = False  # a text shorter than a window has none (not one short shingle)
+    counts = np.diff(offsets) - short
+    return hashes[keep], np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+
+
+def distinct_windows_many(texts: Sequence[str], k: int) -> npt.NDArray[np.uint64]:
+    """:func:`document_windows` of every text, end to end (what :func:`count_windows` counts)."""
+    hashes, offsets = windows_many(texts, k)
+    parts = []
+    for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+        w = np.sort(hashes[lo:hi])
+        parts.append(w[np.concatenate(([True], w[1:] != w[:-1]))] if len(w) else w)
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
 def document_windows(text: str, k: int) -> npt.NDArray[np.uint64]:
@@ -362,19 +387,24 @@ def find_runs_and_shared(
     *,
     base: npt.NDArray[np.uint64] | None = None,
     compiled: bool = False,
+    windows: npt.NDArray[np.uint64] | None = None,
 ) -> tuple[list[BoilerRun], npt.NDArray[np.int64]]:
     """:func:`find_runs`, and the normalised ranges ``(n, 2)`` whose windows two or more
     documents carry (what the families stage looks at for shared sentence skeletons).
 
     ``compiled``: use the compiled kernels (when numba is there) whatever the size of
     ``counts``; a caller that has loaded them anyway (a scan's chunk) says so. Otherwise
-    only a large window table loads them, so that a small job (the gate) starts fast."""
+    only a large window table loads them, so that a small job (the gate) starts fast.
+    ``windows``: the text's :func:`window_hashes`, when the caller hashed many texts at
+    once (:func:`windows_many`)."""
     config = config or BoilerplateConfig()
     k = config.min_chars
     n = len(norm.text)
     runs: list[BoilerRun] = []
     shared = np.empty((0, 2), dtype=np.int64)
-    g = window_hashes(norm.text, k) if (len(counts.values) or (base is not None and len(base))) else np.empty(0, np.uint64)
+    g = np.empty(0, np.uint64)
+    if len(counts.values) or (base is not None and len(base)):
+        g = window_hashes(norm.text, k) if windows is None else windows
     if len(counts.values) and len(g):
         df = counts.lookup(g, compiled)
         kernels = compiled_kernels() if compiled or len(counts.values) >= BUCKET_MIN_VALUES else None

@@ -35,10 +35,11 @@ from neardup.boilerplate import (
     WindowCounts,
     boilerplate_mask,
     count_windows,
-    document_windows,
+    distinct_windows_many,
     find_runs_and_shared,
     masked_kinds,
     window_hashes,
+    windows_many,
 )
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
@@ -148,8 +149,7 @@ def _load_boiler(path: str) -> tuple[WindowCounts, npt.NDArray[np.uint64] | None
 def _window_chunk(texts: list[str], first_doc: int, config: ScanConfig) -> npt.NDArray[np.uint64]:
     """First pass: every document's distinct boilerplate windows, end to end."""
     k = config.boilerplate.min_chars
-    parts = [document_windows(normalize(t, config.normalize).text, k) for t in texts]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    return distinct_windows_many([normalize(t, config.normalize).text for t in texts], k)
 
 
 def _boilerplate_records(doc_id: str, text: str, norm: Normalized, runs: Sequence[BoilerRun]) -> list[Boilerplate]:
@@ -214,7 +214,7 @@ def _prepare_chunk(
     worker processes can run it. With ``pieces``, also the families' pass over the
     documents (:func:`~neardup.pieces.find_pieces`), while their normalised text is here.
     """
-    all_rows, norm_texts, norms = [], [], []
+    all_rows = []
     masks: list[npt.NDArray[np.bool_] | None] = []
     records: list[Boilerplate] = []
     all_runs: list[list[BoilerRun]] = []
@@ -222,14 +222,15 @@ def _prepare_chunk(
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
     compiled = sum(len(t) for t in texts) >= NUMBA_MIN_CHARS  # shingling loads the kernels anyway
-    for n, text in enumerate(texts):
-        norm = normalize(text, config.normalize)
+    norms = [normalize(text, config.normalize) for text in texts]
+    norm_texts = [norm.text for norm in norms]
+    k = config.boilerplate.min_chars
+    windows, win_at = windows_many(norm_texts, k) if boiler is not None else (None, None)
+    for n, (text, norm) in enumerate(zip(texts, norms)):
         all_rows.append(passage_table(first_doc + n, text, norm, config.passages))
-        norm_texts.append(norm.text)
-        if pieces:
-            norms.append(norm)
+        mine = None if windows is None or win_at is None else windows[win_at[n] : win_at[n + 1]]
         runs, shared = (
-            find_runs_and_shared(text, norm, counts, config.boilerplate, base=base, compiled=compiled)
+            find_runs_and_shared(text, norm, counts, config.boilerplate, base=base, compiled=compiled, windows=mine)
             if boiler is not None
             else ([], _NO_RANGES)
         )
@@ -254,7 +255,7 @@ def _prepare_chunk(
     if pieces and ids is not None:
         docs = [Document(i, t) for i, t in zip(ids, texts)]
         cut = DocumentWords(docs, norms)
-        found = find_pieces(docs, norms, all_runs, cut, config.boilerplate.min_chars, all_shared, first=first_doc)
+        found = find_pieces(docs, norms, all_runs, cut, k, all_shared, first=first_doc, windows=(windows, win_at))
     return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared, found)
 
 
