@@ -154,10 +154,12 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)  # many chunks,
     monkeypatch.setattr(importlib.import_module("neardup.workers"), "CHUNK_CHARS", 20_000)
     monkeypatch.setattr(importlib.import_module("neardup.analyse"), "CLUSTER_BATCH_CHARS", 2_000)  # many cluster batches,
+    monkeypatch.setattr(importlib.import_module("neardup.analyse"), "KEYWORD_BATCH_CHARS", 5_000)  # keyword batches,
     monkeypatch.setattr(scan_module, "PARALLEL_MIN_CHARS", 0)  # and the pool is used
     one = scan(docs, jobs=1)
     two = scan(docs, jobs=2)
     assert one.clusters and len(one.clusters) > 20
+    assert sum(1 for f in one.families if f.keywords) > 5  # keywords counted on the workers with jobs=2
     assert render_json(one) == render_json(two)
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 

@@ -54,3 +54,21 @@ def test_short_passages_sharing_one_clause_are_no_match() -> None:
     # a short passage copied whole (a quatrain: 17 shingles) still matches
     short = np.arange(17, dtype=np.uint64)
     assert verify_segments(pairs, np.concatenate((short, short)), np.array([0, 17, 34]), ScanConfig().verification())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 30), max_size=25), min_size=2, max_size=12), st.integers(1, 4), st.data())
+def test_threads_and_the_mask_give_the_overlaps_of_one_thread(sets: list[list[int]], threads: int, data: st.DataObject) -> None:
+    from neardup import verify
+
+    hashes = np.array([x for s in sets for x in s], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    n = len(sets)
+    pairs = np.array(data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=40)), dtype=np.int64)
+    involved, local = verify._involved(pairs, n)
+    expected_involved, expected_local = np.unique(pairs, return_inverse=True)
+    assert involved.tolist() == expected_involved.tolist() and local.tolist() == expected_local.reshape(-1, 2).tolist()
+    plain = verify.pair_overlaps(pairs, hashes, offsets, use_numba=False)
+    if verify.numba_kernels() is not None:
+        threaded = verify.pair_overlaps(pairs, hashes, offsets, use_numba=True, threads=threads)
+        assert [x.tolist() for x in threaded] == [x.tolist() for x in plain]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,13 +20,13 @@ import numpy.typing as npt
 
 from neardup.alignments import PairSpan, alignments_of, member_alignments, member_spans, trimmed, within_spans
 from neardup.boilerplate import BoilerRun
-from neardup.config import AlignConfig, ScanConfig
-from neardup.families import DocumentGroups, group_documents
+from neardup.config import AlignConfig, NormalizeConfig, ScanConfig
+from neardup.families import DocumentGroups, KeywordRequest, KeywordRunner, group_documents, request_keywords
 from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
 from neardup.pieces import DocumentPieces
 from neardup.templates import template_of
-from neardup.workers import CHUNK_DOCS, Progress, Workers, advancer
+from neardup.workers import CHUNK_DOCS, Call, Progress, Workers, advancer
 
 __all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "analyse"]
 
@@ -63,14 +63,15 @@ def analyse(
     normalised text is at hand (``None``: made here); ``boilerplate``: its records.
     """
     alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
-    workers.close()  # nothing below runs on them: their memory goes back now
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
         progress("families", 0, 1)
     groups = group_documents(
         docs, _LazyNorms(docs, config), runs, alignments, boilerplate, config.families,
         window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
+        keywords=_keywords_on(workers, docs, config) if workers.parallel else None,
     )  # fmt: skip
+    workers.close()  # nothing below runs on them: their memory goes back now
     if progress:
         progress("families", 1, 1)
     return Analysis(alignments, templates, groups, clusters)
@@ -114,6 +115,43 @@ def _align_and_template(
     if advance and not within and not clusters:
         advance(1)
     return alignments_of(spans, {d.id: d.text for d in docs}), tuple(templates), tuple(cut)
+
+
+#: Content families' keyword requests go to the workers in batches of about this many
+#: characters of document text.
+KEYWORD_BATCH_CHARS = 1_000_000
+
+
+def _keywords_on(workers: Workers, docs: Sequence[Document], config: ScanConfig) -> KeywordRunner:
+    """Count the content families' keywords on ``workers`` (jieba is most of the families
+    stage): each batch carries its documents' texts, in family order."""
+    text_of = {d.id: d.text for d in docs}
+
+    def start(requests: Sequence[KeywordRequest]) -> Callable[[], Sequence[tuple[str, ...]]]:
+        def batches() -> Iterator[Call]:
+            batch: list[tuple[list[str], KeywordRequest]] = []
+            size = 0
+            for request in requests:
+                texts = [text_of[d] for d, _, _ in request]
+                batch.append((texts, request))
+                size += sum(map(len, texts))
+                if size >= KEYWORD_BATCH_CHARS:
+                    yield len(batch), _keyword_chunk, (batch, config.normalize, config.families.keywords)
+                    batch, size = [], 0
+            if batch:
+                yield len(batch), _keyword_chunk, (batch, config.normalize, config.families.keywords)
+
+        wait = workers.start(batches())
+        return lambda: [words for found in wait() for words in found]
+
+    return start
+
+
+def _keyword_chunk(
+    batch: list[tuple[list[str], KeywordRequest]], normalize_config: NormalizeConfig, top: int
+) -> list[tuple[str, ...]]:
+    """Keywords of a batch of content families. Top-level: workers run it."""
+    return [request_keywords(texts, request, normalize_config, top) for texts, request in batch]
 
 
 def _analyse_chunk(

@@ -34,16 +34,16 @@ word counts of its documents.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.community import Graph, louvain, stands_out
-from neardup.config import FamilyConfig
+from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
-from neardup.normalize import Normalized
+from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun
 from neardup.passages import merge_ranges, subtract_ranges
@@ -53,11 +53,17 @@ from neardup.templates import DocumentWords, tfidf
 __all__ = [
     "DocumentGroups",
     "DocumentWords",
+    "KeywordRequest",
+    "KeywordRunner",
     "MAX_PAIR_DOCS",
+    "content_groups",
     "content_links",
+    "families_of",
     "find_families",
     "find_template_families",
     "group_documents",
+    "keyword_requests",
+    "request_keywords",
 ]
 
 #: A piece of shared text carried by at most this many documents links them pairwise;
@@ -82,6 +88,14 @@ MIN_SPLIT = 8
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
+#: A family's keyword sources: (document id, its reused ranges in original offsets,
+#: characters of them to count) for each of its first documents.
+KeywordRequest = list[tuple[str, list[tuple[int, int]], int]]
+#: Starts counting the keywords of these requests elsewhere; what it returns gives them
+#: (:func:`request_keywords` of each, in order) when called.
+KeywordRunner = Callable[[Sequence[KeywordRequest]], Callable[[], Sequence[tuple[str, ...]]]]
+
+
 @dataclass(frozen=True)
 class DocumentGroups:
     """Both kinds of family, and the document graph's edges (for the picture)."""
@@ -102,6 +116,7 @@ def group_documents(
     window: int = 12,
     shared: Sequence[npt.NDArray[np.int64]] | None = None,
     scanned: DocumentPieces | None = None,
+    keywords: KeywordRunner | None = None,
 ) -> DocumentGroups:
     """Content families, template families and the links of the document graph.
 
@@ -113,20 +128,29 @@ def group_documents(
     those are cut into words. Keywords come from at most :data:`KEYWORD_DOCS` documents
     of a family. Both keep the stage linear and its memory bounded. ``scanned``: the
     pass over the documents (:func:`~neardup.pieces.find_pieces`), when the caller ran
-    it already (the scan runs it in its worker processes).
+    it already (the scan runs it in its worker processes). ``keywords``: counts the
+    content families' keywords elsewhere (the scan's workers cut the words with jieba
+    while this process makes the template families); by default, here.
     """
     config = config or FamilyConfig()
     cut = DocumentWords(docs, norms)
     index = {d.id: i for i, d in enumerate(docs)}
     scanned = scanned or find_pieces(docs, norms, runs, cut, window, shared)
     links, reused, carried = content_links(docs, norms, runs, alignments, boilerplate, carried=scanned.carried)
+    groups = content_groups(links, config)
+    requests = keyword_requests(groups, reused, config)
+    if keywords is not None:
+        collect = keywords(requests)
+    else:
 
-    def shared_terms(doc_id: str, budget: int | None = None) -> Counter[str]:
-        i = index[doc_id]
-        return cut.counts(i, [norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())], budget)
+        def shared_terms(doc_id: str, budget: int | None = None) -> Counter[str]:
+            i = index[doc_id]
+            return cut.counts(i, [norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())], budget)
 
-    families = find_families(links, shared_terms, carried, config)
+        found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in requests]
+        collect = lambda: found  # noqa: E731
     template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, scanned=scanned)
+    families = families_of(groups, collect(), carried, config)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
         old = by_pair.get((a, b))
@@ -227,6 +251,15 @@ def find_families(
     [(1, ('a', 'b', 'c'), 700, ('文明城市',)), (2, ('x', 'y'), 200, ('法治政府',))]
     """
     config = config or FamilyConfig()
+    groups = content_groups(links, config)
+    found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in keyword_requests(groups, {}, config)]
+    return families_of(groups, found, boilerplate, config)
+
+
+def content_groups(links: Sequence[DocLink], config: FamilyConfig | None = None) -> list[tuple[tuple[str, ...], int]]:
+    """The content families' documents (ids sorted) and shared content, largest first:
+    Louvain communities of the graph of content links."""
+    config = config or FamilyConfig()
     content = sorted((link.a, link.b, link.content) for link in links if link.content > 0)
     if not content:
         return []
@@ -246,19 +279,59 @@ def find_families(
         if len(docs) >= 2:
             groups.append((docs, int(weight_of[c])))
     groups.sort(key=lambda g: (-g[1], g[0]))
+    return groups
+
+
+def keyword_requests(
+    groups: Sequence[tuple[tuple[str, ...], int]], reused: Mapping[str, list[tuple[int, int]]], config: FamilyConfig
+) -> list[KeywordRequest]:
+    """What each family's keywords are counted from: its first :data:`KEYWORD_DOCS`
+    documents, each with its reused ranges and a share of :data:`KEYWORD_CHARS`."""
+    if config.keywords <= 0:
+        return [[] for _ in groups]
+    return [
+        [(d, reused.get(d, []), KEYWORD_CHARS // min(len(docs), KEYWORD_DOCS)) for d in docs[:KEYWORD_DOCS]]
+        for docs, _ in groups
+    ]
+
+
+def request_keywords(
+    texts: Sequence[str], request: KeywordRequest, normalize_config: NormalizeConfig, top: int
+) -> tuple[str, ...]:
+    """A family's keywords from its documents' texts (``texts[i]``: request ``i``'s
+    document): what :func:`group_documents` counts, for a process that holds only those."""
+    terms: Counter[str] = Counter()
+    for text, (_, ranges, budget) in zip(texts, request):
+        norm = normalize(text, normalize_config)
+        cut = DocumentWords([Document("", text)], [norm])
+        terms.update(cut.counts(0, [norm_range(norm, s, e) for s, e in ranges], budget))
+    return tfidf(terms, top)
+
+
+def families_of(
+    groups: Sequence[tuple[tuple[str, ...], int]],
+    keywords: Sequence[tuple[str, ...]],
+    boilerplate: Mapping[str, Sequence[str]],
+    config: FamilyConfig | None = None,
+) -> list[Family]:
+    """:class:`Family` records of :func:`content_groups`, with their keywords and the
+    corpus boilerplate two or more of their documents carry."""
     families = []
-    for n, (docs, content) in enumerate(groups):
-        terms: Counter[str] = Counter()
-        per_doc = KEYWORD_CHARS // min(len(docs), KEYWORD_DOCS)
-        for d in docs[:KEYWORD_DOCS]:
-            terms.update(shared_terms(d, per_doc))
+    for n, ((docs, content), words) in enumerate(zip(groups, keywords)):
         carried: dict[str, int] = defaultdict(int)
         for d in docs:
             for run in dict.fromkeys(boilerplate.get(d, ())):
                 carried[run] += 1
         shared_bp = sorted((r for r, c in carried.items() if c >= 2), key=lambda r: (-len(r), r))[:5]
-        families.append(Family(n + 1, docs, content, tfidf(terms, config.keywords), tuple(shared_bp)))
+        families.append(Family(n + 1, docs, content, words, tuple(shared_bp)))
     return families
+
+
+def _summed(counts: Iterable[Mapping[str, int]]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return total
 
 
 # --------------------------------------------------------------------------- template families

@@ -564,7 +564,7 @@ def _stages(
         progress("verify", 0, max(len(pairs), 1))
     matches = verify_segments(
         pairs, table.hashes, table.offsets, config.verification(),
-        progress=(lambda done, total: progress("verify", done, total)) if progress else None,
+        progress=(lambda done, total: progress("verify", done, total)) if progress else None, threads=workers.jobs,
     )  # fmt: skip
     candidates = int(len(pairs))
     del pairs, sizes  # held to the end, the candidate pairs cost gigabytes on a large corpus

@@ -13,6 +13,7 @@ sorted runs (a numba kernel when numba is installed, ``np.intersect1d`` otherwis
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,7 @@ def verify_segments(
     *,
     use_numba: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    threads: int = 1,
 ) -> list[Match]:
     """:func:`verify_pairs` where passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i+1]]``.
 
@@ -110,7 +112,7 @@ def verify_segments(
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
         return []
-    shared, size_a, size_b = pair_overlaps(pairs, hashes, offsets, use_numba=use_numba, progress=progress)
+    shared, size_a, size_b = pair_overlaps(pairs, hashes, offsets, use_numba=use_numba, progress=progress, threads=threads)
     union = size_a + size_b - shared
     nonempty = (size_a > 0) & (size_b > 0)
     jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
@@ -131,8 +133,12 @@ def pair_overlaps(
     *,
     use_numba: bool | None = None,
     progress: Callable[[int, int], None] | None = None,
+    threads: int = 1,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """For each pair: distinct shingles shared, and each side's distinct shingles.
+
+    ``threads``: the compiled kernels release the GIL, so up to this many threads run
+    them on parts of the passages and of the pairs (the result does not depend on it).
 
     >>> h = np.array([1, 2, 3, 4, 4, 3, 2, 9, 7, 8], dtype=np.uint64)
     >>> [x.tolist() for x in pair_overlaps(np.array([[0, 1], [0, 2]]), h, np.array([0, 4, 8, 10]))]
@@ -147,17 +153,24 @@ def pair_overlaps(
     kernels = numba_kernels() if use_numba is not False else None
     if use_numba and kernels is None:
         raise ImportError("numba is not installed: pip install numba")
-    involved, local = np.unique(pairs, return_inverse=True)
-    local = local.reshape(-1, 2)
+    involved, local = _involved(pairs, len(offsets) - 1)
     lo, hi = offsets[involved], offsets[involved + 1]
     if kernels is not None:
-        sorted_unique, counts = kernels[0](hashes, lo, hi)
-        starts = np.concatenate(([0], np.cumsum(counts)))
-        shared = np.empty(len(local), dtype=np.int64)
-        for b in range(0, len(local), PROGRESS_PAIRS):  # batches, so a bar can move
-            shared[b : b + PROGRESS_PAIRS] = kernels[1](sorted_unique, starts, local[b : b + PROGRESS_PAIRS])
-            if progress:
-                progress(min(b + PROGRESS_PAIRS, len(local)), len(local))
+        sort_sets, count_shared = kernels
+        with ThreadPoolExecutor(max(threads, 1)) as pool:
+            parts = list(pool.map(lambda part: sort_sets(hashes, lo[part], hi[part]), _slices(len(lo), threads)))
+            sorted_unique = np.concatenate([values for values, _ in parts])
+            sizes = np.concatenate([n for _, n in parts])
+            del parts
+            starts = np.concatenate(([0], np.cumsum(sizes)))
+            shared = np.empty(len(local), dtype=np.int64)
+            step = max(min(PROGRESS_PAIRS, -(-len(local) // (4 * max(threads, 1)))), 1)  # batches, so a bar can move
+            batches = [slice(b, b + step) for b in range(0, len(local), step)]
+            for part, found in zip(batches, pool.map(lambda part: count_shared(sorted_unique, starts, local[part]), batches)):
+                shared[part] = found
+                if progress:
+                    progress(min(part.stop, len(local)), len(local))
+        counts = sizes
     else:
         sets = [np.unique(hashes[a:b]) for a, b in zip(lo.tolist(), hi.tolist())]
         counts = np.array([len(s) for s in sets], dtype=np.int64)
@@ -165,6 +178,22 @@ def pair_overlaps(
             [len(np.intersect1d(sets[a], sets[b], assume_unique=True)) for a, b in local.tolist()], dtype=np.int64
         )
     return shared, counts[local[:, 0]].astype(np.int64), counts[local[:, 1]].astype(np.int64)
+
+
+def _involved(pairs: npt.NDArray[np.int64], n: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(pairs, return_inverse=True)`` for numbers below ``n``, by a mask: no
+    sort of the pairs (millions of them on a large corpus)."""
+    seen = np.zeros(max(n, int(pairs.max()) + 1 if len(pairs) else 0), dtype=bool)
+    seen[pairs.ravel()] = True
+    involved = np.flatnonzero(seen)
+    rank = np.cumsum(seen, dtype=np.int64) - 1
+    return involved.astype(np.int64), rank[pairs]
+
+
+def _slices(n: int, parts: int) -> list[slice]:
+    """``range(n)`` in at most ``parts`` consecutive slices."""
+    step = max(-(-n // max(parts, 1)), 1)
+    return [slice(a, a + step) for a in range(0, n, step)] or [slice(0, 0)]
 
 
 def numba_kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:

@@ -11,6 +11,7 @@ downstream depends on the number of workers.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -91,6 +92,33 @@ class Workers:
                 yield self._collect(pending, advance)
         while pending:
             yield self._collect(pending, advance)
+
+    def start(self, calls: Iterable[Call]) -> Callable[[], list[Any]]:
+        """Start :meth:`map` of ``calls`` now; the returned function waits for their
+        results, in order. In parallel a thread hands the calls out while this process
+        does other work (the thread only pickles and waits: it needs the GIL briefly);
+        otherwise the calls run when the results are asked for."""
+        if not self.parallel:
+            return lambda: list(self.map(calls))
+        results: list[Any] = []
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                results.extend(self.map(calls))
+            except BaseException as error:  # handed to the caller when it asks
+                failed.append(error)
+
+        thread = threading.Thread(target=run, name="neardup-workers", daemon=True)
+        thread.start()
+
+        def wait() -> list[Any]:
+            thread.join()
+            if failed:
+                raise failed[0]
+            return results
+
+        return wait
 
     @staticmethod
     def _collect(pending: deque[tuple[int, Future[Any]]], advance: Callable[[int], None] | None) -> Any:
