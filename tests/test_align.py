@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import random
 import time
 
@@ -186,3 +187,30 @@ def test_a_member_is_cut_to_the_sentence_it_shares_with_the_representative() -> 
     lone = Cluster(2, (*c.members, Member("c", 0, 20, 1, 1, (2,), 0.3, "完全不同的一段文字内容。")))
     t2 = trimmed(lone, member_alignments(lone))
     assert t2.members[0] == lone.members[0] and t2.members[2] == lone.members[2]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.tuples(st.integers(0, 400), st.integers(1, 300))), min_size=2, max_size=9), st.data())
+def test_parts_partition_the_members_and_keep_apart_what_shares_nothing(hulls: list, data: st.DataObject) -> None:
+    from neardup.alignments import PART_OVERLAP, PART_SHARE, parts
+    from neardup.model import Cluster, Member, ReuseSpan
+
+    rep = data.draw(st.integers(0, len(hulls) - 1))
+    members = tuple(Member(f"d{k}", 0, 10, 1, 1, (k,), 1.0, "x" * 10) for k in range(len(hulls)))
+    found = [
+        [] if k == rep or h is None else [ReuseSpan(h[0], h[0] + h[1], 0, h[1], 1, 1, 1, 1, 1.0, h[1], ())]
+        for k, h in enumerate(hulls)
+    ]
+    groups = parts(Cluster(1, members, rep), found)
+    assert all(rep in g for g in groups) and all(g == sorted(g) for g in groups)
+    others = sorted(k for g in groups for k in g if k != rep)
+    assert others == [k for k in range(len(hulls)) if k != rep]  # every member once
+    spans = {k: (s[0].a_start, s[0].a_end) for k, s in enumerate(found) if s}
+    if len(groups) > 1:
+        whole = max(e for _, e in spans.values()) - min(s for s, _ in spans.values())
+        partial = {k for k, (s, e) in spans.items() if e - s < PART_SHARE * whole}
+        for g, h in itertools.combinations(groups, 2):
+            for a in set(g) & partial:
+                for b in set(h) & partial:
+                    (s1, e1), (s2, e2) = spans[a], spans[b]
+                    assert min(e1, e2) - max(s1, s2) < PART_OVERLAP  # members of different parts share no text

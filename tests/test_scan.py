@@ -289,3 +289,33 @@ def test_word_tokens_find_a_verbatim_english_copy() -> None:
     members = {mem.doc_id: mem for mem in result.clusters[0].members}
     assert abs(members["a"].start - 1200) <= 80 and abs(members["a"].end - 1800) <= 80
     assert abs(members["b"].start - 1501) <= 80 and abs(members["b"].end - 2101) <= 80
+
+
+def test_members_copying_different_paragraphs_of_one_text_are_different_clusters() -> None:
+    """One document holds paragraphs X and F together; another copies X only, a third F
+    only. Both copies match the passage holding X and F, but they share no text: the
+    full scan reports X's copy and F's copy in two clusters, each with the part of the
+    first document it copies (issue 12: every two members of a cluster share text)."""
+    x = (
+        "全市上下要深入贯彻落实党的二十大精神，坚持以人民为中心的发展思想，扎实推进共同富裕，"
+        "着力解决群众急难愁盼问题，不断增强人民群众的获得感幸福感安全感。"
+    )
+    f = (
+        "各级党委政府要强化责任担当，严格落实安全生产责任制，深入开展隐患排查整治，"
+        "坚决遏制重特大事故发生，切实保障人民群众生命财产安全和社会大局稳定。"
+    )
+    docs = [
+        Document("both", x + f),
+        Document("x", "今天召开全县农业工作会议。" + x),
+        Document("f", f + "散会以后请各单位抓好落实。"),
+    ]
+    result = scan(docs)
+    groups = sorted(tuple(sorted(m.doc_id for m in c.members)) for c in result.clusters)
+    assert groups == [("both", "f"), ("both", "x")]
+    for c in result.clusters:
+        other = next(m for m in c.members if m.doc_id != "both")
+        part = next(m for m in c.members if m.doc_id == "both")
+        copied = x if other.doc_id == "x" else f
+        assert copied[:-1] in part.text and copied[:-1] in other.text
+        assert (f if other.doc_id == "x" else x)[:20] not in part.text  # the representative cut to the part copied
+    assert [c.id for c in result.clusters] == [1, 2] and [t.cluster for t in result.templates] == [1, 2]

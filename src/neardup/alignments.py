@@ -23,12 +23,15 @@ __all__ = [
     "MAX_BRIDGE",
     "MERGE_GAP",
     "MIN_TRIM",
+    "PART_OVERLAP",
+    "PART_SHARE",
     "PairSpan",
     "TRIM_SHARE",
     "align_clusters",
     "alignments_of",
     "member_alignments",
     "member_spans",
+    "parts",
     "trimmed",
     "within_spans",
 ]
@@ -108,6 +111,52 @@ def trimmed(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> Cluster:
         if hull is not None:
             members[k] = _cut(members[k], *hull)
     return replace(cluster, members=tuple(members))
+
+
+#: A member whose span on the representative is shorter than this share of what all
+#: members cover of it copies a part of the representative (one of its paragraphs).
+PART_SHARE = 2 / 3
+#: Two such members belong to one part when their spans on the representative overlap
+#: by at least this many characters.
+PART_OVERLAP = 24
+
+
+def parts(cluster: Cluster, found: Sequence[Sequence[ReuseSpan]]) -> list[list[int]]:
+    """The cluster's members (indexes, the representative in each) as groups that copy one
+    text: when members copy different parts of a long representative (one its first
+    paragraph, another its closing), each part is a cluster of its own, so that every two
+    members of a cluster share text. Members that copy several parts, or whose spans are
+    unknown, join the part they overlap most (the first, on a tie). One group, the whole
+    cluster, when there are no such parts.
+
+    ``found``: each member's spans against the representative (:func:`member_alignments`).
+    """
+    rep = cluster.representative
+    everyone = [list(range(len(cluster.members)))]
+    hulls = {k: (min(s.a_start for s in spans), max(s.a_end for s in spans)) for k, spans in enumerate(found) if k != rep and spans}
+    if len(hulls) < 2:
+        return everyone
+    whole = max(e for _, e in hulls.values()) - min(s for s, _ in hulls.values())
+    partial = sorted((h, k) for k, h in hulls.items() if h[1] - h[0] < PART_SHARE * whole)
+    groups: list[list[int]] = []
+    bounds: list[list[int]] = []
+    for (s, e), k in partial:
+        if bounds and s <= bounds[-1][1] - PART_OVERLAP:
+            groups[-1].append(k)
+            bounds[-1][1] = max(bounds[-1][1], e)
+        else:
+            groups.append([k])
+            bounds.append([s, e])
+    if len(groups) < 2:
+        return everyone
+    placed = {k for _, k in partial}
+    for k in range(len(cluster.members)):
+        if k == rep or k in placed:
+            continue
+        s, e = hulls.get(k, (0, 0))
+        overlap = [min(e, b) - max(s, a) for a, b in bounds]
+        groups[overlap.index(max(overlap))].append(k)
+    return [sorted([rep, *g]) for g in groups]
 
 
 def _cut(m: Member, lo: int, hi: int) -> Member:

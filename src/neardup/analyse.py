@@ -13,12 +13,12 @@ from __future__ import annotations
 import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
-from neardup.alignments import PairSpan, alignments_of, member_alignments, member_spans, trimmed, within_spans
+from neardup.alignments import PairSpan, alignments_of, member_alignments, member_spans, parts, trimmed, within_spans
 from neardup.boilerplate import BoilerRun
 from neardup.config import AlignConfig, NormalizeConfig, ScanConfig
 from neardup.families import DocumentGroups, KeywordRequest, KeywordRunner, group_documents, request_keywords
@@ -114,6 +114,9 @@ def _align_and_template(
         cut.extend(trimmed_clusters)
     if advance and not within and not clusters:
         advance(1)
+    if len(cut) != len(clusters):  # some were split (:func:`parts`): number them all 1, 2, ... in order
+        cut = [replace(c, id=n + 1) for n, c in enumerate(cut)]
+        templates = [replace(t, cluster=n + 1) for n, t in enumerate(templates)]
     return alignments_of(spans, {d.id: d.text for d in docs}), tuple(templates), tuple(cut)
 
 
@@ -165,10 +168,15 @@ def _analyse_chunk(
         norms = [normalize(m.text, config.normalize) for m in c.members]
         found = member_alignments(c, config, norms)
         spans.extend(member_spans(c, found=found))
-        t = trimmed(c, found)
-        norms = [n if new is old else normalize(new.text, config.normalize) for n, new, old in zip(norms, t.members, c.members)]
-        templates.append(template_of(t, config=config, norms=norms))
-        cut.append(t)
+        for part in parts(c, found):
+            sub = c if len(part) == len(c.members) else replace(
+                c, members=tuple(c.members[k] for k in part), representative=part.index(c.representative)
+            )
+            sub_found, sub_norms = [found[k] for k in part], [norms[k] for k in part]
+            t = trimmed(sub, sub_found)
+            sub_norms = [n if new is old else normalize(new.text, config.normalize) for n, new, old in zip(sub_norms, t.members, sub.members)]
+            templates.append(template_of(t, config=config, norms=sub_norms))
+            cut.append(t)
     return spans, templates, cut
 
 
