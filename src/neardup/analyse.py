@@ -63,6 +63,9 @@ def analyse(
     normalised text is at hand (``None``: made here); ``boilerplate``: its records.
     """
     alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
+    # The workers' memory (their share of the window counts, their heaps) goes back now;
+    # counting keywords starts fresh ones, which hold little while this process groups.
+    workers.close()
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
         progress("families", 0, 1)
@@ -71,7 +74,7 @@ def analyse(
         window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
         keywords=_keywords_on(workers, docs, config) if workers.parallel else None,
     )  # fmt: skip
-    workers.close()  # nothing below runs on them: their memory goes back now
+    workers.close()
     if progress:
         progress("families", 1, 1)
     return Analysis(alignments, templates, groups, clusters)

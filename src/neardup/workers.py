@@ -42,7 +42,8 @@ class Workers:
     """Up to ``jobs`` worker processes, or none (``jobs <= 1``: everything runs here).
 
     The pool starts with the first parallel :meth:`map` and stops when the ``with``
-    block ends.
+    block ends, or at :meth:`close` (a later :meth:`map` starts a new one: fresh workers,
+    holding nothing of the work before).
     """
 
     def __init__(self, jobs: int) -> None:
