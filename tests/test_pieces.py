@@ -42,3 +42,19 @@ def test_chunks_merged_are_the_pass_over_all_documents(simplified_paragraphs: li
     for field in ("win_hash", "win_doc", "windows", "win_first", "run_first", "run_index"):
         np.testing.assert_array_equal(getattr(merged, field), getattr(whole, field), err_msg=field)
     assert merged.carried == whole.carried and merged.lengths == whole.lengths
+
+
+def test_template_families_are_the_same_from_the_shared_pieces_only(simplified_paragraphs: list[str]) -> None:
+    """The scan keeps only the pieces two or more documents carry (and drops their keys):
+    the template families and their edges are what all pieces give."""
+    from neardup.families import find_template_families
+    from neardup.pieces import shared_only
+
+    docs = _pages(simplified_paragraphs)
+    norms = [normalize(d.text) for d in docs]
+    runs = find_boilerplate([d.text for d in docs], norms)
+    whole = find_pieces(docs, norms, runs, DocumentWords(docs, norms), 12, None)
+    compact = shared_only(whole)
+    assert len(compact.pieces.kinds) < len(whole.pieces.kinds) and not compact.pieces.ids
+    full = find_template_families(docs, norms, runs, scanned=whole)
+    assert full[0] and find_template_families(docs, norms, runs, scanned=compact) == full

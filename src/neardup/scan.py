@@ -46,7 +46,7 @@ from neardup.cluster import cluster_matches
 from neardup.containment import SAMPLE, WORD_SAMPLE, containment_pairs, local_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.pieces import DocumentPieces, find_pieces, merge_pieces
+from neardup.pieces import DocumentPieces, find_pieces, merge_pieces, shared_only
 from neardup.templates import DocumentWords
 from neardup.model import (
     Alignment,
@@ -357,7 +357,7 @@ def _assemble(
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    found = merge_pieces(pieces) if pieces else None
+    found = shared_only(merge_pieces(pieces)) if pieces else None
     return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, _Boilerplate(runs, shared, found)
 
 
