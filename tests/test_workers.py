@@ -31,3 +31,18 @@ def test_one_job_runs_here() -> None:
     with Workers(1) as workers:
         assert not workers.parallel
         assert list(workers.map((1, slow_square, (x,)) for x in range(4))) == [0, 1, 4, 9]
+
+
+@pytest.mark.slow  # spawns processes
+def test_a_closed_pool_starts_again_warm_and_work_started_comes_back_in_order() -> None:
+    with Workers(2) as workers:
+        assert list(workers.map((1, slow_square, (x,)) for x in range(3))) == [0, 1, 4]
+        first = workers._pool
+        workers.close()  # the scan closes its pool between prepare and the analysis
+        workers.warm()
+        assert workers._pool is not None and workers._pool is not first  # fresh workers
+        wait = workers.start((1, slow_square, (x,)) for x in range(10))  # runs while this process works
+        assert wait() == [x * x for x in range(10)]
+    with Workers(1) as serial:
+        serial.warm()
+        assert serial._pool is None and serial.start((1, slow_square, (x,)) for x in range(3))() == [0, 1, 4]

@@ -544,6 +544,10 @@ def _stages(
     finally:
         if boiler.path:
             os.unlink(boiler.path)
+    # Candidates, verification and clustering run here: the workers (their mapped window
+    # counts, their heaps) would only hold memory at the scan's peak. The analysis starts
+    # fresh ones (warmed up while this process clusters).
+    workers.close()
     if progress:
         progress("candidates", 0, 1)
     keys_made = keys is not None
@@ -574,6 +578,8 @@ def _stages(
         matches = _with_local_matches(matches, table, docs, config, progress)
     if progress:
         progress("cluster", 0, 1)
+    if full:
+        workers.warm()
     matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)  # once, for every stage below
     clusters = cluster_matches(
         table.passages,

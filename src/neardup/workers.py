@@ -94,6 +94,14 @@ class Workers:
         while pending:
             yield self._collect(pending, advance)
 
+    def warm(self) -> None:
+        """Start the worker processes now, so that they are ready when work comes (a
+        worker's start, interpreter and imports, takes about a second)."""
+        if self.parallel:
+            pool = self._started()
+            for _ in range(self.jobs):
+                pool.submit(int)
+
     def start(self, calls: Iterable[Call]) -> Callable[[], list[Any]]:
         """Start :meth:`map` of ``calls`` now; the returned function waits for their
         results, in order. In parallel a thread hands the calls out while this process
