@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from neardup.candidates import band_params, find_candidates
 from neardup.config import CandidateConfig, ScanConfig
@@ -39,11 +40,15 @@ def test_band_params_follow_threshold() -> None:
     assert r_high > r_low
 
 
-def test_bucket_pairs_equal_all_pairs_sharing_a_key() -> None:
+@pytest.mark.parametrize("compact", [1 << 22, 8])  # pairs made distinct at the end, or between every band
+def test_bucket_pairs_equal_all_pairs_sharing_a_key(compact: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keys whose high bits collide are still grouped exactly (brute force reference)."""
     import itertools
 
+    from neardup import candidates
     from neardup.candidates import bucket_pairs
+
+    monkeypatch.setattr(candidates, "COMPACT_CODES", compact)
 
     rng = np.random.default_rng(3)
     keys = rng.integers(0, 6, (300, 3), dtype=np.uint64)  # equal high bits, few distinct keys

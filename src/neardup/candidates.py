@@ -133,10 +133,14 @@ def bucket_pairs(
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     codes: list[npt.NDArray[np.int64]] = []  # pair (i, j) as i * n + j
+    done = np.empty(0, dtype=np.int64)  # the distinct pairs of the bands compacted so far
+    pending = 0
     rows = np.arange(n, dtype=np.uint64)
     for band, column in enumerate(np.ascontiguousarray(keys.T)):
         if progress:
             progress(band, keys.shape[1])
+        if pending > max(COMPACT_CODES, 2 * len(done)):  # bands repeat most pairs: memory holds each once
+            done, codes, pending = _distinct(np.concatenate((done, *codes))), [], 0
         members, starts = _equal_key_groups(column, rows)
         sizes = np.diff(starts)
         for size in np.flatnonzero(np.bincount(sizes)).tolist():
@@ -145,16 +149,28 @@ def bucket_pairs(
                 for s in firsts.tolist():
                     pairs = _big_bucket_pairs(np.sort(members[s : s + size]))
                     codes.append(pairs[:, 0] * n + pairs[:, 1])
+                    pending += len(pairs)
                 continue
             group = np.sort(members[firsts[:, None] + np.arange(size)], axis=1)
             i, j = np.triu_indices(size, k=1)
             codes.append((group[:, i] * n + group[:, j]).ravel())
-    if not codes:
+            pending += len(codes[-1])
+    if not codes and not len(done):
         return np.empty((0, 2), dtype=np.int64)
-    unique = np.concatenate(codes)
-    unique.sort()
-    unique = unique[np.concatenate(([True], unique[1:] != unique[:-1]))]
+    unique = _distinct(np.concatenate((done, *codes)))
+    del done, codes
     return np.stack((unique // n, unique % n), axis=1)
+
+
+#: Candidate pairs of the bands so far are made distinct once this many are pending (or
+#: twice as many as are distinct): most pairs come from several bands.
+COMPACT_CODES = 1 << 22
+
+
+def _distinct(codes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Sorted distinct values (``codes`` is sorted in place)."""
+    codes.sort()
+    return codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
 
 
 def _equal_key_groups(
