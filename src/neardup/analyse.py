@@ -1,11 +1,13 @@
 """The full analysis after clustering: reused spans, templates, families, on the workers.
 
 Each cluster's members are aligned with its representative and its template made in one
-task (the members normalised once for both); the families' pass over the documents
-(:func:`~neardup.pieces.find_pieces`) ran in the scan's second pass, chunk by chunk,
-while each document's normalised text was at hand. Cluster batches go to the scan's
-:class:`~neardup.workers.Workers` and come back in order, so the result does not depend
-on the number of workers; grouping the documents then runs here.
+task (the members normalised once for both); a cluster whose members copy different parts
+of its representative becomes one cluster per part (:func:`~neardup.alignments.parts`).
+The families' pass over the documents (:func:`~neardup.pieces.find_pieces`) ran in the
+scan's second pass, chunk by chunk, while each document's normalised text was at hand.
+Cluster batches go to the scan's :class:`~neardup.workers.Workers` and come back in
+order, so the result does not depend on the number of workers. Grouping the documents
+runs here, while fresh workers cut the content families' keywords with jieba.
 """
 
 from __future__ import annotations

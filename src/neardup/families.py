@@ -150,7 +150,7 @@ def group_documents(
         found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in requests]
         collect = lambda: found  # noqa: E731
     template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, scanned=scanned)
-    families = families_of(groups, collect(), carried, config)
+    families = families_of(groups, collect(), carried)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
         old = by_pair.get((a, b))
@@ -253,7 +253,7 @@ def find_families(
     config = config or FamilyConfig()
     groups = content_groups(links, config)
     found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in keyword_requests(groups, {}, config)]
-    return families_of(groups, found, boilerplate, config)
+    return families_of(groups, found, boilerplate)
 
 
 def content_groups(links: Sequence[DocLink], config: FamilyConfig | None = None) -> list[tuple[tuple[str, ...], int]]:
@@ -312,7 +312,6 @@ def families_of(
     groups: Sequence[tuple[tuple[str, ...], int]],
     keywords: Sequence[tuple[str, ...]],
     boilerplate: Mapping[str, Sequence[str]],
-    config: FamilyConfig | None = None,
 ) -> list[Family]:
     """:class:`Family` records of :func:`content_groups`, with their keywords and the
     corpus boilerplate two or more of their documents carry."""
