@@ -160,6 +160,7 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     two = scan(docs, jobs=2)
     assert one.clusters and len(one.clusters) > 20
     assert sum(1 for f in one.families if f.keywords) > 5  # keywords counted on the workers with jobs=2
+    assert sum(1 for f in one.template_families if f.keywords) > 5  # both kinds of family
     assert render_json(one) == render_json(two)
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 

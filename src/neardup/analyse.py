@@ -7,7 +7,7 @@ The families' pass over the documents (:func:`~neardup.pieces.find_pieces`) ran 
 scan's second pass, chunk by chunk, while each document's normalised text was at hand.
 Cluster batches go to the scan's :class:`~neardup.workers.Workers` and come back in
 order, so the result does not depend on the number of workers. Grouping the documents
-runs here, while fresh workers cut the content families' keywords with jieba.
+runs here, while fresh workers cut the families' keywords with jieba.
 """
 
 from __future__ import annotations

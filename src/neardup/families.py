@@ -88,9 +88,10 @@ MIN_SPLIT = 8
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
-#: A family's keyword sources: (document id, its reused ranges in original offsets,
-#: characters of them to count) for each of its first documents.
-KeywordRequest = list[tuple[str, list[tuple[int, int]], int]]
+#: A family's keyword sources: (document id, its reused ranges in original offsets or
+#: ``None`` for the whole document, characters of them to count) for each of its first
+#: documents.
+KeywordRequest = list[tuple[str, list[tuple[int, int]] | None, int]]
 #: Starts counting the keywords of these requests elsewhere; what it returns gives them
 #: (:func:`request_keywords` of each, in order) when called.
 KeywordRunner = Callable[[Sequence[KeywordRequest]], Callable[[], Sequence[tuple[str, ...]]]]
@@ -149,7 +150,9 @@ def group_documents(
 
         found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in requests]
         collect = lambda: found  # noqa: E731
-    template_families, template_edges = find_template_families(docs, norms, runs, config, words=cut, window=window, scanned=scanned)
+    template_families, template_edges = find_template_families(
+        docs, norms, runs, config, words=cut, window=window, scanned=scanned, keywords=keywords
+    )
     families = families_of(groups, collect(), carried)
     by_pair = {(link.a, link.b): link for link in links}
     for (a, b), w in template_edges.items():
@@ -304,7 +307,7 @@ def request_keywords(
     for text, (_, ranges, budget) in zip(texts, request):
         norm = normalize(text, normalize_config)
         cut = DocumentWords([Document("", text)], [norm])
-        terms.update(cut.counts(0, [norm_range(norm, s, e) for s, e in ranges], budget))
+        terms.update(cut.counts(0, None if ranges is None else [norm_range(norm, s, e) for s, e in ranges], budget))
     return tfidf(terms, top)
 
 
@@ -346,11 +349,13 @@ def find_template_families(
     window: int = 12,
     shared: Sequence[npt.NDArray[np.int64]] | None = None,
     scanned: DocumentPieces | None = None,
+    keywords: KeywordRunner | None = None,
 ) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
     """Template families (largest first) and the weighted edges between document pairs.
 
     ``words``: the documents' jieba words (:class:`DocumentWords`, shared with the
-    content families so that no sentence is cut twice). Returns the
+    content families so that no sentence is cut twice); ``keywords``: counts the families'
+    keywords elsewhere, as for :func:`group_documents`. Returns the
     families and, for the picture, the pairwise edge weights (``a < b`` by id; pieces
     carried by more than :data:`MAX_PAIR_DOCS` documents make no pairwise edge).
 
@@ -426,14 +431,21 @@ def find_template_families(
         labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, uniq, codes, cif, weight, n_win, mine)
         if total_weight <= 0:
             continue
-        terms: Counter[str] = Counter()
-        for d in sorted(m)[:KEYWORD_DOCS]:
-            terms.update(cut.counts(d, budget=KEYWORD_CHARS // min(len(m), KEYWORD_DOCS)))
-        families.append((m, total_weight, total_chars, labels, tfidf(terms, config.keywords)))
-    families.sort(key=lambda x: (-len(x[0]), -x[1], x[0]))
+        families.append((m, total_weight, total_chars, labels))
+    # Keywords from the first documents of each family, whole (``None``: no ranges).
+    requests: list[KeywordRequest] = [
+        [(docs[d].id, None, KEYWORD_CHARS // min(len(m), KEYWORD_DOCS)) for d in sorted(m)[:KEYWORD_DOCS]] if config.keywords > 0 else []
+        for m, _, _, _ in families
+    ]
+    if keywords is not None:
+        found = keywords(requests)()
+    else:
+        number = {d.id: i for i, d in enumerate(docs)}
+        found = [tfidf(_summed(cut.counts(number[d], budget=budget) for d, _, budget in r), config.keywords) for r in requests]
+    ranked = sorted(zip(families, found), key=lambda x: (-len(x[0][0]), -x[0][1], x[0][0]))
     out = [
         TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)
-        for i, (m, w, c, labels, kw) in enumerate(families)
+        for i, ((m, w, c, labels), kw) in enumerate(ranked)
     ]
     edges = {(docs[x].id, docs[y].id): w for x, y, w in zip(*(a.tolist() for a in pair_weight))}
     return out, edges
