@@ -74,3 +74,28 @@ def test_subgraph_keeps_only_inner_edges() -> None:
     g = Graph.from_edges(4, [0, 1, 2], [1, 2, 3], [1.0, 2.0, 3.0])
     sub = g.subgraph(np.array([1, 2, 3]))
     assert sub.indptr.tolist() == [0, 1, 3, 4] and sub.weights.tolist() == [2.0, 2.0, 3.0, 3.0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29), st.floats(0.01, 5.0)), max_size=120), st.booleans())
+def test_compiled_rows_are_the_numpy_graph_bit_for_bit(n: int, edges: list, with_loops: bool) -> None:
+    from neardup import community
+    from neardup.shingle import compiled_kernels
+
+    if compiled_kernels() is None:
+        pytest.skip("numba is not installed: only the numpy path runs")
+    a = np.array([x % n for x, _, _ in edges], dtype=np.int64)
+    b = np.array([y % n for _, y, _ in edges], dtype=np.int64)
+    w = np.array([z for _, _, z in edges], dtype=np.float64)
+    loops = np.linspace(0.0, 1.0, n) if with_loops else None
+    saved = community.CSR_MIN_EDGES
+    try:
+        community.CSR_MIN_EDGES = 1 << 62
+        plain = community.Graph.from_edges(n, a, b, w, loops)
+        community.CSR_MIN_EDGES = 0
+        compiled = community.Graph.from_edges(n, a, b, w, loops)
+    finally:
+        community.CSR_MIN_EDGES = saved
+    for field in ("indptr", "indices", "weights", "loops"):
+        x, y = getattr(plain, field), getattr(compiled, field)
+        assert x.dtype == y.dtype and x.tolist() == y.tolist(), field  # repeated edges summed in the same order

@@ -223,6 +223,16 @@ def _compiled_local_moves():
 local_moves = _compiled_local_moves()
 
 
+def _compiled_csr_rows():
+    from neardup.community import csr_rows as plain
+
+    return _jit(plain)
+
+
+#: A graph's rows from its edges (:func:`neardup.community.csr_rows`), compiled.
+csr_rows = _compiled_csr_rows()
+
+
 @_jit
 def bucket_lookup(values, counts, starts, shift, windows, out):
     """``out[i]``: the count of ``windows[i]`` in sorted ``values``, 1 when absent; the
