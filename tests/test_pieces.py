@@ -56,5 +56,7 @@ def test_template_families_are_the_same_from_the_shared_pieces_only(simplified_p
     whole = find_pieces(docs, norms, runs, DocumentWords(docs, norms), 12, None)
     compact = shared_only(whole)
     assert len(compact.pieces.kinds) < len(whole.pieces.kinds) and not compact.pieces.ids
-    full = find_template_families(docs, norms, runs, scanned=whole)
-    assert full[0] and find_template_families(docs, norms, runs, scanned=compact) == full
+    full, pairs = find_template_families(docs, norms, runs, scanned=whole)
+    again, again_pairs = find_template_families(docs, norms, runs, scanned=compact)
+    assert full and again == full
+    assert len(pairs[0]) and all(a.tolist() == b.tolist() for a, b in zip(pairs, again_pairs))

@@ -136,7 +136,8 @@ def bucket_pairs(
     done = np.empty(0, dtype=np.int64)  # the distinct pairs of the bands compacted so far
     pending = 0
     rows = np.arange(n, dtype=np.uint64)
-    for band, column in enumerate(np.ascontiguousarray(keys.T)):
+    for band in range(keys.shape[1]):
+        column = np.ascontiguousarray(keys[:, band])  # one band at a time: no transposed copy of every key
         if progress:
             progress(band, keys.shape[1])
         if pending > max(COMPACT_CODES, 2 * len(done)):  # bands repeat most pairs: memory holds each once

@@ -88,6 +88,9 @@ MIN_SPLIT = 8
 #: Label text is cut to this many characters (``chars`` gives the full length).
 MAX_LABEL_CHARS = 200
 
+#: Weighted document pairs ``(x, y, weight)``: document numbers, ``x < y``, sorted.
+PairWeights = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
+_NO_PAIRS: PairWeights = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 #: A family's keyword sources: (document id, its reused ranges in original offsets or
 #: ``None`` for the whole document, characters of them to count) for each of its first
 #: documents.
@@ -154,12 +157,31 @@ def group_documents(
         docs, norms, runs, config, words=cut, window=window, scanned=scanned, keywords=keywords
     )
     families = families_of(groups, collect(), carried)
-    by_pair = {(link.a, link.b): link for link in links}
-    for (a, b), w in template_edges.items():
-        old = by_pair.get((a, b))
-        by_pair[(a, b)] = DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(w, 3))
-    all_links = tuple(by_pair[k] for k in sorted(by_pair))
-    return DocumentGroups(all_links, tuple(families), tuple(template_families))
+    return DocumentGroups(_merged_links(docs, links, template_edges), tuple(families), tuple(template_families))
+
+
+def _merged_links(docs: Sequence[Document], links: Sequence[DocLink], template: PairWeights) -> tuple[DocLink, ...]:
+    """The content and boilerplate ``links`` and the template graph's pairs as one sorted
+    list of :class:`DocLink` (a pair in both: one link with all its weights). Merged as
+    sorted pair numbers, without a dictionary keyed by millions of pairs."""
+    n = max(len(docs), 1)
+    index = {d.id: i for i, d in enumerate(docs)}
+    have = np.array([index[link.a] * n + index[link.b] for link in links], dtype=np.int64)
+    x, y, w = template
+    extra = np.asarray(x, dtype=np.int64) * n + np.asarray(y, dtype=np.int64)
+    keys = np.union1d(have, extra)
+    at_link = np.searchsorted(have, keys)  # ``links`` are sorted by id pair, so ``have`` is too
+    at_template = np.searchsorted(extra, keys)
+    weights = np.asarray(w, dtype=np.float64).tolist()
+    out = []
+    for key, i, j in zip(keys.tolist(), at_link.tolist(), at_template.tolist()):
+        old = links[i] if i < len(have) and have[i] == key else None
+        if j < len(extra) and extra[j] == key:
+            a, b = (old.a, old.b) if old else (docs[key // n].id, docs[key % n].id)
+            out.append(DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(weights[j], 3)))
+        else:
+            out.append(old)  # type: ignore[arg-type]
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- content families
@@ -350,14 +372,16 @@ def find_template_families(
     shared: Sequence[npt.NDArray[np.int64]] | None = None,
     scanned: DocumentPieces | None = None,
     keywords: KeywordRunner | None = None,
-) -> tuple[list[TemplateFamily], dict[tuple[str, str], float]]:
+) -> tuple[list[TemplateFamily], PairWeights]:
     """Template families (largest first) and the weighted edges between document pairs.
 
     ``words``: the documents' jieba words (:class:`DocumentWords`, shared with the
     content families so that no sentence is cut twice); ``keywords``: counts the families'
     keywords elsewhere, as for :func:`group_documents`. Returns the
-    families and, for the picture, the pairwise edge weights (``a < b`` by id; pieces
-    carried by more than :data:`MAX_PAIR_DOCS` documents make no pairwise edge).
+    families and, for the picture, the pairwise edge weights as arrays ``(x, y, weight)``
+    of document numbers, ``x < y``, sorted (pieces carried by more than
+    :data:`MAX_PAIR_DOCS` documents make no pairwise edge; millions of pairs on a large
+    corpus: no dictionary of them).
 
     >>> from neardup.normalize import normalize
     >>> from neardup.boilerplate import find_boilerplate
@@ -373,7 +397,7 @@ def find_template_families(
     config = config or FamilyConfig()
     n_docs = len(docs)
     if n_docs < 2:
-        return [], {}
+        return [], _NO_PAIRS
     cut = words or DocumentWords(docs, norms)
     # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
     scanned = scanned or find_pieces(docs, norms, runs, cut, window, shared)
@@ -389,7 +413,7 @@ def find_template_families(
     del win_piece, str_piece, str_doc
     chars = np.concatenate((np.ones(n_win, dtype=np.float64), np.asarray(pieces.chars, dtype=np.float64)))
     if len(code) == 0:  # nothing shared at all: no windows, no chrome, no skeleton
-        return [], {}
+        return [], _NO_PAIRS
     code.sort()
     code = code[np.concatenate(([True], code[1:] != code[:-1]))]
     piece, doc_of = code // n_docs, code % n_docs
@@ -399,7 +423,7 @@ def find_template_families(
     shared = df[piece] >= 2
     piece, doc_of = piece[shared], doc_of[shared]
     if len(piece) == 0:
-        return [], {}
+        return [], _NO_PAIRS
     # Pieces carried by the same documents add up: one group per distinct carrier set.
     bounds = np.flatnonzero(np.concatenate(([True], piece[1:] != piece[:-1])))
     pieces_here = piece[bounds]
@@ -447,8 +471,7 @@ def find_template_families(
         TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)
         for i, ((m, w, c, labels), kw) in enumerate(ranked)
     ]
-    edges = {(docs[x].id, docs[y].id): w for x, y, w in zip(*(a.tolist() for a in pair_weight))}
-    return out, edges
+    return out, pair_weight
 
 
 def _labels(
