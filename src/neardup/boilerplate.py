@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
@@ -96,7 +97,7 @@ class WindowCounts:
         :func:`find_runs_and_shared`."""
         if len(self.values) == 0 or len(windows) == 0:
             return np.ones(len(windows), dtype=np.int64)
-        kernels = compiled_kernels() if compiled or len(self.values) >= BUCKET_MIN_VALUES else None
+        kernels = self.kernels(compiled)
         if kernels is not None:
             shift, starts = self._buckets()
             out = np.empty(len(windows), dtype=np.int64)
@@ -104,6 +105,11 @@ class WindowCounts:
             return out
         pos = np.minimum(np.searchsorted(self.values, windows), len(self.values) - 1)
         return np.where(self.values[pos] == windows, self.counts[pos], 1)
+
+    def kernels(self, compiled: bool = False) -> ModuleType | None:
+        """The compiled kernels for work on this table: when the caller loaded them anyway
+        (``compiled``) or the table is large; a small job (the gate) loads no compiler."""
+        return compiled_kernels() if compiled or len(self.values) >= BUCKET_MIN_VALUES else None
 
     def _buckets(self) -> tuple[np.uint64, npt.NDArray[np.int64]]:
         bits = max(1, min(30, int(len(self.values)).bit_length() - 2))  # about 2 to 4 windows a bucket
@@ -137,16 +143,17 @@ def windows_many(texts: Sequence[str], k: int) -> tuple[npt.NDArray[np.uint64], 
 def distinct_windows_many(texts: Sequence[str], k: int) -> npt.NDArray[np.uint64]:
     """:func:`document_windows` of every text, end to end (what :func:`count_windows` counts)."""
     hashes, offsets = windows_many(texts, k)
-    parts = []
-    for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
-        w = np.sort(hashes[lo:hi])
-        parts.append(w[np.concatenate(([True], w[1:] != w[:-1]))] if len(w) else w)
+    parts = [_distinct(hashes[lo:hi].copy()) for lo, hi in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
 
 def document_windows(text: str, k: int) -> npt.NDArray[np.uint64]:
     """Sorted distinct ``k``-character windows of one normalised text."""
-    w = window_hashes(text, k)
+    return _distinct(window_hashes(text, k))
+
+
+def _distinct(w: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Sorted distinct values of ``w`` (sorted in place)."""
     w.sort()
     return w[np.concatenate(([True], w[1:] != w[:-1]))] if len(w) else w
 
@@ -407,7 +414,7 @@ def find_runs_and_shared(
         g = window_hashes(norm.text, k) if windows is None else windows
     if len(counts.values) and len(g):
         df = counts.lookup(g, compiled)
-        kernels = compiled_kernels() if compiled or len(counts.values) >= BUCKET_MIN_VALUES else None
+        kernels = counts.kernels(compiled)
         if kernels is not None:
             c = config
             shared, found = kernels.corpus_runs(

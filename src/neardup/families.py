@@ -151,21 +151,22 @@ def group_documents(
             i = index[doc_id]
             return cut.counts(i, [norm_range(norms[i], s, e) for s, e in reused.get(doc_id, ())], budget)
 
-        found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in requests]
+        found = _keywords_here(requests, shared_terms, config.keywords)
         collect = lambda: found  # noqa: E731
     template_families, template_edges = find_template_families(
         docs, norms, runs, config, words=cut, window=window, scanned=scanned, keywords=keywords
     )
     families = families_of(groups, collect(), carried)
-    return DocumentGroups(_merged_links(docs, links, template_edges), tuple(families), tuple(template_families))
+    return DocumentGroups(_merged_links(docs, index, links, template_edges), tuple(families), tuple(template_families))
 
 
-def _merged_links(docs: Sequence[Document], links: Sequence[DocLink], template: PairWeights) -> tuple[DocLink, ...]:
+def _merged_links(
+    docs: Sequence[Document], index: Mapping[str, int], links: Sequence[DocLink], template: PairWeights
+) -> tuple[DocLink, ...]:
     """The content and boilerplate ``links`` and the template graph's pairs as one sorted
     list of :class:`DocLink` (a pair in both: one link with all its weights). Merged as
     sorted pair numbers, without a dictionary keyed by millions of pairs."""
     n = max(len(docs), 1)
-    index = {d.id: i for i, d in enumerate(docs)}
     have = np.array([index[link.a] * n + index[link.b] for link in links], dtype=np.int64)
     x, y, w = template
     extra = np.asarray(x, dtype=np.int64) * n + np.asarray(y, dtype=np.int64)
@@ -277,7 +278,7 @@ def find_families(
     """
     config = config or FamilyConfig()
     groups = content_groups(links, config)
-    found = [tfidf(_summed(shared_terms(d, budget) for d, _, budget in r), config.keywords) for r in keyword_requests(groups, {}, config)]
+    found = _keywords_here(keyword_requests(groups, {}, config), shared_terms, config.keywords)
     return families_of(groups, found, boilerplate)
 
 
@@ -308,16 +309,22 @@ def content_groups(links: Sequence[DocLink], config: FamilyConfig | None = None)
 
 
 def keyword_requests(
-    groups: Sequence[tuple[tuple[str, ...], int]], reused: Mapping[str, list[tuple[int, int]]], config: FamilyConfig
+    groups: Sequence[tuple[Sequence[str], int]], reused: Mapping[str, list[tuple[int, int]]] | None, config: FamilyConfig
 ) -> list[KeywordRequest]:
     """What each family's keywords are counted from: its first :data:`KEYWORD_DOCS`
-    documents, each with its reused ranges and a share of :data:`KEYWORD_CHARS`."""
+    documents (ids in order), each with its reused ranges (``reused`` ``None``: the
+    whole document) and a share of :data:`KEYWORD_CHARS`."""
     if config.keywords <= 0:
         return [[] for _ in groups]
     return [
-        [(d, reused.get(d, []), KEYWORD_CHARS // min(len(docs), KEYWORD_DOCS)) for d in docs[:KEYWORD_DOCS]]
+        [(d, None if reused is None else reused.get(d, []), KEYWORD_CHARS // min(len(docs), KEYWORD_DOCS)) for d in docs[:KEYWORD_DOCS]]
         for docs, _ in groups
     ]
+
+
+def _keywords_here(requests: Sequence[KeywordRequest], terms: Callable[[str, int], Mapping[str, int]], top: int) -> list[tuple[str, ...]]:
+    """Each request's keywords, counted in this process by ``terms(doc_id, budget)``."""
+    return [tfidf(_summed(terms(d, budget) for d, _, budget in r), top) for r in requests]
 
 
 def request_keywords(
@@ -456,16 +463,13 @@ def find_template_families(
         if total_weight <= 0:
             continue
         families.append((m, total_weight, total_chars, labels))
-    # Keywords from the first documents of each family, whole (``None``: no ranges).
-    requests: list[KeywordRequest] = [
-        [(docs[d].id, None, KEYWORD_CHARS // min(len(m), KEYWORD_DOCS)) for d in sorted(m)[:KEYWORD_DOCS]] if config.keywords > 0 else []
-        for m, _, _, _ in families
-    ]
+    # Keywords from the first documents of each family, whole.
+    requests = keyword_requests([([docs[d].id for d in sorted(m)], 0) for m, _, _, _ in families], None, config)
     if keywords is not None:
         found = keywords(requests)()
     else:
         number = {d.id: i for i, d in enumerate(docs)}
-        found = [tfidf(_summed(cut.counts(number[d], budget=budget) for d, _, budget in r), config.keywords) for r in requests]
+        found = _keywords_here(requests, lambda d, budget: cut.counts(number[d], budget=budget), config.keywords)
     ranked = sorted(zip(families, found), key=lambda x: (-len(x[0][0]), -x[0][1], x[0][0]))
     out = [
         TemplateFamily(i + 1, tuple(docs[d].id for d in m), round(w, 2), c, tuple(labels), kw)

@@ -101,17 +101,17 @@ def find_pieces(
     shared: Sequence[npt.NDArray[np.int64]] | None,
     *,
     first: int = 0,
-    windows: tuple[npt.NDArray[np.uint64] | None, npt.NDArray[np.int64] | None] = (None, None),
+    hashed: tuple[npt.NDArray[np.uint64] | None, npt.NDArray[np.int64] | None] = (None, None),
 ) -> DocumentPieces:
     """One pass over the documents: boilerplate windows, chrome lines, skeletons.
 
     ``first``: the number of the first document, when these are one chunk of a corpus
     (the scan runs chunks in its worker processes and puts them together with
-    :func:`merge_pieces`). ``windows``: every document's ``k``-character windows end to
+    :func:`merge_pieces`). ``hashed``: every document's ``k``-character windows end to
     end and the offsets of each document's (:func:`~neardup.boilerplate.windows_many`),
     when the caller hashed them already.
     """
-    hashed, hashed_at = windows
+    hashed_all, hashed_at = hashed
     hashes, owners, windows, counts, index = [], [], [], [], []
     run_first = [0]
     pieces: Pieces = Pieces({}, [], [], [])
@@ -124,10 +124,10 @@ def find_pieces(
             carried[doc.id] = texts
         wanted = [(j, r) for j, r in enumerate(doc_runs) if r.kind in ("corpus", "base") and r.end - r.start >= k]
         if wanted:
-            if hashed is None or hashed_at is None:
+            if hashed_all is None or hashed_at is None:
                 grams = shingle_hashes(norm.text, ShingleConfig(ngram=k))
             else:
-                grams = hashed[hashed_at[d] : hashed_at[d + 1]]
+                grams = hashed_all[hashed_at[d] : hashed_at[d + 1]]
             mine = [grams[r.start : r.end - k + 1].copy() for _, r in wanted]  # copies: the document's other windows go
             windows.extend(mine)
             counts.extend(len(w) for w in mine)

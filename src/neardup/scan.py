@@ -255,7 +255,7 @@ def _prepare_chunk(
     if pieces and ids is not None:
         docs = [Document(i, t) for i, t in zip(ids, texts)]
         cut = DocumentWords(docs, norms)
-        found = find_pieces(docs, norms, all_runs, cut, k, all_shared, first=first_doc, windows=(windows, win_at))
+        found = find_pieces(docs, norms, all_runs, cut, k, all_shared, first=first_doc, hashed=(windows, win_at))
     return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared, found)
 
 
