@@ -165,6 +165,37 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 
 
+@pytest.mark.slow  # a helper process
+def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan too small for workers counts its keywords in one helper process, started
+    with the scan; the report is the one a single process makes."""
+    from benchmarks.generate import Generator
+
+    import importlib
+
+    from neardup import render_json
+
+    analyse_module = importlib.import_module("neardup.analyse")
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=120)]
+    counted_on: list[bool] = []
+    real = analyse_module._keywords_on
+
+    def spy(workers, *args):  # type: ignore[no-untyped-def]
+        counted_on.append(workers.apart)
+        return real(workers, *args)
+
+    monkeypatch.setattr(analyse_module, "_keywords_on", spy)
+    one = scan(docs, jobs=1)
+    assert counted_on == []  # one process: keywords counted here
+    scan(docs, jobs=2)
+    assert counted_on == []  # below the helper's size
+    monkeypatch.setattr(analyse_module, "KEYWORD_HELPER_MIN_CHARS", 0)
+    two = scan(docs, jobs=2)
+    assert counted_on == [True]  # on the helper
+    assert sum(1 for f in one.families if f.keywords) > 5
+    assert render_json(one) == render_json(two)
+
+
 @pytest.mark.parametrize("tokens", ["chars", "words"])
 def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: str) -> None:
     """The chunked, vectorised prepare equals normalise -> split -> shingle per passage."""

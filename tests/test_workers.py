@@ -46,3 +46,29 @@ def test_a_closed_pool_starts_again_warm_and_work_started_comes_back_in_order() 
     with Workers(1) as serial:
         serial.warm()
         assert serial._pool is None and serial.start((1, slow_square, (x,)) for x in range(3))() == [0, 1, 4]
+
+
+_LOADED: list[int] = []
+
+
+def load_marker() -> None:
+    _LOADED.append(1)
+
+
+def loaded_here() -> int:
+    """How many times ``load_marker`` ran in this process (and this process's id)."""
+    import os
+
+    return len(_LOADED) * 1_000_000_000 + os.getpid()
+
+
+@pytest.mark.slow  # spawns a process
+def test_a_helper_apart_runs_in_one_other_process_loaded_ahead() -> None:
+    import os
+
+    with Workers(1, apart=True) as helper:
+        assert helper.parallel and helper.jobs == 1
+        helper.warm(load_marker)  # what its work needs, loaded before the work comes
+        found = helper.start((1, loaded_here, ()) for _ in range(3))()
+    loads, pids = {f // 1_000_000_000 for f in found}, {f % 1_000_000_000 for f in found}
+    assert loads == {1} and len(pids) == 1 and os.getpid() not in pids and _LOADED == []

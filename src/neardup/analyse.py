@@ -27,10 +27,10 @@ from neardup.families import DocumentGroups, KeywordRequest, KeywordRunner, grou
 from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
 from neardup.pieces import DocumentPieces
-from neardup.templates import template_of
+from neardup.templates import load_keyword_tables, template_of
 from neardup.workers import CHUNK_DOCS, Call, Progress, Workers, advancer
 
-__all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "analyse"]
+__all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "KEYWORD_HELPER_MIN_CHARS", "analyse", "keyword_helper"]
 
 #: Clusters go to the workers in batches of about this many characters of member text.
 CLUSTER_BATCH_CHARS = 100_000
@@ -55,6 +55,7 @@ def analyse(
     config: ScanConfig,
     workers: Workers,
     progress: Progress | None = None,
+    keyword_workers: Workers | None = None,
 ) -> Analysis:
     """Spans, templates and families of a clustered corpus.
 
@@ -62,7 +63,9 @@ def analyse(
     and ``shared``: each document's boilerplate runs and the ranges other documents carry
     too (normalised offsets, from the scan's second pass); ``scanned``: the families'
     pass over the documents, which the scan's second pass makes while each document's
-    normalised text is at hand (``None``: made here); ``boilerplate``: its records.
+    normalised text is at hand (``None``: made here); ``boilerplate``: its records;
+    ``keyword_workers``: where the content families' keywords are counted, when not on
+    ``workers`` (a helper the scan started early, with jieba loaded).
     """
     alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
     # The workers' memory (their share of the window counts, their heaps) goes back now;
@@ -71,10 +74,11 @@ def analyse(
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
         progress("families", 0, 1)
+    counting = keyword_workers if keyword_workers is not None and keyword_workers.parallel else workers
     groups = group_documents(
         docs, _LazyNorms(docs, config), runs, alignments, boilerplate, config.families,
         window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
-        keywords=_keywords_on(workers, docs, config) if workers.parallel else None,
+        keywords=_keywords_on(counting, docs, config) if counting.parallel else None,
     )  # fmt: skip
     workers.close()
     if progress:
@@ -123,6 +127,28 @@ def _align_and_template(
         cut = [replace(c, id=n + 1) for n, c in enumerate(cut)]
         templates = [replace(t, cluster=n + 1) for n, t in enumerate(templates)]
     return alignments_of(spans, {d.id: d.text for d in docs}), tuple(templates), tuple(cut)
+
+
+#: A scan too small for worker processes but of at least this many characters, allowed
+#: more than one process, counts its families' keywords in one helper process started
+#: with the scan: jieba's dictionary and IDF table (about a second) load there while
+#: this process scans, and the words are cut there while this process groups.
+KEYWORD_HELPER_MIN_CHARS = 500_000
+
+
+def keyword_helper(chars: int, jobs: int, config: ScanConfig, parallel: bool) -> Workers:
+    """Where a scan of ``chars`` characters counts its families' keywords when its
+    stages run here (``parallel`` false): a helper process, warming up now
+    (:data:`KEYWORD_HELPER_MIN_CHARS`); otherwise one that is not parallel (``analyse``
+    then uses the scan's workers)."""
+    wanted = (
+        jobs > 1 and not parallel and chars >= KEYWORD_HELPER_MIN_CHARS
+        and config.detail == "full" and config.families.keywords > 0
+    )  # fmt: skip
+    helper = Workers(1, apart=wanted)
+    if wanted:
+        helper.warm(load_keyword_tables)
+    return helper
 
 
 #: Content families' keyword requests go to the workers in batches of about this many

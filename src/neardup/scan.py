@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.analyse import analyse
+from neardup.analyse import analyse, keyword_helper
 from neardup.boilerplate import (
     BoilerRun,
     WindowCounts,
@@ -457,7 +457,9 @@ def scan(
     Documents are processed in id order, so the result does not depend on input order,
     nor on ``jobs``: up to that many worker processes (``0`` or ``None``: one per CPU)
     normalise, split, shingle and sign the documents of a large corpus (from
-    :data:`PARALLEL_MIN_CHARS` characters). As with any multiprocessing, a script that
+    :data:`PARALLEL_MIN_CHARS` characters; from
+    :data:`~neardup.analyse.KEYWORD_HELPER_MIN_CHARS`, one helper process counts the
+    families' keywords). As with any multiprocessing, a script that
     calls ``scan(..., jobs=2)`` needs an ``if __name__ == "__main__":`` guard.
 
     Boilerplate (page chrome, corpus formulas, ``base`` text) is found and reported, and
@@ -520,8 +522,10 @@ def _scan(
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
-    with Workers(jobs if parallel(docs, jobs) else 1) as workers:
-        return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings)
+    with Workers(jobs if parallel(docs, jobs) else 1) as workers, keyword_helper(
+        sum(len(d.text) for d in docs), jobs, config, parallel(docs, jobs)
+    ) as helper:
+        return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
 
 
 def _stages(
@@ -531,6 +535,7 @@ def _stages(
     workers: Workers,
     progress: Progress | None,
     warnings: Sequence[str],
+    keyword_workers: Workers | None = None,
 ) -> ScanResult:
     capacity = sum(len(d.text) for d in docs)
     full = config.detail == "full"
@@ -605,7 +610,8 @@ def _stages(
         doc_of = passages.rows["doc"]
         within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
         analysis = analyse(
-            docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress
+            docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress,
+            keyword_workers=keyword_workers,
         )  # fmt: skip
         alignments, templates, clusters = analysis.alignments, analysis.templates, list(analysis.clusters)
         links, families, template_families = analysis.groups.links, analysis.groups.families, analysis.groups.template_families

@@ -179,6 +179,16 @@ def _cut(text: str) -> tuple[str, ...]:
     return tuple(jieba.lcut(text, HMM=False))
 
 
+def load_keyword_tables() -> None:
+    """Load jieba's dictionary and IDF table now (about a second between them), so a
+    process that will count keywords has them before the first request comes."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    _idf()
+
+
 def tfidf(counts: Mapping[str, int], top: int = 6) -> tuple[str, ...]:
     """Top TF-IDF terms of summed word counts, with jieba's IDF table and stop words.
 

@@ -39,20 +39,23 @@ Call = tuple[int, Callable[..., Any], tuple[Any, ...]]
 
 
 class Workers:
-    """Up to ``jobs`` worker processes, or none (``jobs <= 1``: everything runs here).
+    """Up to ``jobs`` worker processes, or none (``jobs <= 1``: everything runs here;
+    ``apart``: one worker process all the same, a helper beside this one).
 
     The pool starts with the first parallel :meth:`map` and stops when the ``with``
     block ends, or at :meth:`close` (a later :meth:`map` starts a new one: fresh workers,
     holding nothing of the work before).
     """
 
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
+    def __init__(self, jobs: int, *, apart: bool = False) -> None:
+        self.jobs = max(jobs, 1)
+        self.apart = apart
         self._pool: ProcessPoolExecutor | None = None
 
     @property
     def parallel(self) -> bool:
-        return self.jobs > 1
+        """Whether work runs in other processes."""
+        return self.jobs > 1 or self.apart
 
     def __enter__(self) -> Workers:
         return self
@@ -94,13 +97,14 @@ class Workers:
         while pending:
             yield self._collect(pending, advance)
 
-    def warm(self) -> None:
+    def warm(self, load: Callable[[], object] = int) -> None:
         """Start the worker processes now, so that they are ready when work comes (a
-        worker's start, interpreter and imports, takes about a second)."""
+        worker's start, interpreter and imports, takes about a second); each runs
+        ``load`` (a top-level function: what its work will need, loaded ahead)."""
         if self.parallel:
             pool = self._started()
             for _ in range(self.jobs):
-                pool.submit(int)
+                pool.submit(load)
 
     def start(self, calls: Iterable[Call]) -> Callable[[], list[Any]]:
         """Start :meth:`map` of ``calls`` now; the returned function waits for their
