@@ -28,7 +28,7 @@ from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
 from neardup.pieces import DocumentPieces
 from neardup.templates import load_keyword_tables, template_of
-from neardup.workers import CHUNK_DOCS, Call, Progress, Workers, advancer
+from neardup.workers import CHUNK_DOCS, Call, Progress, Texts, Workers, advancer
 
 __all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "KEYWORD_HELPER_MIN_CHARS", "analyse", "keyword_helper"]
 
@@ -113,7 +113,7 @@ def _align_and_template(
             yield [], batch
 
     advance = advancer(progress, "align", max(len(within) + len(clusters), 1))
-    calls = ((len(d) + len(c), _analyse_chunk, (d, c, config)) for d, c in batches())
+    calls = ((len(d) + len(c), _analyse_chunk, ([x.id for x in d], Texts(x.text for x in d), c, config)) for d, c in batches())
     spans: list[PairSpan] = []
     templates: list[Template] = []
     cut: list[Cluster] = []
@@ -166,7 +166,7 @@ def _keywords_on(workers: Workers, docs: Sequence[Document], config: ScanConfig)
             batch: list[tuple[list[str], KeywordRequest]] = []
             size = 0
             for request in requests:
-                texts = [text_of[d] for d, _, _ in request]
+                texts = Texts(text_of[d] for d, _, _ in request)
                 batch.append((texts, request))
                 size += sum(map(len, texts))
                 if size >= KEYWORD_BATCH_CHARS:
@@ -189,11 +189,11 @@ def _keyword_chunk(
 
 
 def _analyse_chunk(
-    docs: list[Document], clusters: list[Cluster], config: AlignConfig
+    ids: list[str], texts: list[str], clusters: list[Cluster], config: AlignConfig
 ) -> tuple[list[PairSpan], list[Template], list[Cluster]]:
-    """Repeats inside ``docs``; each cluster's spans, its members cut to them (:func:`trimmed`)
-    and its template on what is left. Top-level: workers run it."""
-    spans = [s for doc in docs for s in within_spans(doc, config)]
+    """Repeats inside documents ``ids`` (``texts``); each cluster's spans, its members cut
+    to them (:func:`trimmed`) and its template on what is left. Top-level: workers run it."""
+    spans = [s for doc_id, text in zip(ids, texts) for s in within_spans(Document(doc_id, text), config)]
     templates, cut = [], []
     for c in clusters:
         norms = [normalize(m.text, config.normalize) for m in c.members]

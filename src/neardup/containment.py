@@ -17,15 +17,18 @@ evidence must be local too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.align import align_pair
-from neardup.config import AlignConfig
+from neardup.config import AlignConfig, ScanConfig
+from neardup.model import Document, Match
+from neardup.passages import overlapping
+from neardup.verify import pair_overlaps
 
-__all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "WORD_SAMPLE", "containment_pairs", "local_matches"]
+__all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "WORD_SAMPLE", "containment_pairs", "local_matches", "with_local_matches"]
 
 #: One shingle in this many (by hash) is sampled: character shingles ...
 SAMPLE = 8
@@ -109,3 +112,43 @@ def local_matches(
             progress(n + 1, total)
     return kept
 
+
+def with_local_matches(
+    matches: list[Match],
+    hashes: npt.NDArray[np.uint64],
+    offsets: npt.NDArray[np.int64],
+    rows: npt.NDArray[np.void],
+    docs: Sequence[Document],
+    config: ScanConfig,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Match]:
+    """``matches`` and the pairs proposed by shared rare shingles that the aligner
+    confirms, sorted by passage numbers (passages ``rows`` of ``docs``, their shingle
+    ``hashes`` in CSR form by ``offsets``)."""
+    # A word shingle stands for about six characters: sample one in two, not one in eight.
+    sample = SAMPLE if config.shingle.tokens == "chars" else WORD_SAMPLE
+    extra = containment_pairs(hashes, offsets, sample=sample)
+    if len(extra):
+        extra = extra[~overlapping(rows, extra)]
+        n = np.int64(len(rows))
+        known = np.array([m.a * n + m.b for m in matches], dtype=np.int64)
+        extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
+    if len(extra) == 0:
+        return matches
+    # Only pairs sharing the verify stage's floor of shingles can hold a reused span: the
+    # aligner, at a millisecond a pair, sees those alone.
+    shared, size_a, size_b = pair_overlaps(extra, hashes, offsets)
+    floor = config.verification().shared_floor
+    worth = shared >= floor
+    extra, shared, size_a, size_b = extra[worth], shared[worth], size_a[worth], size_b[worth]
+    doc, start, end = rows["doc"], rows["start"], rows["end"]
+
+    def text_of(i: int) -> str:
+        return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
+
+    found = []
+    for k in local_matches(extra, text_of, config.align, progress):
+        i, j, n = int(extra[k, 0]), int(extra[k, 1]), int(shared[k])
+        jaccard, contained = n / (size_a[k] + size_b[k] - n), n / min(size_a[k], size_b[k])
+        found.append(Match(i, j, round(float(jaccard), 6), round(float(contained), 6)))
+    return sorted([*matches, *found], key=lambda m: (m.a, m.b))

@@ -382,7 +382,7 @@ class ScanResult:
     warnings: tuple[str, ...] = field(default=())
     alignments: tuple[Alignment, ...] = field(default=())
     templates: tuple[Template, ...] = field(default=())
-    boilerplate: tuple[Boilerplate, ...] = field(default=())
+    boilerplate: Sequence[Boilerplate] = field(default=())  # rows, records when looked at (BoilerplateArray)
     families: tuple[Family, ...] = field(default=())
     links: tuple[DocLink, ...] = field(default=())
     template_families: tuple[TemplateFamily, ...] = field(default=())

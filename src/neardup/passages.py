@@ -22,7 +22,7 @@ from neardup.config import PassageConfig
 from neardup.model import Passage
 from neardup.normalize import Normalized
 
-__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "line_count", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
+__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "line_count", "overlapping", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
 
 #: One passage as a record: the fields of :class:`Passage`, in order. A million
 #: passages take 64 MB this way, against about 250 MB as Python objects.
@@ -63,6 +63,13 @@ class PassageArray(Sequence[Passage]):
 
     def __repr__(self) -> str:
         return f"PassageArray({len(self)} passages)"
+
+
+def overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Pairs of passages that overlap in one document (a window and its neighbour)."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    doc, start, end = rows["doc"], rows["start"], rows["end"]
+    return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
 
 
 def line_starts(text: str) -> np.ndarray:

@@ -31,7 +31,11 @@ import numpy.typing as npt
 
 from neardup.analyse import analyse, keyword_helper
 from neardup.boilerplate import (
+    BOILERPLATE_DTYPE,
+    KINDS,
+    BoilerplateArray,
     BoilerRun,
+    RunTable,
     WindowCounts,
     boilerplate_mask,
     count_windows,
@@ -43,30 +47,28 @@ from neardup.boilerplate import (
 )
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
-from neardup.containment import SAMPLE, WORD_SAMPLE, containment_pairs, local_matches
+from neardup.containment import with_local_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.pieces import DocumentPieces, find_pieces, merge_pieces, shared_only
 from neardup.templates import DocumentWords
 from neardup.model import (
     Alignment,
-    Boilerplate,
     Cluster,
     DocLink,
     Document,
     Family,
-    Match,
     ScanResult,
     ScanStats,
     Template,
     TemplateFamily,
 )
 from neardup.normalize import Normalized, normalize
-from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, passage_table
+from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, overlapping, passage_table
 from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
-from neardup.verify import pair_overlaps, verify_segments
+from neardup.verify import verify_segments
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
@@ -112,8 +114,8 @@ class _Chunk:
     hashes: npt.NDArray[np.uint64]
     lengths: npt.NDArray[np.int64]
     keys: npt.NDArray[np.uint64] | npt.NDArray[np.uint32] | None
-    boilerplate: list[Boilerplate]
-    runs: list[list[BoilerRun]]
+    boilerplate: npt.NDArray[np.void]  # BOILERPLATE_DTYPE
+    runs: RunTable
     shared: list[npt.NDArray[np.int64]]
     pieces: DocumentPieces | None = None
 
@@ -152,18 +154,21 @@ def _window_chunk(texts: list[str], first_doc: int, config: ScanConfig) -> npt.N
     return distinct_windows_many([normalize(t, config.normalize).text for t in texts], k)
 
 
-def _boilerplate_records(doc_id: str, text: str, norm: Normalized, runs: Sequence[BoilerRun]) -> list[Boilerplate]:
+def _boilerplate_rows(doc: int, text: str, norm: Normalized, runs: Sequence[BoilerRun]) -> npt.NDArray[np.void]:
+    """Document ``doc``'s boilerplate records (:data:`BOILERPLATE_DTYPE`), in original offsets and lines."""
+    rows = np.empty(len(runs), dtype=BOILERPLATE_DTYPE)
     if not runs:
-        return []
+        return rows
     starts = line_starts(text)
     s = norm.start[[r.start for r in runs]]  # norm.original_span of every run at once
     e = norm.end[[r.end - 1 for r in runs]]
-    line_s = np.searchsorted(starts, s, side="right").tolist()
-    line_e = np.searchsorted(starts, e - 1, side="right").tolist()
-    return [
-        Boilerplate(doc_id, a, b, ls, le, r.kind, r.documents, text[a:b])  # type: ignore[arg-type]
-        for r, a, b, ls, le in zip(runs, s.tolist(), e.tolist(), line_s, line_e)
-    ]
+    rows["doc"] = doc
+    rows["start"], rows["end"] = s, e
+    rows["line_start"] = np.searchsorted(starts, s, side="right")
+    rows["line_end"] = np.searchsorted(starts, e - 1, side="right")
+    rows["documents"] = [r.documents for r in runs]
+    rows["kind"] = [KINDS.index(r.kind) for r in runs]
+    return rows
 
 
 def _passage_index(
@@ -216,7 +221,7 @@ def _prepare_chunk(
     """
     all_rows = []
     masks: list[npt.NDArray[np.bool_] | None] = []
-    records: list[Boilerplate] = []
+    records: list[npt.NDArray[np.void]] = []
     all_runs: list[list[BoilerRun]] = []
     all_shared: list[npt.NDArray[np.int64]] = []
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
@@ -237,7 +242,7 @@ def _prepare_chunk(
         all_runs.append(runs)
         all_shared.append(shared)
         if ids is not None:
-            records.extend(_boilerplate_records(ids[n], text, norm, runs))
+            records.append(_boilerplate_rows(first_doc + n, text, norm, runs))
         masks.append(boilerplate_mask(len(norm.text), runs, kinds) if any(r.kind in kinds for r in runs) else None)
     rows = np.concatenate(all_rows).view(PASSAGE_DTYPE).ravel() if all_rows else np.empty(0, dtype=PASSAGE_DTYPE)
     doc_hashes, doc_offsets = shingle_hashes_many(norm_texts, config.shingle)
@@ -256,7 +261,8 @@ def _prepare_chunk(
         docs = [Document(i, t) for i, t in zip(ids, texts)]
         cut = DocumentWords(docs, norms)
         found = find_pieces(docs, norms, all_runs, cut, k, all_shared, first=first_doc, hashed=(windows, win_at))
-    return _Chunk(rows, hashes, lengths, keys, records, all_runs, all_shared, found)
+    boilerplate = np.concatenate(records) if records else np.empty(0, dtype=BOILERPLATE_DTYPE)
+    return _Chunk(rows, hashes, lengths, keys, boilerplate, RunTable.of(all_runs), all_shared, found)
 
 
 def _drop_excluded(
@@ -315,7 +321,7 @@ def parallel(documents: Sequence[Document], jobs: int) -> bool:
 class _Boilerplate:
     """Per document: boilerplate runs and the ranges other documents share (normalised offsets)."""
 
-    runs: list[list[BoilerRun]]
+    runs: RunTable
     shared: list[npt.NDArray[np.int64]]
     pieces: DocumentPieces | None = None  # what the families stage needs of each document
 
@@ -325,7 +331,7 @@ _NO_RANGES = np.empty((0, 2), dtype=np.int64)
 
 def _assemble(
     chunks: Iterable[_Chunk], capacity: int
-) -> tuple[PassageTable, npt.NDArray | None, list[Boilerplate], _Boilerplate]:  # type: ignore[type-arg]
+) -> tuple[PassageTable, npt.NDArray | None, npt.NDArray[np.void], _Boilerplate]:  # type: ignore[type-arg]
     """Put chunk results together as they arrive, copying each chunk's hashes once.
 
     The hashes go straight into one buffer of ``capacity`` (the documents' length in
@@ -339,8 +345,8 @@ def _assemble(
     for chunk in chunks:
         if chunk.pieces is not None:
             pieces.append(chunk.pieces)
-        records.extend(chunk.boilerplate)
-        runs.extend(chunk.runs)
+        records.append(chunk.boilerplate)
+        runs.append(chunk.runs)
         shared.extend(chunk.shared)
         end = pos + len(chunk.hashes)
         if end > len(hashes):  # normalisation made text longer (e.g. NFKC of ㈱)
@@ -358,7 +364,8 @@ def _assemble(
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
     found = shared_only(merge_pieces(pieces)) if pieces else None
-    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, records, _Boilerplate(runs, shared, found)
+    all_records = np.concatenate(records) if records else np.empty(0, dtype=BOILERPLATE_DTYPE)
+    return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, all_records, _Boilerplate(RunTable.joined(runs), shared, found)
 
 
 def _check_jobs(jobs: int | None) -> int:
@@ -408,7 +415,7 @@ def prepare_masked(
     *,
     first_doc: int = 0,
     base: npt.NDArray[np.uint64] | None = None,
-) -> tuple[PassageTable, list[Boilerplate]]:
+) -> tuple[PassageTable, BoilerplateArray]:
     """The scan's second pass over some documents, given the corpus's window counts.
 
     For callers that count windows their own way (the Spark scan): passages with the
@@ -419,7 +426,8 @@ def prepare_masked(
         [d.text for d in documents], first_doc, config, "none", None, _Boiler(counts, base), [d.id for d in documents]
     )
     table, _, records, _ = _assemble([chunk], sum(len(d.text) for d in documents))
-    return table, records
+    records["doc"] -= first_doc
+    return table, BoilerplateArray(records, documents)
 
 
 def _boiler(
@@ -567,7 +575,7 @@ def _stages(
     del keys
     sizes = np.diff(table.offsets)
     if len(pairs):
-        pairs = pairs[~_overlapping(table.passages.rows, pairs) & (sizes[pairs[:, 0]] > 0) & (sizes[pairs[:, 1]] > 0)]
+        pairs = pairs[~overlapping(table.passages.rows, pairs) & (sizes[pairs[:, 0]] > 0) & (sizes[pairs[:, 1]] > 0)]
     if progress:
         progress("candidates", 1, 1)
         progress("verify", 0, max(len(pairs), 1))
@@ -580,7 +588,9 @@ def _stages(
     if progress:
         progress("verify", max(candidates, 1), max(candidates, 1))
     if config.candidates.containment and keys_made:
-        matches = _with_local_matches(matches, table, docs, config, progress)
+        matches = with_local_matches(
+            matches, table.hashes, table.offsets, table.passages.rows, docs, config, _stage(progress, "containment")
+        )
     if progress:
         progress("cluster", 0, 1)
     if full:
@@ -602,7 +612,7 @@ def _stages(
     gc.freeze()
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
-    boilerplate = tuple(boilerplate_records)
+    boilerplate = BoilerplateArray(boilerplate_records, docs)
     families: tuple[Family, ...] = ()
     links: tuple[DocLink, ...] = ()
     template_families: tuple[TemplateFamily, ...] = ()
@@ -638,48 +648,6 @@ def _stages(
         links=links,
         template_families=template_families,
     )
-
-
-def _with_local_matches(
-    matches: list[Match], table: PassageTable, docs: Sequence[Document], config: ScanConfig, progress: Progress | None
-) -> list[Match]:
-    """``matches`` and the pairs proposed by shared rare shingles (:mod:`neardup.containment`)
-    that the aligner confirms, sorted by passage numbers."""
-    rows = table.passages.rows
-    # A word shingle stands for about six characters: sample one in two, not one in eight.
-    sample = SAMPLE if config.shingle.tokens == "chars" else WORD_SAMPLE
-    extra = containment_pairs(table.hashes, table.offsets, sample=sample)
-    if len(extra):
-        extra = extra[~_overlapping(rows, extra)]
-        n = np.int64(len(rows))
-        known = np.array([m.a * n + m.b for m in matches], dtype=np.int64)
-        extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
-    if len(extra) == 0:
-        return matches
-    # Only pairs sharing the verify stage's floor of shingles can hold a reused span: the
-    # aligner, at a millisecond a pair, sees those alone.
-    shared, size_a, size_b = pair_overlaps(extra, table.hashes, table.offsets)
-    floor = config.verification().shared_floor
-    worth = shared >= floor
-    extra, shared, size_a, size_b = extra[worth], shared[worth], size_a[worth], size_b[worth]
-    doc, start, end = rows["doc"], rows["start"], rows["end"]
-
-    def text_of(i: int) -> str:
-        return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
-
-    found = []
-    for k in local_matches(extra, text_of, config.align, _stage(progress, "containment")):
-        i, j, n = int(extra[k, 0]), int(extra[k, 1]), int(shared[k])
-        jaccard, contained = n / (size_a[k] + size_b[k] - n), n / min(size_a[k], size_b[k])
-        found.append(Match(i, j, round(float(jaccard), 6), round(float(contained), 6)))
-    return sorted([*matches, *found], key=lambda m: (m.a, m.b))
-
-
-def _overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-    """Pairs of passages that overlap in one document (a window and its neighbour)."""
-    a, b = pairs[:, 0], pairs[:, 1]
-    doc, start, end = rows["doc"], rows["start"], rows["end"]
-    return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
