@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neardup import boilerplate
-from neardup.boilerplate import WindowCounts, count_windows
+from neardup.boilerplate import BoilerRun, WindowCounts, count_windows
 from neardup.config import BoilerplateConfig
 from neardup.shingle import compiled_kernels
 
@@ -83,3 +83,40 @@ def test_windows_of_many_texts_are_each_texts_windows(texts: list[str], compiled
     assert [hashes[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == [boilerplate.window_hashes(t, 5).tolist() for t in texts]
     expected = [x for t in texts for x in boilerplate.document_windows(t, 5).tolist()]
     assert distinct.tolist() == expected
+
+
+_RUNS = st.lists(
+    st.lists(
+        st.builds(BoilerRun, st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from(["corpus", "page", "base"]), st.integers(0, 10**5)),
+        max_size=5,
+    ),
+    max_size=8,
+)
+
+
+@given(_RUNS, st.integers(0, 8))
+def test_run_table_gives_back_each_documents_runs(runs: list[list[BoilerRun]], cut: int) -> None:
+    """Runs kept as rows come back as the same objects, per document, also when the
+    tables of consecutive chunks of documents are joined."""
+    from neardup.boilerplate import RunTable
+
+    table = RunTable.of(runs)
+    assert len(table) == len(runs) and list(table) == runs
+    assert all(table[d] == runs[d] for d in range(len(runs)))
+    cut = min(cut, len(runs))
+    joined = RunTable.joined([RunTable.of(runs[:cut]), RunTable.of(runs[cut:])])
+    assert list(joined) == runs
+    assert list(RunTable.joined([])) == []
+
+
+def test_boilerplate_array_cuts_each_records_text_from_its_document() -> None:
+    from neardup.boilerplate import BOILERPLATE_DTYPE, BoilerplateArray
+    from neardup.model import Boilerplate, Document
+
+    docs = [Document("a", "首页 新闻\n正文"), Document("b", "版权所有 © 2024")]
+    rows = np.array([(0, 0, 5, 1, 1, 3, 1), (1, 0, 4, 1, 1, 20, 0)], dtype=BOILERPLATE_DTYPE)
+    records = BoilerplateArray(rows, docs)
+    expected = [Boilerplate("a", 0, 5, 1, 1, "page", 3, "首页 新闻"), Boilerplate("b", 0, 4, 1, 1, "corpus", 20, "版权所有")]
+    assert list(records) == expected and records[1] == expected[1] and len(records) == 2
+    assert records == expected and list(records[1:]) == expected[1:]
+    assert records != expected[:1]

@@ -72,3 +72,19 @@ def test_a_helper_apart_runs_in_one_other_process_loaded_ahead() -> None:
         found = helper.start((1, loaded_here, ()) for _ in range(3))()
     loads, pids = {f // 1_000_000_000 for f in found}, {f % 1_000_000_000 for f in found}
     assert loads == {1} and len(pids) == 1 and os.getpid() not in pids and _LOADED == []
+
+
+def test_texts_travel_as_utf8_and_leave_no_copy_here() -> None:
+    """Pickling a str keeps its UTF-8 form in it (CPython); Texts pickle without that."""
+    import pickle
+    import sys
+
+    from neardup.workers import Texts
+
+    texts = ["".join(["鄂州市创建全国文明城市"] * 50), "plain", "", "\ud800 lone surrogate"]
+    sizes = [sys.getsizeof(t) for t in texts]
+    back = pickle.loads(pickle.dumps(Texts(texts)))
+    assert back == texts and type(back) is list
+    assert [sys.getsizeof(t) for t in texts] == sizes  # nothing cached in the strings
+    pickle.dumps(texts)
+    assert sys.getsizeof(texts[0]) > sizes[0]  # what a plain list would have left
