@@ -8,7 +8,7 @@ import pytest
 from neardup.boilerplate import find_boilerplate
 from neardup.model import Document
 from neardup.normalize import normalize
-from neardup.pieces import find_pieces, merge_pieces
+from neardup.pieces import PieceMerger, find_pieces, merge_pieces, shared_only
 from neardup.templates import DocumentWords
 
 
@@ -39,9 +39,16 @@ def test_chunks_merged_are_the_pass_over_all_documents(simplified_paragraphs: li
     assert whole.pieces.kinds and any(len(w) > 1 for w in whole.pieces.where)  # pieces shared across chunks
     assert merged.pieces == whole.pieces
     assert list(merged.pieces.ids) == list(whole.pieces.ids)  # same numbering
-    for field in ("win_hash", "win_doc", "windows", "win_first", "run_first", "run_index"):
+    for field in ("windows", "win_first", "run_first", "run_index"):
         np.testing.assert_array_equal(getattr(merged, field), getattr(whole, field), err_msg=field)
     assert merged.carried == whole.carried and merged.lengths == whole.lengths
+    texts = [t for doc_texts in merged.carried.values() for t in doc_texts]
+    assert len(texts) > len(set(texts))  # formulas many documents carry ...
+    assert len({id(t) for t in texts}) == len(set(texts))  # ... held once each
+    merger = PieceMerger()  # as the scan merges them, chunk by chunk, keeping what is shared
+    for part in parts:
+        merger.add(part)
+    assert merger.merged(shared=True).pieces == shared_only(whole).pieces
 
 
 def test_template_families_are_the_same_from_the_shared_pieces_only(simplified_paragraphs: list[str]) -> None:

@@ -408,9 +408,11 @@ def find_template_families(
     cut = words or DocumentWords(docs, norms)
     # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
     scanned = scanned or find_pieces(docs, norms, runs, cut, window, shared)
-    win_hash, win_doc, pieces = scanned.win_hash, scanned.win_doc, scanned.pieces
-    # One posting table: window pieces first, then string pieces.
-    uniq, win_piece = np.unique(win_hash, return_inverse=True)
+    pieces = scanned.pieces
+    # One posting table: window pieces first, then string pieces (a window a document
+    # carries twice is one posting: the sort below drops repeats).
+    uniq, win_piece = np.unique(scanned.windows, return_inverse=True)
+    win_doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(scanned.win_first[scanned.run_first]))
     n_win = len(uniq)
     str_piece = np.fromiter((n_win + i for i, w in enumerate(pieces.where) for _ in w), dtype=np.int64)
     str_doc = np.fromiter((d for w in pieces.where for d in w), dtype=np.int64)

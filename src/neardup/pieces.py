@@ -35,6 +35,7 @@ __all__ = [
     "DocumentPieces",
     "MIN_CHROME_CHARS",
     "MIN_SKELETON_CHARS",
+    "PieceMerger",
     "Pieces",
     "corpus_texts",
     "find_pieces",
@@ -81,9 +82,7 @@ class DocumentPieces:
     (normalising again costs as much as the rest of the stage). The boilerplate runs'
     windows are flat arrays, not an array per run: a corpus has hundreds of thousands."""
 
-    win_hash: npt.NDArray[np.uint64]  # window hashes of corpus and base runs (a document's set) ...
-    win_doc: npt.NDArray[np.int64]  # ... and the document carrying each
-    windows: npt.NDArray[np.uint64]  # every kept run's windows, run after run
+    windows: npt.NDArray[np.uint64]  # every kept (corpus or base) run's windows, run after run
     win_first: npt.NDArray[np.int64]  # run r's windows: windows[win_first[r]:win_first[r + 1]]
     run_first: npt.NDArray[np.int64]  # document d's runs: run_first[d]:run_first[d + 1]
     run_index: npt.NDArray[np.int64]  # each run's index in its document's runs
@@ -112,16 +111,17 @@ def find_pieces(
     when the caller hashed them already.
     """
     hashed_all, hashed_at = hashed
-    hashes, owners, windows, counts, index = [], [], [], [], []
+    windows, counts, index = [], [], []
     run_first = [0]
     pieces: Pieces = Pieces({}, [], [], [])
     carried: dict[str, list[str]] = {}
+    one: dict[str, str] = {}  # each text once, whatever the number of documents carrying it
     lengths: list[int] = []
     for d, (doc, norm, doc_runs) in enumerate(zip(docs, norms, runs)):
         lengths.append(len(norm.text))
         texts = corpus_texts(norm, doc_runs)
         if texts:
-            carried[doc.id] = texts
+            carried[doc.id] = [one.setdefault(t, t) for t in texts]
         wanted = [(j, r) for j, r in enumerate(doc_runs) if r.kind in ("corpus", "base") and r.end - r.start >= k]
         if wanted:
             if hashed_all is None or hashed_at is None:
@@ -132,17 +132,11 @@ def find_pieces(
             windows.extend(mine)
             counts.extend(len(w) for w in mine)
             index.extend(j for j, _ in wanted)
-            u = np.unique(np.concatenate(mine))
-            hashes.append(u)
-            owners.append(np.full(len(u), first + d, dtype=np.int64))
         run_first.append(len(index))
         _chrome_lines(pieces, first + d, doc.text, norm, doc_runs)
         _skeletons(pieces, (d, first + d), norm, doc_runs, cut, None if shared is None else shared[d])
-    empty = np.empty(0, dtype=np.uint64)
     return DocumentPieces(
-        np.concatenate(hashes) if hashes else empty,
-        np.concatenate(owners) if owners else np.empty(0, dtype=np.int64),
-        np.concatenate(windows) if windows else empty,
+        np.concatenate(windows) if windows else np.empty(0, dtype=np.uint64),
         np.concatenate(([0], np.cumsum(counts, dtype=np.int64))).astype(np.int64),
         np.asarray(run_first, dtype=np.int64),
         np.asarray(index, dtype=np.int64),
@@ -152,35 +146,77 @@ def find_pieces(
     )
 
 
-def merge_pieces(parts: Sequence[DocumentPieces]) -> DocumentPieces:
-    """Chunks of :func:`find_pieces` (in document order) as one pass over them all would find them."""
-    merged = Pieces({}, [], [], [])
-    for part in parts:
+class PieceMerger:
+    """Chunks of :func:`find_pieces` (in document order) merged as they come, into what
+    one pass over them all would find.
+
+    The scan's chunks come back one at a time: holding them all until the last doubled
+    the memory at the end of its second pass (on 300 MB, a gigabyte of dictionaries).
+    A piece one document carries so far is kept as ``(doc, span)``, not a dictionary:
+    most are never seen again.
+    """
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.kinds: list[str] = []
+        self.chars: list[int] = []
+        self.where: list[dict[int, tuple[int, int, int, int]] | tuple[int, tuple[int, int, int, int]]] = []
+        self.windows: list[npt.NDArray[np.uint64]] = []
+        self.win_counts: list[npt.NDArray[np.int64]] = []
+        self.run_counts: list[npt.NDArray[np.int64]] = []
+        self.run_index: list[npt.NDArray[np.int64]] = []
+        self.carried: dict[str, list[str]] = {}
+        self.one: dict[str, str] = {}  # each carried text once: chunks send their own copies of a formula
+        self.lengths: list[int] = []
+
+    def add(self, part: DocumentPieces) -> None:
         kinds, chars, where = part.pieces.kinds, part.pieces.chars, part.pieces.where
         for key, i in part.pieces.ids.items():  # insertion order: first seen first, as in one pass
-            g = merged.ids.get(key)
+            found = where[i]
+            g = self.ids.get(key)
             if g is None:
-                g = merged.ids[key] = len(merged.kinds)
-                merged.kinds.append(kinds[i])
-                merged.chars.append(chars[i])
-                merged.where.append({})
-            merged.where[g].update(where[i])  # chunks hold different documents
-    run_counts = [np.diff(p.run_first) for p in parts]
-    win_counts = [np.diff(p.win_first) for p in parts]
-    carried: dict[str, list[str]] = {}
-    for p in parts:
-        carried.update(p.carried)
-    return DocumentPieces(
-        _joined([p.win_hash for p in parts], np.uint64),
-        _joined([p.win_doc for p in parts], np.int64),
-        _joined([p.windows for p in parts], np.uint64),
-        np.concatenate(([0], np.cumsum(_joined(win_counts, np.int64)))).astype(np.int64),
-        np.concatenate(([0], np.cumsum(_joined(run_counts, np.int64)))).astype(np.int64),
-        _joined([p.run_index for p in parts], np.int64),
-        merged,
-        carried,
-        [n for p in parts for n in p.lengths],
-    )
+                self.ids[key] = len(self.kinds)
+                self.kinds.append(kinds[i])
+                self.chars.append(chars[i])
+                self.where.append(next(iter(found.items())) if len(found) == 1 else dict(found))
+                continue
+            held = self.where[g]
+            if isinstance(held, tuple):
+                held = self.where[g] = dict((held,))
+            held.update(found)  # chunks hold different documents
+        self.windows.append(part.windows)
+        self.win_counts.append(np.diff(part.win_first))
+        self.run_counts.append(np.diff(part.run_first))
+        self.run_index.append(part.run_index)
+        self.carried.update((d, [self.one.setdefault(t, t) for t in texts]) for d, texts in part.carried.items())
+        self.lengths.extend(part.lengths)
+
+    def merged(self, *, shared: bool = False) -> DocumentPieces:
+        """The pass over every chunk added; ``shared``: only the pieces two or more
+        documents carry, without their keys (:func:`shared_only`)."""
+        if shared:
+            keep = [i for i, w in enumerate(self.where) if isinstance(w, dict) and len(w) >= 2]
+            pieces = Pieces({}, [self.kinds[i] for i in keep], [self.chars[i] for i in keep], [self.where[i] for i in keep])  # type: ignore[misc]
+        else:
+            where = [w if isinstance(w, dict) else dict((w,)) for w in self.where]
+            pieces = Pieces(dict(self.ids), list(self.kinds), list(self.chars), where)
+        return DocumentPieces(
+            _joined(self.windows, np.uint64),
+            np.concatenate(([0], np.cumsum(_joined(self.win_counts, np.int64)))).astype(np.int64),
+            np.concatenate(([0], np.cumsum(_joined(self.run_counts, np.int64)))).astype(np.int64),
+            _joined(self.run_index, np.int64),
+            pieces,
+            self.carried,
+            self.lengths,
+        )
+
+
+def merge_pieces(parts: Sequence[DocumentPieces]) -> DocumentPieces:
+    """Chunks of :func:`find_pieces` (in document order) as one pass over them all would find them."""
+    merger = PieceMerger()
+    for part in parts:
+        merger.add(part)
+    return merger.merged()
 
 
 def shared_only(found: DocumentPieces) -> DocumentPieces:

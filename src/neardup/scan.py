@@ -50,7 +50,7 @@ from neardup.cluster import cluster_matches
 from neardup.containment import with_local_matches
 from neardup.config import ScanConfig, ShingleConfig
 from neardup.errors import InputError
-from neardup.pieces import DocumentPieces, find_pieces, merge_pieces, shared_only
+from neardup.pieces import DocumentPieces, PieceMerger, find_pieces
 from neardup.templates import DocumentWords
 from neardup.model import (
     Alignment,
@@ -341,10 +341,12 @@ def _assemble(
     """
     hashes = np.empty(max(capacity, 1), dtype=np.uint64)
     pos = 0
-    rows, lengths, keys, records, runs, shared, pieces = [], [], [], [], [], [], []
+    rows, lengths, keys, records, runs, shared = [], [], [], [], [], []
+    pieces, any_pieces = PieceMerger(), False
     for chunk in chunks:
         if chunk.pieces is not None:
-            pieces.append(chunk.pieces)
+            pieces.add(chunk.pieces)
+            any_pieces = True
         records.append(chunk.boilerplate)
         runs.append(chunk.runs)
         shared.extend(chunk.shared)
@@ -363,7 +365,7 @@ def _assemble(
     all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
     all_keys = np.concatenate(keys) if keys else None
-    found = shared_only(merge_pieces(pieces)) if pieces else None
+    found = pieces.merged(shared=True) if any_pieces else None
     all_records = np.concatenate(records) if records else np.empty(0, dtype=BOILERPLATE_DTYPE)
     return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, all_records, _Boilerplate(RunTable.joined(runs), shared, found)
 
