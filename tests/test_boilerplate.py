@@ -102,7 +102,8 @@ def test_run_table_gives_back_each_documents_runs(runs: list[list[BoilerRun]], c
 
     table = RunTable.of(runs)
     assert len(table) == len(runs) and list(table) == runs
-    assert all(table[d] == runs[d] for d in range(len(runs)))
+    assert all(table[d] == runs[d] and len(table[d]) == len(runs[d]) for d in range(len(runs)))
+    assert all(table[d][j] == runs[d][j] and table[d][-1] == runs[d][-1] for d in range(len(runs)) for j in range(len(runs[d])))
     cut = min(cut, len(runs))
     joined = RunTable.joined([RunTable.of(runs[:cut]), RunTable.of(runs[cut:])])
     assert list(joined) == runs
@@ -120,3 +121,6 @@ def test_boilerplate_array_cuts_each_records_text_from_its_document() -> None:
     assert list(records) == expected and records[1] == expected[1] and len(records) == 2
     assert records == expected and list(records[1:]) == expected[1:]
     assert records != expected[:1]
+    from neardup.boilerplate import record_spans
+
+    assert list(record_spans(records)) == list(record_spans(expected)) == [("a", 0, 5), ("b", 0, 4)]

@@ -61,6 +61,7 @@ __all__ = [
     "find_boilerplate",
     "find_runs",
     "find_runs_and_shared",
+    "record_spans",
     "windows_many",
 ]
 
@@ -88,7 +89,7 @@ BOILERPLATE_DTYPE = np.dtype(
 )  # fmt: skip
 
 
-class RunTable(Sequence[list[BoilerRun]]):
+class RunTable(Sequence[Sequence[BoilerRun]]):
     """Every document's boilerplate runs as records (``runs[d]``: document ``d``'s, as
     :class:`BoilerRun` objects made when asked for).
 
@@ -120,24 +121,74 @@ class RunTable(Sequence[list[BoilerRun]]):
         return len(self.bounds) - 1
 
     @overload
-    def __getitem__(self, d: int) -> list[BoilerRun]: ...
+    def __getitem__(self, d: int) -> Sequence[BoilerRun]: ...
     @overload
-    def __getitem__(self, d: slice) -> list[list[BoilerRun]]: ...
-    def __getitem__(self, d: int | slice) -> list[BoilerRun] | list[list[BoilerRun]]:
+    def __getitem__(self, d: slice) -> list[Sequence[BoilerRun]]: ...
+    def __getitem__(self, d: int | slice) -> Sequence[BoilerRun] | list[Sequence[BoilerRun]]:
         if isinstance(d, slice):
             return [self[i] for i in range(*d.indices(len(self)))]
         if d < 0:
             d += len(self)
         if not 0 <= d < len(self):
             raise IndexError(d)
-        rows = self.rows[self.bounds[d] : self.bounds[d + 1]].tolist()
-        return [BoilerRun(start, end, KINDS[kind], documents) for start, end, documents, kind in rows]
+        return _DocumentRuns(self.rows, int(self.bounds[d]), int(self.bounds[d + 1]))
 
-    def __iter__(self) -> Iterator[list[BoilerRun]]:
+    def __iter__(self) -> Iterator[Sequence[BoilerRun]]:
         return (self[d] for d in range(len(self)))
 
     def __repr__(self) -> str:
         return f"RunTable({len(self)} documents, {len(self.rows)} runs)"
+
+
+class _DocumentRuns(Sequence[BoilerRun]):
+    """One document's runs in a :class:`RunTable`: a run is made when looked at (the
+    families look at one run of a document at a time)."""
+
+    __slots__ = ("end", "rows", "start")
+
+    def __init__(self, rows: npt.NDArray[np.void], start: int, end: int) -> None:
+        self.rows, self.start, self.end = rows, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    @overload
+    def __getitem__(self, j: int) -> BoilerRun: ...
+    @overload
+    def __getitem__(self, j: slice) -> list[BoilerRun]: ...
+    def __getitem__(self, j: int | slice) -> BoilerRun | list[BoilerRun]:
+        if isinstance(j, slice):
+            return list(self)[j]
+        if j < 0:
+            j += len(self)
+        if not 0 <= j < len(self):
+            raise IndexError(j)
+        start, end, documents, kind = self.rows[self.start + j].item()
+        return BoilerRun(start, end, KINDS[kind], documents)
+
+    def __iter__(self) -> Iterator[BoilerRun]:
+        rows = self.rows[self.start : self.end].tolist()
+        return (BoilerRun(start, end, KINDS[kind], documents) for start, end, documents, kind in rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def record_spans(records: Sequence[Boilerplate]) -> Iterator[tuple[str, int, int]]:
+    """``(doc_id, start, end)`` of each boilerplate record, without making the records
+    (and cutting their text) when they are rows."""
+    if isinstance(records, BoilerplateArray):
+        ids = [d.id for d in records.docs]
+        rows = records.rows
+        return ((ids[d], s, e) for d, s, e in zip(rows["doc"].tolist(), rows["start"].tolist(), rows["end"].tolist()))
+    return ((r.doc_id, r.start, r.end) for r in records)
 
 
 class BoilerplateArray(Sequence[Boilerplate]):

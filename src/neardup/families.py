@@ -45,7 +45,7 @@ from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
-from neardup.boilerplate import BoilerRun
+from neardup.boilerplate import BoilerRun, record_spans
 from neardup.passages import merge_ranges, subtract_ranges
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
@@ -205,8 +205,8 @@ def content_links(
     """
     index = {d.id: i for i, d in enumerate(docs)}
     by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for bp in boilerplate:
-        by_doc[bp.doc_id].append((bp.start, bp.end))
+    for doc_id, start, end in record_spans(boilerplate):
+        by_doc[doc_id].append((start, end))
     unions: dict[int, list[tuple[int, int]]] = {}
 
     def in_boilerplate(doc: int, start: int, end: int) -> int:
