@@ -74,13 +74,16 @@ def analyse(
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
         progress("families", 0, 1)
-    counting = keyword_workers if keyword_workers is not None and keyword_workers.parallel else workers
+    if keyword_workers is not None and keyword_workers.parallel:
+        counting = keyword_workers
+    else:  # one process cuts the words while this one groups: two cores, two processes
+        counting = Workers(1, apart=workers.parallel)
     groups = group_documents(
         docs, _LazyNorms(docs, config), runs, alignments, boilerplate, config.families,
         window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
         keywords=_keywords_on(counting, docs, config) if counting.parallel else None,
     )  # fmt: skip
-    workers.close()
+    counting.close()
     if progress:
         progress("families", 1, 1)
     return Analysis(alignments, templates, groups, clusters)
