@@ -72,3 +72,29 @@ def test_threads_and_the_mask_give_the_overlaps_of_one_thread(sets: list[list[in
     if verify.numba_kernels() is not None:
         threaded = verify.pair_overlaps(pairs, hashes, offsets, use_numba=True, threads=threads)
         assert [x.tolist() for x in threaded] == [x.tolist() for x in plain]
+
+
+@given(st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=30), min_size=2, max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_match_records_are_the_matches_verification_finds(sets: list[list[int]]) -> None:
+    """The scan keeps matches as records (MatchArray): each, looked at, is the Match the
+    pairwise check gives, scores rounded to six places as Python rounds them."""
+    from neardup.config import VerifyConfig
+    from neardup.model import Match
+    from neardup.verify import MatchArray, verify_rows
+
+    hashes = np.array([h for s in sets for h in s], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    pairs = np.array([(i, j) for i in range(len(sets)) for j in range(i + 1, len(sets))], dtype=np.int64)
+    config = VerifyConfig(threshold=0.2, min_shared=1)
+    records = MatchArray(verify_rows(pairs, hashes, offsets, config))
+    expected = []
+    for i, j in pairs.tolist():
+        a, b = set(sets[i]), set(sets[j])
+        shared = len(a & b)
+        jaccard = shared / len(a | b)
+        if jaccard >= config.threshold and shared >= 1:
+            expected.append(Match(i, j, round(jaccard, 6), round(shared / min(len(a), len(b)), 6)))
+    assert list(records) == expected and records == expected and len(records) == len(expected)
+    assert [records[k] for k in range(len(records))] == expected and list(records[1:]) == expected[1:]
+    assert records.pairs().tolist() == [[m.a, m.b] for m in expected] or not expected

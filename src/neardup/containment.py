@@ -24,9 +24,9 @@ import numpy.typing as npt
 
 from neardup.align import align_pair
 from neardup.config import AlignConfig, ScanConfig
-from neardup.model import Document, Match
+from neardup.model import Document
 from neardup.passages import overlapping
-from neardup.verify import pair_overlaps
+from neardup.verify import MATCH_DTYPE, pair_overlaps
 
 __all__ = ["MAX_DF", "MIN_LOCAL_CHARS", "MIN_SHARED", "SAMPLE", "WORD_SAMPLE", "containment_pairs", "local_matches", "with_local_matches"]
 
@@ -114,24 +114,24 @@ def local_matches(
 
 
 def with_local_matches(
-    matches: list[Match],
+    matches: npt.NDArray[np.void],
     hashes: npt.NDArray[np.uint64],
     offsets: npt.NDArray[np.int64],
     rows: npt.NDArray[np.void],
     docs: Sequence[Document],
     config: ScanConfig,
     progress: Callable[[int, int], None] | None = None,
-) -> list[Match]:
-    """``matches`` and the pairs proposed by shared rare shingles that the aligner
-    confirms, sorted by passage numbers (passages ``rows`` of ``docs``, their shingle
-    ``hashes`` in CSR form by ``offsets``)."""
+) -> npt.NDArray[np.void]:
+    """``matches`` (:data:`~neardup.verify.MATCH_DTYPE` records) and the pairs proposed
+    by shared rare shingles that the aligner confirms, sorted by passage numbers
+    (passages ``rows`` of ``docs``, their shingle ``hashes`` in CSR form by ``offsets``)."""
     # A word shingle stands for about six characters: sample one in two, not one in eight.
     sample = SAMPLE if config.shingle.tokens == "chars" else WORD_SAMPLE
     extra = containment_pairs(hashes, offsets, sample=sample)
     if len(extra):
         extra = extra[~overlapping(rows, extra)]
         n = np.int64(len(rows))
-        known = np.array([m.a * n + m.b for m in matches], dtype=np.int64)
+        known = matches["a"] * n + matches["b"]
         extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
     if len(extra) == 0:
         return matches
@@ -146,9 +146,11 @@ def with_local_matches(
     def text_of(i: int) -> str:
         return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
 
-    found = []
-    for k in local_matches(extra, text_of, config.align, progress):
-        i, j, n = int(extra[k, 0]), int(extra[k, 1]), int(shared[k])
-        jaccard, contained = n / (size_a[k] + size_b[k] - n), n / min(size_a[k], size_b[k])
-        found.append(Match(i, j, round(float(jaccard), 6), round(float(contained), 6)))
-    return sorted([*matches, *found], key=lambda m: (m.a, m.b))
+    kept = np.asarray(local_matches(extra, text_of, config.align, progress), dtype=np.int64)
+    found = np.empty(len(kept), dtype=MATCH_DTYPE)
+    if len(kept):
+        n_shared, a, b = shared[kept], size_a[kept], size_b[kept]
+        found["a"], found["b"] = extra[kept, 0], extra[kept, 1]
+        found["jaccard"], found["containment"] = n_shared / (a + b - n_shared), n_shared / np.minimum(a, b)
+    both = np.concatenate((matches, found))
+    return both[np.argsort(both["a"] * np.int64(len(rows)) + both["b"], kind="stable")]

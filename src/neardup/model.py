@@ -375,7 +375,7 @@ class ScanResult:
 
     documents: tuple[Document, ...]
     passages: Sequence[Passage]
-    matches: tuple[Match, ...]
+    matches: Sequence[Match]  # records, a Match when looked at (MatchArray)
     clusters: tuple[Cluster, ...]
     stats: ScanStats
     config: dict[str, Any]

@@ -68,7 +68,7 @@ from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, 
 from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
-from neardup.verify import verify_segments
+from neardup.verify import MatchArray, verify_rows
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
 
@@ -581,7 +581,7 @@ def _stages(
     if progress:
         progress("candidates", 1, 1)
         progress("verify", 0, max(len(pairs), 1))
-    matches = verify_segments(
+    matches = verify_rows(
         pairs, table.hashes, table.offsets, config.verification(),
         progress=(lambda done, total: progress("verify", done, total)) if progress else None, threads=workers.jobs,
     )  # fmt: skip
@@ -597,7 +597,7 @@ def _stages(
         progress("cluster", 0, 1)
     if full:
         workers.warm()
-    matched = np.array([(m.a, m.b) for m in matches], dtype=np.int64).reshape(-1, 2)  # once, for every stage below
+    matched = MatchArray(matches).pairs()  # once, for every stage below
     clusters = cluster_matches(
         table.passages,
         matched,
@@ -638,7 +638,7 @@ def _stages(
     return ScanResult(
         documents=tuple(docs),
         passages=passages,
-        matches=tuple(matches),
+        matches=MatchArray(matches),
         clusters=tuple(clusters),
         stats=stats,
         config=config.to_dict(),

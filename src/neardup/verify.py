@@ -12,9 +12,9 @@ sorted runs (a numba kernel when numba is installed, ``np.intersect1d`` otherwis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -23,7 +23,17 @@ from neardup.config import SHORT_CONTAINMENT, VerifyConfig
 from neardup.model import Match
 from neardup.shingle import compiled_kernels
 
-__all__ = ["match_scores", "numba_kernels", "pair_overlaps", "similarity", "verify_pairs", "verify_segments"]
+__all__ = [
+    "MATCH_DTYPE",
+    "MatchArray",
+    "match_scores",
+    "numba_kernels",
+    "pair_overlaps",
+    "similarity",
+    "verify_pairs",
+    "verify_rows",
+    "verify_segments",
+]
 
 #: Fewer pairs than this are verified in numpy: no numba import or compile for small scans.
 NUMBA_MIN_PAIRS = 5_000
@@ -87,6 +97,56 @@ def verify_pairs(
     return matches
 
 
+#: One verified pair as a record: passage numbers and the unrounded scores
+#: (:class:`~neardup.model.Match` rounds them to six places when it is made).
+MATCH_DTYPE = np.dtype([("a", np.int64), ("b", np.int64), ("jaccard", np.float64), ("containment", np.float64)])
+
+
+class MatchArray(Sequence[Match]):
+    """Verified pairs kept as records; each is a :class:`~neardup.model.Match` when
+    looked at. A redundant 300 MB corpus has over a million matches, held from
+    verification to the report: 32 bytes each this way, about 170 as objects."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: npt.NDArray[np.void]) -> None:
+        self.rows = rows
+
+    @staticmethod
+    def _match(a: int, b: int, jaccard: float, containment: float) -> Match:
+        return Match(a, b, round(jaccard, 6), round(containment, 6))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Match: ...
+    @overload
+    def __getitem__(self, i: slice) -> MatchArray: ...
+    def __getitem__(self, i: int | slice) -> Match | MatchArray:
+        if isinstance(i, slice):
+            return MatchArray(self.rows[i])
+        return self._match(*self.rows[i].item())
+
+    def __iter__(self) -> Iterator[Match]:
+        for start in range(0, len(self.rows), 4096):
+            yield from (self._match(*row) for row in self.rows[start : start + 4096].tolist())
+
+    def pairs(self) -> npt.NDArray[np.int64]:
+        """``(a, b)`` of every match, as an ``(n, 2)`` array."""
+        return np.stack((self.rows["a"], self.rows["b"]), axis=1) if len(self.rows) else np.empty((0, 2), dtype=np.int64)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(x == y for x, y in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MatchArray({len(self)} matches)"
+
+
 def verify_segments(
     pairs: npt.NDArray[np.int64],
     hashes: npt.NDArray[np.uint64],
@@ -108,22 +168,34 @@ def verify_segments(
     >>> verify_segments(np.array([[0, 1]]), h, np.array([0, 4, 8, 10]), VerifyConfig(min_shared=4))  # 3 shared shingles
     []
     """
+    return list(MatchArray(verify_rows(pairs, hashes, offsets, config, use_numba=use_numba, progress=progress, threads=threads)))
+
+
+def verify_rows(
+    pairs: npt.NDArray[np.int64],
+    hashes: npt.NDArray[np.uint64],
+    offsets: npt.NDArray[np.int64],
+    config: VerifyConfig | None = None,
+    *,
+    use_numba: bool | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int = 1,
+) -> npt.NDArray[np.void]:
+    """:func:`verify_segments` as records (:data:`MATCH_DTYPE`), in the order of ``pairs``."""
     config = config or VerifyConfig()
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if len(pairs) == 0:
-        return []
+        return np.empty(0, dtype=MATCH_DTYPE)
     shared, size_a, size_b = pair_overlaps(pairs, hashes, offsets, use_numba=use_numba, progress=progress, threads=threads)
-    union = size_a + size_b - shared
     nonempty = (size_a > 0) & (size_b > 0)
-    jaccard = np.where(nonempty, shared / np.maximum(union, 1), 0.0)
-    containment = np.where(nonempty, shared / np.maximum(np.minimum(size_a, size_b), 1), 0.0)
-    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, np.minimum(size_a, size_b))))
-    return [
-        Match(int(i), int(j), round(jac, 6), round(cont, 6))
-        for i, j, jac, cont in zip(
-            pairs[keep, 0].tolist(), pairs[keep, 1].tolist(), jaccard[keep].tolist(), containment[keep].tolist()
-        )
-    ]
+    smaller = np.minimum(size_a, size_b)
+    jaccard = np.where(nonempty, shared / np.maximum(size_a + size_b - shared, 1), 0.0)
+    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, smaller)))
+    rows = np.empty(len(keep), dtype=MATCH_DTYPE)
+    rows["a"], rows["b"] = pairs[keep, 0], pairs[keep, 1]
+    rows["jaccard"] = jaccard[keep]
+    rows["containment"] = np.where(nonempty[keep], shared[keep] / np.maximum(smaller[keep], 1), 0.0)
+    return rows
 
 
 def pair_overlaps(
