@@ -230,9 +230,17 @@ def pair_overlaps(
     if kernels is not None:
         sort_sets, count_shared = kernels
         with ThreadPoolExecutor(max(threads, 1)) as pool:
-            parts = list(pool.map(lambda part: sort_sets(hashes, lo[part], hi[part]), _slices(len(lo), threads)))
-            sorted_unique = np.concatenate([values for values, _ in parts])
+            # More parts than threads, each let go once copied: the sets are held about
+            # once, not twice (hundreds of megabytes on a large corpus).
+            parts = list(pool.map(lambda part: sort_sets(hashes, lo[part], hi[part]), _slices(len(lo), 4 * max(threads, 1))))
             sizes = np.concatenate([n for _, n in parts])
+            sorted_unique = np.empty(int(sizes.sum()), dtype=np.uint64)
+            pos = 0
+            for k in range(len(parts)):
+                values = parts[k][0]
+                sorted_unique[pos : pos + len(values)] = values
+                pos += len(values)
+                parts[k] = values = None  # type: ignore[call-overload]
             del parts
             starts = np.concatenate(([0], np.cumsum(sizes)))
             shared = np.empty(len(local), dtype=np.int64)
