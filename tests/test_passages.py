@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,3 +66,17 @@ def test_subtract_ranges_keeps_each_character_outside_the_holes_once(a: list[tup
     expected = {c for s, e in a for c in range(s, e)} - {c for s, e in b for c in range(s, e)}
     assert {c for s, e in out for c in range(s, e)} == expected and sum(e - s for s, e in out) == len(expected)
     assert out == merge_ranges(out)  # sorted, disjoint
+
+
+@given(st.lists(st.lists(st.integers(0, 2**40), max_size=6), max_size=6))
+def test_joined_releasing_is_concatenate_and_lets_each_part_go(parts: list[list[int]]) -> None:
+    from neardup.passages import joined_releasing
+
+    arrays = [np.array(p, dtype=np.int64).reshape(-1, 1) for p in parts]
+    expected = np.concatenate(arrays) if arrays else None
+    out = joined_releasing(arrays, None)
+    if expected is None:
+        assert out is None
+    else:
+        assert out.dtype == np.int64 and out.shape == expected.shape and np.array_equal(out, expected)
+    assert all(a is None for a in arrays)

@@ -28,7 +28,7 @@ from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
 from neardup.pieces import DocumentPieces
 from neardup.templates import load_keyword_tables, template_of
-from neardup.workers import CHUNK_DOCS, Call, Progress, Texts, Workers, advancer
+from neardup.workers import CHUNK_DOCS, Call, Progress, Texts, Workers, advancer, give_back_memory
 
 __all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "KEYWORD_HELPER_MIN_CHARS", "analyse", "keyword_helper"]
 
@@ -71,6 +71,7 @@ def analyse(
     # The workers' memory (their share of the window counts, their heaps) goes back now;
     # counting keywords starts fresh ones, which hold little while this process groups.
     workers.close()
+    give_back_memory()
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)
     if progress:
         progress("families", 0, 1)
@@ -84,6 +85,7 @@ def analyse(
         keywords=_keywords_on(counting, docs, config) if counting.parallel else None,
     )  # fmt: skip
     counting.close()
+    give_back_memory()
     if progress:
         progress("families", 1, 1)
     return Analysis(alignments, templates, groups, clusters)
@@ -196,6 +198,7 @@ def _analyse_chunk(
 ) -> tuple[list[PairSpan], list[Template], list[Cluster]]:
     """Repeats inside documents ``ids`` (``texts``); each cluster's spans, its members cut
     to them (:func:`trimmed`) and its template on what is left. Top-level: workers run it."""
+    give_back_memory()  # what the last batch left (a worker runs many)
     spans = [s for doc_id, text in zip(ids, texts) for s in within_spans(Document(doc_id, text), config)]
     templates, cut = [], []
     for c in clusters:

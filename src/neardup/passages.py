@@ -13,7 +13,7 @@ windows would slice the two copies at different phases and miss it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from neardup.config import PassageConfig
 from neardup.model import Passage
 from neardup.normalize import Normalized
 
-__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "line_count", "overlapping", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
+__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "joined_releasing", "line_count", "overlapping", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
 
 #: One passage as a record: the fields of :class:`Passage`, in order. A million
 #: passages take 64 MB this way, against about 250 MB as Python objects.
@@ -70,6 +70,22 @@ def overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt
     a, b = pairs[:, 0], pairs[:, 1]
     doc, start, end = rows["doc"], rows["start"], rows["end"]
     return (doc[a] == doc[b]) & (start[a] < end[b]) & (start[b] < end[a])  # type: ignore[no-any-return]
+
+
+def joined_releasing(parts: list[Any], empty: Any) -> Any:
+    """``np.concatenate(parts)``, each part let go (its slot set to ``None``) once
+    copied: the parts and the whole are never all held at once (``empty``: the result
+    when there are no parts)."""
+    if not parts:
+        return empty
+    first = parts[0]
+    out = np.empty((sum(len(p) for p in parts), *first.shape[1:]), dtype=first.dtype)
+    pos = 0
+    for k in range(len(parts)):
+        out[pos : pos + len(parts[k])] = parts[k]
+        pos += len(parts[k])
+        parts[k] = None
+    return out
 
 
 def line_starts(text: str) -> np.ndarray:

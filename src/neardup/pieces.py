@@ -27,7 +27,7 @@ from neardup.boilerplate import BoilerRun
 from neardup.config import ShingleConfig
 from neardup.model import Document
 from neardup.normalize import Normalized
-from neardup.passages import line_starts
+from neardup.passages import joined_releasing, line_starts
 from neardup.shingle import shingle_hashes
 from neardup.templates import DocumentWords
 
@@ -168,6 +168,7 @@ class PieceMerger:
         self.carried: dict[str, list[str]] = {}
         self.one: dict[str, str] = {}  # each carried text once: chunks send their own copies of a formula
         self.lengths: list[int] = []
+        self.done = False
 
     def add(self, part: DocumentPieces) -> None:
         kinds, chars, where = part.pieces.kinds, part.pieces.chars, part.pieces.where
@@ -193,7 +194,11 @@ class PieceMerger:
 
     def merged(self, *, shared: bool = False) -> DocumentPieces:
         """The pass over every chunk added; ``shared``: only the pieces two or more
-        documents carry, without their keys (:func:`shared_only`)."""
+        documents carry, without their keys (:func:`shared_only`). Once: the chunks'
+        windows are let go as they are joined."""
+        if self.done:
+            raise RuntimeError("PieceMerger.merged() was called already")
+        self.done = True
         if shared:
             keep = [i for i, w in enumerate(self.where) if isinstance(w, dict) and len(w) >= 2]
             pieces = Pieces({}, [self.kinds[i] for i in keep], [self.chars[i] for i in keep], [self.where[i] for i in keep])  # type: ignore[misc]
@@ -201,7 +206,7 @@ class PieceMerger:
             where = [w if isinstance(w, dict) else dict((w,)) for w in self.where]
             pieces = Pieces(dict(self.ids), list(self.kinds), list(self.chars), where)
         return DocumentPieces(
-            _joined(self.windows, np.uint64),
+            joined_releasing(self.windows, np.empty(0, dtype=np.uint64)),
             np.concatenate(([0], np.cumsum(_joined(self.win_counts, np.int64)))).astype(np.int64),
             np.concatenate(([0], np.cumsum(_joined(self.run_counts, np.int64)))).astype(np.int64),
             _joined(self.run_index, np.int64),

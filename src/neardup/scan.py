@@ -64,10 +64,10 @@ from neardup.model import (
     TemplateFamily,
 )
 from neardup.normalize import Normalized, normalize
-from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, line_starts, overlapping, passage_table
+from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, joined_releasing, line_starts, overlapping, passage_table
 from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
 from neardup.signature import signatures
-from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks
+from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks, give_back_memory
 from neardup.verify import MatchArray, verify_rows
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
@@ -219,6 +219,7 @@ def _prepare_chunk(
     worker processes can run it. With ``pieces``, also the families' pass over the
     documents (:func:`~neardup.pieces.find_pieces`), while their normalised text is here.
     """
+    give_back_memory()  # what the last chunk left (a worker runs many)
     all_rows = []
     masks: list[npt.NDArray[np.bool_] | None] = []
     records: list[npt.NDArray[np.void]] = []
@@ -343,7 +344,9 @@ def _assemble(
     pos = 0
     rows, lengths, keys, records, runs, shared = [], [], [], [], [], []
     pieces, any_pieces = PieceMerger(), False
-    for chunk in chunks:
+    for n, chunk in enumerate(chunks):
+        if n % 16 == 15:
+            give_back_memory()  # the chunks' pickles and the pieces' dictionaries, freed
         if chunk.pieces is not None:
             pieces.add(chunk.pieces)
             any_pieces = True
@@ -361,12 +364,13 @@ def _assemble(
         lengths.append(chunk.lengths)
         if chunk.keys is not None:
             keys.append(chunk.keys)
-    all_rows = np.concatenate(rows) if rows else np.empty(0, dtype=PASSAGE_DTYPE)
-    all_lengths = np.concatenate(lengths) if lengths else np.empty(0, dtype=np.int64)
+    # Each list let go as it is joined: the band keys alone are hundreds of megabytes.
+    all_rows = joined_releasing(rows, np.empty(0, dtype=PASSAGE_DTYPE))
+    all_lengths = joined_releasing(lengths, np.empty(0, dtype=np.int64))
     offsets = np.concatenate(([0], np.cumsum(all_lengths))).astype(np.int64)
-    all_keys = np.concatenate(keys) if keys else None
+    all_keys = joined_releasing(keys, None)
     found = pieces.merged(shared=True) if any_pieces else None
-    all_records = np.concatenate(records) if records else np.empty(0, dtype=BOILERPLATE_DTYPE)
+    all_records = joined_releasing(records, np.empty(0, dtype=BOILERPLATE_DTYPE))
     return PassageTable(PassageArray(all_rows), hashes[:pos], offsets), all_keys, all_records, _Boilerplate(RunTable.joined(runs), shared, found)
 
 
@@ -575,6 +579,7 @@ def _stages(
             keys, config.candidates, progress=(lambda done, total: progress("candidates", done, total)) if progress else None  # type: ignore[arg-type]
         )
     del keys
+    give_back_memory()
     sizes = np.diff(table.offsets)
     if len(pairs):
         pairs = pairs[~overlapping(table.passages.rows, pairs) & (sizes[pairs[:, 0]] > 0) & (sizes[pairs[:, 1]] > 0)]
@@ -587,6 +592,7 @@ def _stages(
     )  # fmt: skip
     candidates = int(len(pairs))
     del pairs, sizes  # held to the end, the candidate pairs cost gigabytes on a large corpus
+    give_back_memory()
     if progress:
         progress("verify", max(candidates, 1), max(candidates, 1))
     if config.candidates.containment and keys_made:
@@ -612,6 +618,7 @@ def _stages(
     passages = table.passages
     del table  # the shingle hashes (8 bytes a character) are not needed past clustering
     gc.freeze()
+    give_back_memory()
     alignments: tuple[Alignment, ...] = ()
     templates: tuple[Template, ...] = ()
     boilerplate = BoilerplateArray(boilerplate_records, docs)

@@ -10,7 +10,11 @@ downstream depends on the number of workers.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import multiprocessing
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +27,7 @@ if TYPE_CHECKING:
 
     from neardup.model import Document
 
-__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "Call", "Progress", "Texts", "Workers", "advancer", "document_chunks"]
+__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "Call", "Progress", "Texts", "Workers", "advancer", "document_chunks", "give_back_memory"]
 
 #: ``progress(stage, done, total)``: called as work advances; the CLI draws a bar.
 Progress = Callable[[str, int, int], None]
@@ -191,3 +195,27 @@ def advancer(progress: Progress | None, stage: str, total: int) -> Callable[[int
         progress(stage, done, total)
 
     return advance
+
+
+def give_back_memory() -> None:
+    """Return the heap memory this process has freed to the system (glibc's
+    ``malloc_trim``; elsewhere nothing).
+
+    glibc keeps freed memory for reuse, and a scan frees a lot between its stages (the
+    candidate pairs, the shingle hashes, each chunk's results once copied): measured on
+    a 300 MB corpus, most of a gigabyte of the process's resident memory was memory it
+    had freed. Trimming costs well under a millisecond.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
