@@ -313,6 +313,13 @@ def _run_chunks(
     return workers.map(((len(t), work, (t, first, *args, *((ids, *tail) if with_ids else ()))) for first, t, ids in chunks), advance)
 
 
+def _closing(chunks: Iterator[_Chunk], workers: Workers) -> Iterator[_Chunk]:
+    """``chunks``, the workers closed as soon as the last has come: their memory goes
+    back before the chunks are joined, the peak of the second pass."""
+    yield from chunks
+    workers.close()
+
+
 def parallel(documents: Sequence[Document], jobs: int) -> bool:
     """Whether a scan of these documents uses worker processes."""
     return jobs > 1 and sum(len(d.text) for d in documents) >= max(PARALLEL_MIN_CHARS, 2 * CHUNK_CHARS)
@@ -559,7 +566,7 @@ def _stages(
     try:
         args = (config, sign, params, boiler)
         chunks = _run_chunks(docs, _prepare_chunk, args, workers, progress, "prepare", with_ids=True, pieces=full)
-        table, keys, boilerplate_records, boiler_runs = _assemble(chunks, capacity)
+        table, keys, boilerplate_records, boiler_runs = _assemble(_closing(chunks, workers), capacity)
     finally:
         if boiler.path:
             os.unlink(boiler.path)
