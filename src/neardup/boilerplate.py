@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,7 @@ import numpy.typing as npt
 from neardup.config import BoilerplateConfig, ShingleConfig
 from neardup.model import Boilerplate, Document
 from neardup.normalize import Normalized
-from neardup.passages import line_starts
+from neardup.passages import Records, line_starts
 from neardup.shingle import compiled_kernels, shingle_hashes, shingle_hashes_many
 
 __all__ = [
@@ -191,7 +191,7 @@ def record_spans(records: Sequence[Boilerplate]) -> Iterator[tuple[str, int, int
     return ((r.doc_id, r.start, r.end) for r in records)
 
 
-class BoilerplateArray(Sequence[Boilerplate]):
+class BoilerplateArray(Records[Boilerplate]):
     """Boilerplate records kept as rows; each is a :class:`~neardup.model.Boilerplate`,
     its text cut from its document, when looked at.
 
@@ -199,41 +199,19 @@ class BoilerplateArray(Sequence[Boilerplate]):
     and a half records held most of a gigabyte until the report was written.
     """
 
-    __slots__ = ("docs", "rows")
+    __slots__ = ("docs",)
 
     def __init__(self, rows: npt.NDArray[np.void], docs: Sequence[Document]) -> None:
-        self.rows, self.docs = rows, docs
+        super().__init__(rows)
+        self.docs = docs
 
-    def _record(self, row: tuple[int, int, int, int, int, int, int]) -> Boilerplate:
-        d, start, end, line_start, line_end, documents, kind = row
+    def _item(self, fields: tuple[Any, ...]) -> Boilerplate:
+        d, start, end, line_start, line_end, documents, kind = fields
         doc = self.docs[d]
-        return Boilerplate(doc.id, start, end, line_start, line_end, KINDS[kind], documents, doc.text[start:end])  # type: ignore[arg-type]
+        return Boilerplate(doc.id, start, end, line_start, line_end, KINDS[kind], documents, doc.text[start:end])
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, i: int) -> Boilerplate: ...
-    @overload
-    def __getitem__(self, i: slice) -> BoilerplateArray: ...
-    def __getitem__(self, i: int | slice) -> Boilerplate | BoilerplateArray:
-        if isinstance(i, slice):
-            return BoilerplateArray(self.rows[i], self.docs)
-        return self._record(self.rows[i].item())
-
-    def __iter__(self) -> Iterator[Boilerplate]:
-        for start in range(0, len(self.rows), 4096):  # rows to tuples a block at a time
-            yield from map(self._record, self.rows[start : start + 4096].tolist())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"BoilerplateArray({len(self)} records)"
+    def _with(self, rows: npt.NDArray[np.void]) -> BoilerplateArray:
+        return BoilerplateArray(rows, self.docs)
 
 
 #: A window table this large is searched by bucket (compiled); a smaller one stays in

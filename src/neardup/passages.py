@@ -13,7 +13,7 @@ windows would slice the two copies at different phases and miss it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -22,47 +22,81 @@ from neardup.config import PassageConfig
 from neardup.model import Passage
 from neardup.normalize import Normalized
 
-__all__ = ["PASSAGE_DTYPE", "PassageArray", "covered", "joined_releasing", "line_count", "overlapping", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["PASSAGE_DTYPE", "PassageArray", "Records", "covered", "joined_releasing", "line_count", "overlapping", "line_of", "line_starts", "passage_rows", "passage_table", "split_passages"]
 
 #: One passage as a record: the fields of :class:`Passage`, in order. A million
 #: passages take 64 MB this way, against about 250 MB as Python objects.
 PASSAGE_DTYPE = np.dtype([(name, np.int64) for name in Passage.__slots__])
 
 
-class PassageArray(Sequence[Passage]):
-    """Passages kept as records; each is a :class:`Passage` when looked at."""
+_T = TypeVar("_T")
+
+
+class Records(Sequence[_T]):
+    """Records kept as the rows of a numpy structured array; each is an object
+    (``_item`` of the row's fields) when looked at.
+
+    A large scan holds millions of passages, matches and boilerplate runs from one
+    stage to the report: as rows they cost their fields (tens of bytes), as objects
+    several times that. Equality is by items, with any sequence.
+    """
 
     __slots__ = ("rows",)
 
     def __init__(self, rows: npt.NDArray[np.void]) -> None:
         self.rows = rows
 
+    def _item(self, fields: tuple[Any, ...]) -> _T:
+        raise NotImplementedError
+
+    def _with(self, rows: npt.NDArray[np.void]) -> Self:
+        """The same kind of sequence over ``rows`` (a slice of these)."""
+        return type(self)(rows)
+
     def __len__(self) -> int:
         return len(self.rows)
 
     @overload
-    def __getitem__(self, i: int) -> Passage: ...
+    def __getitem__(self, i: int) -> _T: ...
     @overload
-    def __getitem__(self, i: slice) -> PassageArray: ...
-    def __getitem__(self, i: int | slice) -> Passage | PassageArray:
+    def __getitem__(self, i: slice) -> Self: ...
+    def __getitem__(self, i: int | slice) -> _T | Self:
         if isinstance(i, slice):
-            return PassageArray(self.rows[i])
-        return Passage(*self.rows[i].item())
+            return self._with(self.rows[i])
+        return self._item(self.rows[i].item())
 
-    def __iter__(self) -> Iterator[Passage]:
-        return (Passage(*row) for row in self.rows.tolist())
+    def __iter__(self) -> Iterator[_T]:
+        for start in range(0, len(self.rows), 4096):  # rows to tuples a block at a time
+            yield from map(self._item, self.rows[start : start + 4096].tolist())
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, PassageArray):
-            return bool(np.array_equal(self.rows, other.rows))
         if isinstance(other, Sequence):
-            return list(self) == list(other)
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"PassageArray({len(self)} passages)"
+        return f"{type(self).__name__}({len(self)} records)"
+
+
+class PassageArray(Records[Passage]):
+    """Passages kept as records; each is a :class:`Passage` when looked at."""
+
+    __slots__ = ()
+
+    def _item(self, fields: tuple[Any, ...]) -> Passage:
+        return Passage(*fields)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PassageArray):
+            return bool(np.array_equal(self.rows, other.rows))
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def overlapping(rows: npt.NDArray[np.void], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:

@@ -12,15 +12,16 @@ sorted runs (a numba kernel when numba is installed, ``np.intersect1d`` otherwis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.config import SHORT_CONTAINMENT, VerifyConfig
 from neardup.model import Match
+from neardup.passages import Records
 from neardup.shingle import compiled_kernels
 
 __all__ = [
@@ -102,49 +103,20 @@ def verify_pairs(
 MATCH_DTYPE = np.dtype([("a", np.int64), ("b", np.int64), ("jaccard", np.float64), ("containment", np.float64)])
 
 
-class MatchArray(Sequence[Match]):
+class MatchArray(Records[Match]):
     """Verified pairs kept as records; each is a :class:`~neardup.model.Match` when
     looked at. A redundant 300 MB corpus has over a million matches, held from
     verification to the report: 32 bytes each this way, about 170 as objects."""
 
-    __slots__ = ("rows",)
+    __slots__ = ()
 
-    def __init__(self, rows: npt.NDArray[np.void]) -> None:
-        self.rows = rows
-
-    @staticmethod
-    def _match(a: int, b: int, jaccard: float, containment: float) -> Match:
+    def _item(self, fields: tuple[Any, ...]) -> Match:
+        a, b, jaccard, containment = fields
         return Match(a, b, round(jaccard, 6), round(containment, 6))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    @overload
-    def __getitem__(self, i: int) -> Match: ...
-    @overload
-    def __getitem__(self, i: slice) -> MatchArray: ...
-    def __getitem__(self, i: int | slice) -> Match | MatchArray:
-        if isinstance(i, slice):
-            return MatchArray(self.rows[i])
-        return self._match(*self.rows[i].item())
-
-    def __iter__(self) -> Iterator[Match]:
-        for start in range(0, len(self.rows), 4096):
-            yield from (self._match(*row) for row in self.rows[start : start + 4096].tolist())
 
     def pairs(self) -> npt.NDArray[np.int64]:
         """``(a, b)`` of every match, as an ``(n, 2)`` array."""
         return np.stack((self.rows["a"], self.rows["b"]), axis=1) if len(self.rows) else np.empty((0, 2), dtype=np.int64)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence):
-            return len(self) == len(other) and all(x == y for x, y in zip(self, other))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"MatchArray({len(self)} matches)"
 
 
 def verify_segments(
