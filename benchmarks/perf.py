@@ -123,6 +123,8 @@ class PeakRSS:
 
         self.proc = psutil.Process(pid or os.getpid())
         self.peak = 0
+        self.samples: list[tuple[float, int]] = []  # (seconds since start, bytes), every sample
+        self._start = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -143,8 +145,20 @@ class PeakRSS:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, self._sample())
+            now = self._sample()
+            self.samples.append((time.perf_counter() - self._start, now))
+            self.peak = max(self.peak, now)
             self._stop.wait(0.05)
+
+    def peaks_between(self, marks: list[tuple[str, float]]) -> dict[str, float]:
+        """Peak GiB from each mark ``(name, seconds since start)`` to the next (sorted marks)."""
+        out = {}
+        for i, (name, t0) in enumerate(marks):
+            t1 = marks[i + 1][1] if i + 1 < len(marks) else float("inf")
+            inside = [b for t, b in self.samples if t0 <= t < t1]
+            if inside:
+                out[name] = round(max(inside) / 2**30, 2)
+        return out
 
     def __enter__(self) -> PeakRSS:
         self._thread.start()
