@@ -7,7 +7,8 @@ The families' pass over the documents (:func:`~neardup.pieces.find_pieces`) ran 
 scan's second pass, chunk by chunk, while each document's normalised text was at hand.
 Cluster batches go to the scan's :class:`~neardup.workers.Workers` and come back in
 order, so the result does not depend on the number of workers. Grouping the documents
-runs here, while fresh workers cut the families' keywords with jieba.
+runs here, while one other process (fresh, or the helper a small scan started with it)
+cuts the families' keywords with jieba.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def analyse(
     """
     alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
     # The workers' memory (their share of the window counts, their heaps) goes back now;
-    # counting keywords starts fresh ones, which hold little while this process groups.
+    # counting keywords starts a fresh one, which holds little while this process groups.
     workers.close()
     give_back_memory()
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)

@@ -543,9 +543,9 @@ def _scan(
     for prev, cur in zip(docs, docs[1:]):
         if prev.id == cur.id:
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
-    with Workers(jobs if parallel(docs, jobs) else 1) as workers, keyword_helper(
-        sum(len(d.text) for d in docs), jobs, config, parallel(docs, jobs)
-    ) as helper:
+    many = parallel(docs, jobs)
+    chars = sum(len(d.text) for d in docs)
+    with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
         return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
 
 
