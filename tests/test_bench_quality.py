@@ -7,7 +7,6 @@ import io
 import json
 import lzma
 import math
-import sys
 import tarfile
 from pathlib import Path
 from types import SimpleNamespace

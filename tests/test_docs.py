@@ -82,6 +82,7 @@ def _blocks(readme: str) -> list[Block]:
     blocks: list[Block] = []
     lines = readme.split("\n")
     i = 0
+    prev_end = -1  # where the last fenced block closed
     skip = None
     while i < len(lines):
         marker = re.fullmatch(r"<!-- docs-test: skip (.+) -->", lines[i].strip())

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
