@@ -48,6 +48,8 @@ from neardup.shingle import compiled_kernels, shingle_hashes, shingle_hashes_man
 
 __all__ = [
     "BOILERPLATE_DTYPE",
+    "KINDS",
+    "KIND_CODE",
     "BoilerRun",
     "BoilerplateArray",
     "RUN_DTYPE",
@@ -76,9 +78,9 @@ class BoilerRun:
     documents: int
 
 
-#: The kinds of boilerplate, numbered as :data:`RUN_DTYPE` and :data:`BOILERPLATE_DTYPE` store them.
+#: The kinds of boilerplate, numbered (``KIND_CODE``) as :data:`RUN_DTYPE` and :data:`BOILERPLATE_DTYPE` store them.
 KINDS = ("corpus", "page", "base")
-_KIND_CODE = {kind: n for n, kind in enumerate(KINDS)}
+KIND_CODE = {kind: n for n, kind in enumerate(KINDS)}
 #: One :class:`BoilerRun` as a record.
 RUN_DTYPE = np.dtype([("start", np.int64), ("end", np.int64), ("documents", np.int64), ("kind", np.int8)])
 #: One :class:`~neardup.model.Boilerplate` record as a record, its text left in its
@@ -105,7 +107,7 @@ class RunTable(Sequence[Sequence[BoilerRun]]):
 
     @classmethod
     def of(cls, runs: Sequence[Sequence[BoilerRun]]) -> RunTable:
-        rows = np.array([(r.start, r.end, r.documents, _KIND_CODE[r.kind]) for doc in runs for r in doc], dtype=RUN_DTYPE)
+        rows = np.array([(r.start, r.end, r.documents, KIND_CODE[r.kind]) for doc in runs for r in doc], dtype=RUN_DTYPE)
         return cls(rows, np.concatenate(([0], np.cumsum([len(doc) for doc in runs]))).astype(np.int64))
 
     @classmethod

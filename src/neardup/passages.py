@@ -12,6 +12,7 @@ windows would slice the two copies at different phases and miss it.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -49,8 +50,9 @@ class Records(Sequence[_T]):
     def __init__(self, rows: npt.NDArray[np.void]) -> None:
         self.rows = rows
 
+    @abstractmethod
     def _item(self, fields: tuple[Any, ...]) -> _T:
-        raise NotImplementedError
+        """The object one row's fields stand for."""
 
     def _with(self, rows: npt.NDArray[np.void]) -> Self:
         """The same kind of sequence over ``rows`` (a slice of these)."""

@@ -32,7 +32,7 @@ import numpy.typing as npt
 from neardup.analyse import analyse, keyword_helper
 from neardup.boilerplate import (
     BOILERPLATE_DTYPE,
-    KINDS,
+    KIND_CODE,
     BoilerplateArray,
     BoilerRun,
     RunTable,
@@ -167,7 +167,7 @@ def _boilerplate_rows(doc: int, text: str, norm: Normalized, runs: Sequence[Boil
     rows["line_start"] = np.searchsorted(starts, s, side="right")
     rows["line_end"] = np.searchsorted(starts, e - 1, side="right")
     rows["documents"] = [r.documents for r in runs]
-    rows["kind"] = [KINDS.index(r.kind) for r in runs]
+    rows["kind"] = [KIND_CODE[r.kind] for r in runs]
     return rows
 
 
