@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from neardup import boilerplate
 from neardup.boilerplate import BoilerRun, WindowCounts, count_windows
-from neardup.config import BoilerplateConfig
+from neardup.config import BoilerplateConfig, NormalizeConfig
 from neardup.shingle import compiled_kernels
 
 _u64 = st.integers(0, 2**64 - 1)
@@ -124,3 +124,62 @@ def test_boilerplate_array_cuts_each_records_text_from_its_document() -> None:
     from neardup.boilerplate import record_spans
 
     assert list(record_spans(records)) == list(record_spans(expected)) == [("a", 0, 5), ("b", 0, 4)]
+
+
+_QUATRAINS = [
+    "江館水面細風生，菱歌慢慢聲。客亭臨小市，燈火夜妝明。",
+    "贈謫者何罪過長沙，年年北望家。重封嶺頭信，一樹海邊花。",
+    "南澗野桂香滿溪，石莎寒覆水。愛此南澗頭，終日潺湲裏。",
+]
+_PROSE = "文明是一个城市的灵魂，全国文明城市是一个城市最靓丽的名片，是城市综合实力和发展水平的集中体现，也是老百姓安居乐业的重要保障。"
+
+
+def _page_runs(text: str) -> list[tuple[str, str]]:
+    from neardup.boilerplate import find_runs
+    from neardup.normalize import normalize
+
+    norm = normalize(text, NormalizeConfig())
+    return [(r.kind, norm.text[r.start : r.end]) for r in find_runs(text, norm, WindowCounts.empty()) if r.kind == "page"]
+
+
+def test_page_edges_are_menus_and_titles_not_short_lines_of_two_sentences() -> None:
+    """A page's head and tail chrome stops where three or more short lines of two
+    sentences each stand: the quatrains before a volume's first long poem are its content
+    (on the Tang volumes, taking them for chrome lost a sixth of the copied poems)."""
+    menu = ["首页 | 新闻 | 诗词", "当前位置：首页 > 唐诗"]
+    footer = ["相关文章", "Copyright © 2015-2024 版权所有"]
+    runs = _page_runs("\n".join([*menu, *_QUATRAINS, _PROSE, *_QUATRAINS, *footer]))
+    assert len(runs) == 2  # the menu above the first quatrain, the footer below the last
+    assert "首页" in runs[0][1] and "菱歌" not in runs[0][1]
+    assert "版权所有" in runs[1][1] and "石莎" not in runs[1][1]
+    assert _page_runs("\n".join([*_QUATRAINS, _PROSE, *_QUATRAINS])) == []
+    # One sentence a line is still chrome: a site's standing note above the prose.
+    noted = _page_runs("\n".join(["下面是小编为大家整理的讲话，供大家参考。", "同志们", _PROSE]))
+    assert len(noted) == 1 and "小编" in noted[0][1]
+
+
+def test_quatrains_at_the_head_of_a_page_are_found_copied() -> None:
+    from neardup import Document, scan
+
+    volume = "\n".join([*_QUATRAINS, _PROSE, "另一段毫不相干的文字，讲的是别的事情，和上面的诗句没有任何关系，也不应当被当作复制。"])
+    anthology = "\n".join(["一本选集的开头，介绍了编者的想法和选诗的标准，篇幅不短，也不与别的文本相同。", *_QUATRAINS, "选集的结尾另有一段说明文字。"])
+    result = scan([Document("volume", volume), Document("anthology", anthology)])
+    assert [sorted(c.doc_ids) for c in result.clusters] == [["anthology", "volume"]]
+    assert "客亭臨小市" in result.clusters[0].members[0].text
+
+
+def test_a_two_sentence_disclaimer_two_pages_share_stays_chrome() -> None:
+    """Two pages of one site, different speeches, the same footer: a disclaimer of two
+    sentences is one line, not three, so it stays page chrome and links nothing."""
+    from benchmarks.generate import Generator
+    from neardup import Document, scan
+
+    gen = Generator(seed=3, dup_rate=0.0)
+    disclaimer = "免责声明：本站部分文章来源于网络，版权归原作者所有。如有侵权，请联系我们删除，我们将在第一时间处理。"
+    docs = []
+    for i in range(2):
+        speech = gen.original(f"s{i}")
+        docs.append(Document(f"p{i}", "\n".join(["首页 | 新闻", speech.title, *speech.paragraphs, disclaimer, "Copyright © 2024 某某网 版权所有"])))
+    result = scan(docs)
+    assert result.clusters == ()
+    assert {(b.doc_id, b.kind) for b in result.boilerplate if "免责声明" in b.text} == {("p0", "page"), ("p1", "page")}

@@ -480,7 +480,8 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     """Normalised ranges of the head and tail lines around a page's prose."""
     if not norm.text:
         return []
-    char_line = np.searchsorted(line_starts(text), norm.start, side="right") - 1
+    starts = line_starts(text)
+    char_line = np.searchsorted(starts, norm.start, side="right") - 1
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
@@ -490,12 +491,41 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
     wrapped = _wrapped_units(norm.text, lines)
     prose = [i for i, (u, w) in enumerate(zip(units, wrapped)) if u >= prose_chars or w >= prose_chars]
+    first, last = prose[0], prose[-1]
+    head = _told(text, starts, char_line, lines, range(first))
+    tail = _told(text, starts, char_line, lines, range(last + 1, len(lines)))
+    first = min(head, default=first) if len(head) >= TOLD_LINES else first
+    last = max(tail, default=last) if len(tail) >= TOLD_LINES else last
     out = []
-    if prose[0] > 0:
-        out.append((0, lines[prose[0]][0]))
-    if prose[-1] < len(lines) - 1:
-        out.append((lines[prose[-1]][1], len(norm.text)))
+    if first > 0:
+        out.append((0, lines[first][0]))
+    if last < len(lines) - 1:
+        out.append((lines[last][1], len(norm.text)))
     return out
+
+
+#: A page's head (or tail) that holds this many short lines of two sentences or more is
+#: content from the first of them (the last) on, not chrome: quatrains before a volume's
+#: first long poem, a news page's short opening paragraphs. Chrome is menus, titles, dates
+#: and links, a sentence at most a line; a line or two of disclaimer stays chrome.
+TOLD_LINES = 3
+#: What ends a sentence (full width: a ``?`` or ``!`` in a Latin line or a link says
+#: nothing of sentences).
+_SENTENCE_ENDS = "。！？"
+
+
+def _told(
+    text: str, starts: npt.NDArray[np.int64], char_line: npt.NDArray[np.int64], lines: list[tuple[int, int]], which: range
+) -> list[int]:
+    """Which of the normalised ``lines`` numbered ``which`` hold two sentences or more
+    (counted in the original line: normalisation drops the punctuation)."""
+    told = []
+    for i in which:
+        line = int(char_line[lines[i][0]])
+        end = int(starts[line + 1]) if line + 1 < len(starts) else len(text)
+        if sum(text.count(c, int(starts[line]), end) for c in _SENTENCE_ENDS) >= 2:
+            told.append(i)
+    return told
 
 
 def corpus_runs_numpy(

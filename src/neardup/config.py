@@ -206,7 +206,9 @@ class BoilerplateConfig:
     ``context_gap`` characters, is at most ``formula_chars`` long: otherwise it is part of
     a copy that as many documents share); longer shared runs are copies. ``page``: with ``page_edges``, the
     short lines before a page's first line of prose and after its last (``prose_chars``
-    content units: a CJK character or a Latin/digit word each count one).
+    content units: a CJK character or a Latin/digit word each count one); where three
+    or more of those lines hold two sentences each, the chrome stops at them (quatrains,
+    short paragraphs: content).
 
     ``link``: let boilerplate count as shared text (``--link-boilerplate``). By default
     boilerplate is found and reported but makes no match, no cluster edge and no part of
