@@ -2,12 +2,15 @@
 
     python -m benchmarks.default_scan --mb 5 50 300 [--detail-clusters] [--peers-up-to 50]
     python -m benchmarks.default_scan --seed-copies 10 20 60
+    python -m benchmarks.default_scan --english
 
 ``--mb``: corpora from ``python -m benchmarks.generate --redundant`` (stock paragraphs
 recurring across thousands of documents, closing formulas and site chrome on most of
 them, and the usual planted copies), written once under ``benchmarks/data/redundant-N``.
 ``--seed-copies N``: N lightly edited copies (1 % of characters replaced) of each of the
-five seed pages.
+five seed pages. ``--english``: the twelve public-domain English books of
+``../shared/data/en-public-domain`` (real text, no planted copies: recall and precision
+say nothing there, coherence does).
 
 Each corpus is scanned by the real CLI in a child process, ``neardup scan CORPUS
 --format json -o OUT``: no analysis flag (the format only says how to write the
@@ -69,6 +72,19 @@ def seed_copies(n: int) -> Path:
                     chars[i] = rng.choice("的一是了我不人在他有这个上们来到时大地为子中")
             (docs / f"c{k:03d}_{page.name}").write_text("".join(chars), encoding="utf-8")
     (out / "meta.json").write_text(json.dumps({"copies": n}) + "\n", encoding="utf-8")
+    return out
+
+
+def english_books() -> Path:
+    """The twelve public-domain English books of ``../shared/data`` (7.2 MB, each with the
+    same Gutenberg licence), as a folder of text files: real English, not generated."""
+    source = ROOT.parent / "shared" / "data" / "en-public-domain"
+    out = DATA / "english-books"
+    docs = out / "docs"
+    if not docs.exists():
+        docs.mkdir(parents=True)
+        for book in sorted(source.glob("*.txt")):
+            (docs / book.name).write_bytes(book.read_bytes())
     return out
 
 
@@ -253,7 +269,8 @@ def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: boo
         report = json.loads(out.read_text(encoding="utf-8"))
         row["s_per_MB"] = row["seconds"] / mb
         row.update(coherence(report))
-        row.update(pair_quality([set(c["documents"]) for c in report["clusters"]], truth))
+        if truth:  # planted copies to score against (the English books have none)
+            row.update(pair_quality([set(c["documents"]) for c in report["clusters"]], truth))
         row["clusters"] = report["summary"]["clusters"]
         row["passages"] = report["summary"]["passages"]
         rows.append(row)
@@ -267,7 +284,8 @@ def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: boo
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update_batch, MinHashLSH 0.5, networkx)",
                "seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30, "s_per_MB": wall / mb}  # fmt: skip
-        row.update(pair_quality(clusters, truth))
+        if truth:
+            row.update(pair_quality(clusters, truth))
         rows.append(row)
         for r in rows[:-1]:
             r["speedup_vs_datasketch"] = wall / r["seconds"]
@@ -283,9 +301,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-copies", type=int, nargs="*", default=[], help="N edited copies of each seed page")
     parser.add_argument("--peers-up-to", type=float, default=50, help="run the datasketch pipeline up to this many MB")
     parser.add_argument("--detail-clusters", action="store_true", help="also time --detail clusters")
+    parser.add_argument("--english", action="store_true", help="also the twelve English books of ../shared/data")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
     rows = []
+    if args.english:
+        corpus = english_books()
+        mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
+        rows += bench(corpus, "english-books", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
     for n in args.seed_copies:
         corpus = seed_copies(n)
         mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,7 +87,9 @@ def test_ezhou_copies_align_end_to_end(seed_texts) -> None:
     assert s.ratio is not None and s.ratio > 0.99
 
 
-def test_ten_thousand_char_documents_align_fast(simplified_paragraphs) -> None:
+def test_ten_thousand_char_shuffled_documents_align(simplified_paragraphs) -> None:
+    """Shuffled, lightly edited paragraphs: every one found (speed is measured in
+    ``benchmarks/``, not here)."""
     rng = random.Random(3)
     paras = simplified_paragraphs[:]
     a_parts, b_parts = [], []
@@ -97,11 +98,10 @@ def test_ten_thousand_char_documents_align_fast(simplified_paragraphs) -> None:
     b_parts = [p.replace("的", "之", 1) for p in a_parts]
     rng.shuffle(b_parts)
     a, b = "\n".join(a_parts), "\n".join(b_parts)
-    start = time.perf_counter()
     spans = align_pair(a, b)
-    elapsed = time.perf_counter() - start
-    assert spans and elapsed < 2.0, elapsed
+    assert spans
     _slices_ok(a, b, spans)
+    assert sum(s.a_end - s.a_start for s in spans) >= 0.9 * len(a)
 
 
 _CJK = st.text(alphabet="的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处府队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严", min_size=0, max_size=120)
@@ -214,3 +214,47 @@ def test_parts_partition_the_members_and_keep_apart_what_shares_nothing(hulls: l
                 for b in set(h) & partial:
                     (s1, e1), (s2, e2) = spans[a], spans[b]
                     assert min(e1, e2) - max(s1, s2) < PART_OVERLAP  # members of different parts share no text
+
+
+def _chain_reference(blocks, max_gap, same, min_chars):  # type: ignore[no-untyped-def]
+    """The greedy chaining as first written (one object per chain, ends read from its
+    last block): what the list-based loop in ``align._chain`` must still give."""
+    active: list[list[tuple[int, int, int]]] = []
+    done: list[list[tuple[int, int, int]]] = []
+    for i, j, n in blocks:
+        still = []
+        for c in active:
+            (done if c[-1][0] + c[-1][2] + max_gap < i else still).append(c)
+        active = still
+        best = None
+        for c in active:
+            a_end, b_end = c[-1][0] + c[-1][2], c[-1][1] + c[-1][2]
+            trim = max(0, a_end - i, b_end - j)
+            if trim >= n:
+                continue
+            gi, gj = i + trim - a_end, j + trim - b_end
+            if gi > max_gap or gj > max_gap or (same and i + n > c[0][1]):
+                continue
+            if best is None or max(gi, gj) < best[0]:
+                best = (max(gi, gj), trim, c)
+        if best is None:
+            active.append([(i, j, n)])
+        else:
+            _, trim, c = best
+            c.append((i + trim, j + trim, n - trim))
+    return [c for c in done + active if sum(n for _, _, n in c) >= min_chars]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400), st.integers(1, 40)), max_size=60),
+    st.sampled_from([0, 10, 60]),
+    st.booleans(),
+    st.sampled_from([0, 30]),
+)
+def test_chaining_is_the_greedy_it_was(raw, max_gap: int, same: bool, min_chars: int) -> None:  # type: ignore[no-untyped-def]
+    from neardup.align import _chain
+
+    blocks = sorted(raw)
+    got = [c.blocks for c in _chain(blocks, max_gap, same, min_chars)]
+    assert got == _chain_reference(blocks, max_gap, same, min_chars)

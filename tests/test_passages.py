@@ -68,6 +68,15 @@ def test_subtract_ranges_keeps_each_character_outside_the_holes_once(a: list[tup
     assert out == merge_ranges(out)  # sorted, disjoint
 
 
+@settings(max_examples=300, deadline=None)
+@given(range_lists(), st.integers(0, 120), st.integers(0, 60))
+def test_range_union_covers_what_the_characters_say(ranges: list[tuple[int, int]], start: int, width: int) -> None:
+    from neardup.passages import RangeUnion
+
+    inside = {c for s, e in ranges for c in range(s, e)}
+    assert RangeUnion(ranges).covered(start, start + width) == len(inside & set(range(start, start + width)))
+
+
 @given(st.lists(st.lists(st.integers(0, 2**40), max_size=6), max_size=6))
 def test_joined_releasing_is_concatenate_and_lets_each_part_go(parts: list[list[int]]) -> None:
     from neardup.passages import joined_releasing

@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -148,34 +149,44 @@ class _Chain:
         return sum(n for _, _, n in self.blocks)
 
 
-def _chain(blocks: Sequence[Block], max_gap: int, same: bool) -> list[_Chain]:
-    """Greedy chaining in A order: each block joins the closest compatible chain."""
-    active: list[_Chain] = []
-    done: list[_Chain] = []
+def _chain(blocks: Sequence[Block], max_gap: int, same: bool, min_chars: int = 0) -> list[_Chain]:
+    """Greedy chaining in A order: each block joins the closest compatible chain; the
+    chains matching at least ``min_chars`` characters.
+
+    A long book repeats short phrases inside itself by the hundred thousand, nearly all of
+    them lone blocks, so the loop keeps each open chain as a plain list (``[a_end, b_end,
+    b_start, blocks, matched]``) and expires and searches the open chains in one pass.
+    """
+    active: list[list[Any]] = []
+    done: list[list[Any]] = []
     for i, j, n in blocks:
-        still: list[_Chain] = []
+        limit = i - max_gap
+        best: list[Any] | None = None
+        best_cost = best_trim = 0
+        still = []
         for c in active:
-            (done if c.a_end + max_gap < i else still).append(c)
-        active = still
-        best: tuple[int, int, _Chain] | None = None
-        for c in active:
-            trim = max(0, c.a_end - i, c.b_end - j)
+            a_end, b_end = c[0], c[1]
+            if a_end < limit:
+                done.append(c)
+                continue
+            still.append(c)
+            trim = max(0, a_end - i, b_end - j)
             if trim >= n:
                 continue
-            gi, gj = i + trim - c.a_end, j + trim - c.b_end
-            if gi > max_gap or gj > max_gap:
+            gi, gj = i + trim - a_end, j + trim - b_end
+            if gi > max_gap or gj > max_gap or (same and i + n > c[2]):
                 continue
-            if same and i + n > c.b_start:
-                continue
-            cost = max(gi, gj)
-            if best is None or cost < best[0]:
-                best = (cost, trim, c)
+            cost = gi if gi > gj else gj
+            if best is None or cost < best_cost:
+                best, best_cost, best_trim = c, cost, trim
+        active = still
         if best is None:
-            active.append(_Chain([(i, j, n)]))
+            active.append([i + n, j + n, j, [(i, j, n)], n])
         else:
-            _, trim, c = best
-            c.blocks.append((i + trim, j + trim, n - trim))
-    return done + active
+            best[3].append((i + best_trim, j + best_trim, n - best_trim))
+            best[0], best[1] = i + n, j + n
+            best[4] += n - best_trim
+    return [_Chain(c[3]) for c in done + active if c[4] >= min_chars]
 
 
 def _gap_opcodes(a: str, b: str, a0: int, b0: int) -> list[Opcode]:
@@ -447,7 +458,7 @@ def _spans(
     ha = _grams(a, k)
     hb = ha if same else _grams(b, k)
     i, j = _seed_pairs(ha, hb, k, config.max_repeat, same)
-    chains = _chain(_blocks(i, j, k), config.max_gap, same)
+    chains = _chain(_blocks(i, j, k), config.max_gap, same, config.min_chars)
     spans = []
     for c in chains:
         if c.matched < config.min_chars:

@@ -29,7 +29,7 @@ from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
 from neardup.pieces import DocumentPieces
 from neardup.templates import load_keyword_tables, template_of
-from neardup.workers import CHUNK_DOCS, Call, Progress, Texts, Workers, advancer, give_back_memory
+from neardup.workers import Call, Progress, Texts, Workers, advancer, document_chunks, give_back_memory
 
 __all__ = ["Analysis", "CLUSTER_BATCH_CHARS", "KEYWORD_HELPER_MIN_CHARS", "analyse", "keyword_helper"]
 
@@ -105,8 +105,11 @@ def _align_and_template(
     first."""
 
     def batches() -> Iterator[tuple[list[Document], list[Cluster]]]:
-        for n in range(0, len(within), CHUNK_DOCS):
-            yield [docs[d] for d in within[n : n + CHUNK_DOCS]], []
+        # By characters too: a dozen books that each repeat phrases inside themselves are
+        # a dozen batches for the workers to share, not one.
+        repeating = [docs[d] for d in within]
+        for first, texts, _ in document_chunks(repeating):
+            yield repeating[first : first + len(texts)], []
         batch: list[Cluster] = []
         size = 0
         for c in clusters:

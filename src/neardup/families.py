@@ -46,7 +46,7 @@ from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Fam
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun, record_spans
-from neardup.passages import merge_ranges, subtract_ranges
+from neardup.passages import RangeUnion
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
 
@@ -207,14 +207,15 @@ def content_links(
     by_doc: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for doc_id, start, end in record_spans(boilerplate):
         by_doc[doc_id].append((start, end))
-    unions: dict[int, list[tuple[int, int]]] = {}
+    unions: dict[int, RangeUnion] = {}
 
     def in_boilerplate(doc: int, start: int, end: int) -> int:
-        """Characters of ``[start, end)`` inside the document's boilerplate (its union of
-        runs, merged once per document: no array per character)."""
+        """Characters of ``[start, end)`` inside the document's boilerplate (its runs'
+        union, made once per document: a book carries thousands of runs, and every span
+        of every pair it is in asks)."""
         if doc not in unions:
-            unions[doc] = merge_ranges(by_doc.get(docs[doc].id, []))
-        return (end - start) - sum(e - s for s, e in subtract_ranges([(start, end)], unions[doc]))
+            unions[doc] = RangeUnion(by_doc.get(docs[doc].id, []))
+        return unions[doc].covered(start, end)
 
     content: dict[tuple[str, str], int] = {}
     reused: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -533,12 +534,15 @@ def _labels(
         ok = carried >= 2
         k = np.repeat(run_end - run_start - lengths + 1, lengths)  # the window length
         spans.append((np.repeat(owner, lengths)[ok], at[ok], at[ok] + k[ok]))
+        pages: dict[int, list[tuple[int, int]]] = {}  # each document's head and tail, read once
         for n in np.flatnonzero(least >= 2).tolist():
             d, r = int(owner[n]), run_of[n]
             key = scanned.windows[scanned.win_first[keys[n]] : scanned.win_first[keys[n] + 1]].tobytes()
             if key in candidates:
                 continue
-            kind = "page" if _in_page_edges(r, runs[d]) else r.kind
+            if d not in pages:
+                pages[d] = [(x.start, x.end) for x in runs[d] if x.kind == "page"]
+            kind = "page" if _in_page_edges(r, pages[d]) else r.kind
             candidates[key] = (int(least[n]), float(score[n]), kind, d, r.start, r.end, r.end - r.start)
     string_docs: list[int] = []
     string_lo: list[int] = []
@@ -595,9 +599,10 @@ def _union_length(doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end:
     return int(np.sum(np.maximum.reduceat(hi, firsts) - lo[firsts]))
 
 
-def _in_page_edges(run: BoilerRun, doc_runs: Sequence[BoilerRun]) -> bool:
-    """Whether most of a run lies in its page's head or tail: it is the site's chrome."""
-    inside = sum(max(0, min(run.end, r.end) - max(run.start, r.start)) for r in doc_runs if r.kind == "page")
+def _in_page_edges(run: BoilerRun, pages: Sequence[tuple[int, int]]) -> bool:
+    """Whether most of a run lies in its page's head or tail (``pages``: their ranges):
+    it is the site's chrome."""
+    inside = sum(max(0, min(run.end, end) - max(run.start, start)) for start, end in pages)
     return inside * 2 >= run.end - run.start
 
 
