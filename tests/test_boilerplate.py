@@ -183,3 +183,28 @@ def test_a_two_sentence_disclaimer_two_pages_share_stays_chrome() -> None:
     result = scan(docs)
     assert result.clusters == ()
     assert {(b.doc_id, b.kind) for b in result.boilerplate if "免责声明" in b.text} == {("p0", "page"), ("p1", "page")}
+
+
+def test_an_english_phrase_is_boilerplate_by_words_not_characters() -> None:
+    """Twelve characters are a phrase in Chinese but two or three common words in English:
+    books that each say "of the smallest" share no boilerplate by it (on the twelve books
+    of ``../shared/data``, such runs were a sixth of the text). A Latin run counts words,
+    as a Chinese one counts characters; Chinese runs are unchanged."""
+    from neardup.boilerplate import find_boilerplate
+    from neardup.normalize import normalize
+
+    notice = "This eBook is for the use of anyone anywhere in the United States and most other parts of the world"
+    small = ["He was one of the smallest men", "It mattered of the smallest degree", "A house of the smallest size stood"]
+    fillers = ["Rain fell all night", "Nobody came to dinner", "The river rose quickly", "Bread was cheap that year",
+               "A letter arrived late", "Snow covered every roof", "The mill stopped at noon", "Horses waited by the inn",
+               "Candles burned down low", "The bell rang twice"]  # fmt: skip
+    texts = [f"{(small + fillers)[n]}. {fillers[n]} again. {notice}. Chapter {n} ends." for n in range(10)]
+    norms = [normalize(t) for t in texts]
+    runs = find_boilerplate(texts, norms, BoilerplateConfig(page_edges=False))
+    found = [[norms[d].text[r.start : r.end] for r in doc_runs] for d, doc_runs in enumerate(runs)]
+    assert all(any("anyoneanywhere" in t for t in f) for f in found)  # twenty words on ten books: a formula
+    assert not any("smallest" in t for f in found for t in f)  # three words: not boilerplate
+    stock = "党政主要负责人履行推进法治建设第一责任人职责"
+    zh = ["县政府严格落实" + stock + "。", "胶州市全面落实" + stock + "情况", "全面" + stock]
+    zh_runs = find_boilerplate(zh, [normalize(t) for t in zh], BoilerplateConfig(page_edges=False))
+    assert all(len(r) == 1 and r[0].end - r[0].start == len(stock) for r in zh_runs)

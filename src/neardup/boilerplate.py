@@ -599,7 +599,7 @@ def find_runs_and_shared(
             )
         else:
             shared, found = corpus_runs_numpy(df, k, n, config)
-        runs.extend(BoilerRun(s, e, "corpus", carried) for s, e, carried in found.tolist())
+        runs.extend(BoilerRun(s, e, "corpus", carried) for s, e, carried in _worded(text, norm, found, k).tolist())
     if base is not None and len(base) and len(g):
         pos = np.minimum(np.searchsorted(base, g), len(base) - 1)
         in_base = base[pos] == g
@@ -610,6 +610,36 @@ def find_runs_and_shared(
         runs.extend(BoilerRun(s, e, "page", 1) for s, e in _page_edges(text, norm, config.prose_chars))
     runs.sort(key=lambda r: (r.start, r.kind, r.end))
     return runs, shared
+
+
+_LETTER_CODES = (ord("a"), ord("z"))  # normalised text is folded to lower case
+_LATIN_LETTER = re.compile("[a-z]")
+_WORD = re.compile(r"[^\W_]+", re.ASCII)  # a run of ASCII letters and digits
+
+
+def _worded(text: str, norm: Normalized, found: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
+    """The corpus runs ``(start, end, documents)`` that hold ``k`` words where they are
+    written in Latin letters (most of their normalised characters).
+
+    A window of ``k`` characters is a phrase in Chinese; in English it is two or three
+    common words ("of the smallest", "arrived at the"), which any three books share: on
+    the twelve English books of ``../shared/data`` such runs were a sixth of the text,
+    reported as boilerplate and left out of every match. A Latin run counts words, as a
+    Chinese one counts characters.
+    """
+    if not len(found) or _LATIN_LETTER.search(norm.text) is None:
+        return found
+    codes = np.frombuffer(norm.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    letters = np.concatenate(([0], np.cumsum((codes >= _LETTER_CODES[0]) & (codes <= _LETTER_CODES[1]), dtype=np.int64)))
+    starts, ends = found[:, 0], found[:, 1]
+    latin = (letters[ends] - letters[starts]) * 2 > ends - starts
+    if not latin.any():
+        return found
+    keep = ~latin
+    for r in np.flatnonzero(latin).tolist():
+        begin, end = int(norm.start[starts[r]]), int(norm.end[ends[r] - 1])
+        keep[r] = len(_WORD.findall(text, begin, end)) >= k
+    return found[keep]
 
 
 def find_boilerplate(

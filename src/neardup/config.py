@@ -204,7 +204,9 @@ class BoilerplateConfig:
     ``formula_docs`` documents; either only where it stands alone (the text around it
     that at least ``standalone`` times as many documents carry, bridged over
     ``context_gap`` characters, is at most ``formula_chars`` long: otherwise it is part of
-    a copy that as many documents share); longer shared runs are copies. ``page``: with ``page_edges``, the
+    a copy that as many documents share); longer shared runs are copies. A run in Latin
+    letters must also hold ``min_chars`` words (a CJK character and a Latin word each
+    count one). ``page``: with ``page_edges``, the
     short lines before a page's first line of prose and after its last (``prose_chars``
     content units: a CJK character or a Latin/digit word each count one); where three
     or more of those lines hold two sentences each, the chrome stops at them (quatrains,
