@@ -242,16 +242,21 @@ def _chain_reference(blocks, max_gap, same, min_chars):  # type: ignore[no-untyp
         else:
             _, trim, c = best
             c.append((i + trim, j + trim, n - trim))
-    return sorted(c for c in done + active if sum(n for _, _, n in c) >= min_chars)
+    return sorted((c for c in done + active if sum(n for _, _, n in c) >= min_chars), key=lambda c: c[0])
+
+
+def _blocks_of(span: int, longest: int):  # type: ignore[no-untyped-def]
+    """Blocks ``(i, j, n)`` in a ``span`` square, with the settings they are chained under."""
+    return (
+        st.lists(st.tuples(st.integers(0, span), st.integers(0, span), st.integers(1, longest)), max_size=80),
+        st.sampled_from([0, 10, 60]),
+        st.booleans(),
+        st.sampled_from([0, 12, 30]),
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400), st.integers(1, 40)), max_size=60),
-    st.sampled_from([0, 10, 60]),
-    st.booleans(),
-    st.sampled_from([0, 30]),
-)
+@given(*_blocks_of(400, 40))
 def test_chaining_is_the_greedy_it_was(raw, max_gap: int, same: bool, min_chars: int) -> None:  # type: ignore[no-untyped-def]
     from neardup.align import _chain
 
@@ -261,18 +266,13 @@ def test_chaining_is_the_greedy_it_was(raw, max_gap: int, same: bool, min_chars:
 
 
 @settings(max_examples=400, deadline=None)
-@given(
-    st.lists(st.tuples(st.integers(0, 1500), st.integers(0, 1500), st.integers(8, 70)), max_size=80),
-    st.sampled_from([0, 10, 60]),
-    st.booleans(),
-    st.sampled_from([12, 30]),
-)
+@given(*_blocks_of(1500, 70))
 def test_lone_blocks_left_out_change_no_chain(raw, max_gap: int, same: bool, min_chars: int) -> None:  # type: ignore[no-untyped-def]
     """Leaving out the short blocks nothing could chain with (a book's lone repeated
     phrases) gives exactly the chains long enough to keep."""
     from neardup.align import _chain, _connected
 
-    blocks = sorted(set(raw))
+    blocks = sorted({(i, j, max(n, 8)) for i, j, n in raw})  # as _blocks gives them: distinct, one seed long at least
     kept = _connected(blocks, max_gap, min_chars)
     assert set(kept) <= set(blocks) and all(b in kept for b in blocks if b[2] >= min_chars)
     want = [c.blocks for c in _chain(blocks, max_gap, same, min_chars)]
