@@ -62,11 +62,42 @@ def test_compiled_corpus_runs_equal_numpy(runs: list[tuple[int, int]], k: int, s
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="ab z09中文，。 \n-_Z😀", max_size=60), st.lists(st.integers(0, 60), max_size=5))
-def test_line_units_count_what_the_unit_pattern_finds(text: str, cuts: list[int]) -> None:
-    bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
-    expected = [len(boilerplate._UNIT.findall(text[a:b])) for a, b in zip(bounds, bounds[1:])]
-    assert boilerplate._line_units(text, bounds) == expected
+@given(st.text(alphabet="ab z09AZ中文，。 \n-_😀", max_size=60))
+def test_content_units_count_characters_and_the_original_words(text: str) -> None:
+    """A line's units: each character but a Latin letter or digit, and each word, the
+    words counted in the original (normalisation drops the spaces between them)."""
+    import re
+
+    from neardup.normalize import normalize
+
+    norm = normalize(text)
+    if not norm.text:
+        return
+    bounds = list(range(0, len(norm.text), 7)) + [len(norm.text)]
+    expected = []
+    for a, b in zip(bounds, bounds[1:]):
+        other = sum(not ("a" <= ch <= "z" or "0" <= ch <= "9") for ch in norm.text[a:b])
+        words = re.findall(r"[A-Za-z0-9]+", text[: int(norm.end[b - 1])])
+        before = re.findall(r"[A-Za-z0-9]+", text[: int(norm.start[a])])
+        expected.append(other + len(words) - len(before))
+    assert boilerplate._content_units(text, norm, bounds) == expected
+
+
+def test_an_english_page_has_its_menu_and_footer_as_chrome() -> None:
+    """Normalisation drops the spaces of English: a line's words are counted in the
+    original, or no English line would ever be prose and no English page have chrome."""
+    from neardup.boilerplate import find_runs
+    from neardup.normalize import normalize
+
+    para = ("It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+            "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, "
+            "it was the season of Darkness, it was the spring of hope, it was the winter of despair.")  # fmt: skip
+    text = "\n".join(["Home | News | Sport | Contact", "Posted by admin on 3 May 2024", para, "Copyright 2024 Example Inc. All rights reserved."])
+    norm = normalize(text)
+    pages = [norm.text[r.start : r.end] for r in find_runs(text, norm, WindowCounts.empty()) if r.kind == "page"]
+    assert pages == ["homenewssportcontactpostedbyadminon3may2024", "copyright2024exampleincallrightsreserved"]
+    book = "\n".join(para[i : i + 70] for i in range(0, len(para), 70))  # hard-wrapped: no line of prose, no chrome
+    assert [r for r in find_runs(book, normalize(book), WindowCounts.empty()) if r.kind == "page"] == []
 
 
 @settings(max_examples=100, deadline=None)

@@ -421,13 +421,15 @@ def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return out
 
 
-_UNIT = re.compile(r"[a-z0-9]+|[^a-z0-9]")
 
 
 #: A Latin line this long (normalised characters) that the next Latin line follows is a
 #: hard-wrapped paragraph going on (a plain-text book, an e-mail): its lines are prose or
 #: not together.
 WRAPPED_CHARS = 40
+#: ... and no longer than this: a line of a whole paragraph (a web page's) wraps nothing,
+#: and the footer line after it is not its continuation.
+WRAPPED_MAX_CHARS = 100
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -452,7 +454,7 @@ def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
     out = list(units)
     start = 0
     for i in range(1, len(lines) + 1):
-        joined = i < len(lines) and latin[i] and latin[i - 1] and lines[i - 1][1] - lines[i - 1][0] >= WRAPPED_CHARS
+        joined = i < len(lines) and latin[i] and latin[i - 1] and WRAPPED_CHARS <= lines[i - 1][1] - lines[i - 1][0] <= WRAPPED_MAX_CHARS
         if not joined:
             total = sum(units[start:i])
             for k in range(start, i):
@@ -461,19 +463,22 @@ def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
     return out
 
 
-def _line_units(text: str, bounds: list[int]) -> list[int]:
-    """Content units of each line ``text[bounds[i]:bounds[i + 1]]``: every character but
-    a Latin letter or digit, and every run of those (``len(_UNIT.findall(line))``, for
-    all lines in a few numpy calls)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+def _content_units(text: str, norm: Normalized, bounds: list[int]) -> list[int]:
+    """Content units of each normalised line ``norm.text[bounds[i]:bounds[i + 1]]``: a
+    character each but a Latin letter or digit, and a word each of those, the words
+    counted in the original text (normalisation drops the spaces between them: a line of
+    English would be one word)."""
+    codes = np.frombuffer(norm.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     alnum = ((codes >= 0x61) & (codes <= 0x7A)) | ((codes >= 0x30) & (codes <= 0x39))
-    unit = ~alnum
-    unit[1:] |= alnum[1:] & ~alnum[:-1]
+    other = np.concatenate(([0], np.cumsum(~alnum, dtype=np.int64)))
+    raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    latin = ((raw | 0x20) >= 0x61) & ((raw | 0x20) <= 0x7A) | ((raw >= 0x30) & (raw <= 0x39))
+    word = latin.copy()
+    word[1:] &= ~latin[:-1]
+    words = np.concatenate(([0], np.cumsum(word, dtype=np.int64)))
     edges = np.asarray(bounds, dtype=np.int64)
-    starts = edges[:-1][edges[:-1] < len(codes)]
-    unit[starts] |= alnum[starts]  # a word cut by a line break counts on both lines
-    total = np.concatenate(([0], np.cumsum(unit, dtype=np.int64)))
-    return np.diff(total[edges]).tolist()  # type: ignore[no-any-return]
+    lo, hi = norm.start[edges[:-1]], norm.end[edges[1:] - 1]
+    return (np.diff(other[edges]) + words[hi] - words[lo]).tolist()  # type: ignore[no-any-return]
 
 
 def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int, int]]:
@@ -485,7 +490,7 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    units = _line_units(norm.text, bounds)
+    units = _content_units(text, norm, bounds)
     if max(units, default=0) < prose_chars:  # no line of prose (a plain-text book: hard-wrapped lines): no edges
         return []
     # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
