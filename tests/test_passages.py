@@ -77,6 +77,15 @@ def test_range_union_covers_what_the_characters_say(ranges: list[tuple[int, int]
     assert RangeUnion(ranges).covered(start, start + width) == len(inside & set(range(start, start + width)))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="甲\nab ", max_size=40))
+def test_line_index_gives_line_of_every_offset(text: str) -> None:
+    from neardup.passages import LineIndex, line_of
+
+    index = LineIndex(text)
+    assert [index.of(o) for o in range(len(text) + 1)] == [line_of(text, o) for o in range(len(text) + 1)]
+
+
 @given(st.lists(st.lists(st.integers(0, 2**40), max_size=6), max_size=6))
 def test_joined_releasing_is_concatenate_and_lets_each_part_go(parts: list[list[int]]) -> None:
     from neardup.passages import joined_releasing

@@ -38,7 +38,7 @@ import numpy.typing as npt
 from neardup.config import AlignConfig, ShingleConfig
 from neardup.model import Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
-from neardup.passages import line_of
+from neardup.passages import LineIndex
 from neardup.shingle import shingle_hashes
 
 __all__ = [
@@ -505,6 +505,7 @@ def _spans(
     i, j = _seed_pairs(ha, hb, k, config.max_repeat, same)
     blocks = _connected(_blocks(i, j, k), config.max_gap, config.min_chars)
     chains = _chain(blocks, config.max_gap, same, config.min_chars)
+    index: tuple[LineIndex, LineIndex] | None = None
     spans = []
     for c in chains:
         if c.matched < config.min_chars:
@@ -521,7 +522,11 @@ def _spans(
         a0, a1 = original_range(na, ia0, ia1)
         b0, b1 = original_range(nb, jb0, jb1)
         ratio = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
-        lines = (line_of(text_a, a0), line_of(text_a, max(a0, a1 - 1)), line_of(text_b, b0), line_of(text_b, max(b0, b1 - 1)))
+        if index is None:  # once per text, and only for texts that share something
+            first = LineIndex(text_a)
+            index = (first, first if text_b is text_a else LineIndex(text_b))
+        line_a, line_b = index
+        lines = (line_a.of(a0), line_a.of(max(a0, a1 - 1)), line_b.of(b0), line_b.of(max(b0, b1 - 1)))
         edits = _edits(text_a, na, text_b, nb, ops, (a0, a1, b0, b1))
         spans.append(ReuseSpan(a0, a1, b0, b1, *lines, round(ratio, 4), matched, edits))
     return spans

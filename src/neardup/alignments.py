@@ -17,7 +17,6 @@ from neardup.align import align_normalized, align_pair, align_within, shift_span
 from neardup.config import AlignConfig
 from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
 from neardup.normalize import Normalized, normalize
-from neardup.passages import line_of
 
 __all__ = [
     "MAX_BRIDGE",
@@ -258,7 +257,10 @@ def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
     if len(_letters(after_a)) == GROW_PROBE and _letters(after_a) == _letters(after_b):
         more = [x for x in align_pair(after_a, after_b) if x.a_start <= MERGE_GAP and x.b_start <= MERGE_GAP]
         if more:
-            moved = shift_span(more[0], span.a_end, span.b_end, line_of(text_a, span.a_end) - 1, line_of(text_b, span.b_end) - 1)
+            # Lines counted from the span's own (a book has hundreds of spans: no count from its start).
+            la = span.a_line_end + (text_a[span.a_end - 1] == "\n") - 1
+            lb = span.b_line_end + (text_b[span.b_end - 1] == "\n") - 1
+            moved = shift_span(more[0], span.a_end, span.b_end, la, lb)
             span = _joined_spans(span, moved, text_a, text_b)
     a0, b0 = max(0, span.a_start - GROW_WINDOW), max(0, span.b_start - GROW_WINDOW)
     before_a, before_b = text_a[a0 : span.a_start], text_b[b0 : span.b_start]
@@ -266,7 +268,9 @@ def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
     if len(_letters(tail_a)) == GROW_PROBE and _letters(tail_a) == _letters(tail_b):
         less = [x for x in align_pair(before_a, before_b) if len(before_a) - x.a_end <= MERGE_GAP and len(before_b) - x.b_end <= MERGE_GAP]
         if less:
-            moved = shift_span(less[-1], a0, b0, line_of(text_a, a0) - 1, line_of(text_b, b0) - 1)
+            la = span.a_line_start - text_a.count("\n", a0, span.a_start) - 1
+            lb = span.b_line_start - text_b.count("\n", b0, span.b_start) - 1
+            moved = shift_span(less[-1], a0, b0, la, lb)
             span = _joined_spans(moved, span, text_a, text_b)
     return span
 

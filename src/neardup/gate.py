@@ -242,13 +242,14 @@ def _boilerplate_share(norm: Normalized, mask: npt.NDArray[np.bool_], start: int
 
 def _parts(text: str, passages: Sequence[Passage], start: int, end: int) -> tuple[Part, ...]:
     """The submission's passages inside a copied span, clipped to it: the baseline's units."""
+    first, last = line_of(text, start), line_of(text, max(start, end - 1))  # once: each call counts from the start
     parts = []
     for p in passages:
         if p.start < end and start < p.end:
             s, e = max(p.start, start), min(p.end, end)
-            parts.append(Part(s, e, line_of(text, s), line_of(text, max(s, e - 1)), fingerprint(text[s:e])))
+            parts.append(Part(s, e, p.line_start if s == p.start else first, p.line_end if e == p.end else last, fingerprint(text[s:e])))
     if not parts:
-        parts.append(Part(start, end, line_of(text, start), line_of(text, max(start, end - 1)), fingerprint(text[start:end])))
+        parts.append(Part(start, end, first, last, fingerprint(text[start:end])))
     return tuple(parts)
 
 
