@@ -277,3 +277,17 @@ def test_lone_blocks_left_out_change_no_chain(raw, max_gap: int, same: bool, min
     assert set(kept) <= set(blocks) and all(b in kept for b in blocks if b[2] >= min_chars)
     want = [c.blocks for c in _chain(blocks, max_gap, same, min_chars)]
     assert [c.blocks for c in _chain(kept, max_gap, same, min_chars)] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abc", min_size=0, max_size=3000), st.data(), st.sampled_from([4, 8]), st.booleans())
+def test_reach_reads_a_window_and_finds_what_the_whole_text_shows(base: str, data, k: int, backward: bool) -> None:  # type: ignore[no-untyped-def]
+    from neardup.align import _reach, _reach_near
+
+    flips = data.draw(st.sets(st.integers(0, max(len(base) - 1, 0)), max_size=20))
+    b = "".join(("c" if ch != "c" else "a") if n in flips else ch for n, ch in enumerate(base))
+    a_lo, a_hi = data.draw(st.integers(0, len(base))), data.draw(st.integers(0, len(base)))  # reversed: empty
+    b_lo, b_hi = data.draw(st.integers(0, len(b))), data.draw(st.integers(0, len(b)))
+    wa, wb = base[a_lo:a_hi], b[b_lo:b_hi]
+    want = _reach(wa[::-1], wb[::-1], k) if backward else _reach(wa, wb, k)
+    assert _reach_near(base, a_lo, a_hi, b, b_lo, b_hi, k, backward=backward) == want

@@ -447,14 +447,35 @@ def _extend(a: str, b: str, c: _Chain, k: int, same: bool) -> None:
     """Grow a chain past its first and last seeds (matches too short or too common to seed)."""
     i, j, _ = c.blocks[0]
     floor = c.a_end if same else 0  # in one text, B's region must stay after A's
-    la, lb = _reach(a[:i][::-1], b[floor:j][::-1], k)
+    la, lb = _reach_near(a, 0, i, b, floor, j, k, backward=True)
     if la or lb:
         c.blocks.insert(0, (i - la, j - lb, 0))
     i, j, n = c.blocks[-1]
     stop = c.b_start if same else len(a)
-    ra, rb = _reach(a[i + n : stop], b[j + n :], k)
+    ra, rb = _reach_near(a, i + n, stop, b, j + n, len(b), k, backward=False)
     if ra or rb:
         c.blocks.append((i + n + ra, j + n + rb, 0))
+
+
+def _reach_near(a: str, a_lo: int, a_hi: int, b: str, b_lo: int, b_hi: int, k: int, *, backward: bool) -> tuple[int, int]:
+    """:func:`_reach` into ``a[a_lo:a_hi]`` and ``b[b_lo:b_hi]`` (read from their ends when
+    ``backward``), copying only as much text as the reach looks at: a window that grows
+    while the reach runs to its edge. Copying the whole rest of the text for every chain
+    made a long document's repeats quadratic."""
+    a_hi, b_hi = max(a_hi, a_lo), max(b_hi, b_lo)  # an empty range may come reversed (one text's regions)
+    width = 64 * (k + MIN_EXTEND)
+    while True:
+        if backward:
+            wa, wb = a[max(a_lo, a_hi - width) : a_hi][::-1], b[max(b_lo, b_hi - width) : b_hi][::-1]
+        else:
+            wa, wb = a[a_lo : min(a_hi, a_lo + width)], b[b_lo : min(b_hi, b_lo + width)]
+        ra, rb = _reach(wa, wb, k)
+        whole_a, whole_b = len(wa) == a_hi - a_lo, len(wb) == b_hi - b_lo
+        # What _reach saw ends 2k + MIN_EXTEND past where it stopped: inside both windows
+        # (or a window is all there is), it saw what the whole texts would have shown it.
+        if (whole_a or ra + 2 * k + MIN_EXTEND <= len(wa)) and (whole_b or rb + 2 * k + MIN_EXTEND <= len(wb)):
+            return ra, rb
+        width *= 4
 
 
 #: A span that stops this close (normalised characters) to a sentence's start or end on
