@@ -273,7 +273,7 @@ def test_lone_blocks_left_out_change_no_chain(raw, max_gap: int, same: bool, min
     from neardup.align import _chain, _connected
 
     blocks = sorted({(i, j, max(n, 8)) for i, j, n in raw})  # as _blocks gives them: distinct, one seed long at least
-    kept = _connected(blocks, max_gap, min_chars)
+    kept = _connected(blocks, max_gap, min_chars, least=2)
     assert set(kept) <= set(blocks) and all(b in kept for b in blocks if b[2] >= min_chars)
     want = [c.blocks for c in _chain(blocks, max_gap, same, min_chars)]
     assert [c.blocks for c in _chain(kept, max_gap, same, min_chars)] == want

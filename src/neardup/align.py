@@ -27,9 +27,9 @@ import difflib
 import re
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ import numpy.typing as npt
 from neardup.config import AlignConfig, ShingleConfig
 from neardup.model import Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
-from neardup.passages import LineIndex
+from neardup.passages import LineIndex, line_of
 from neardup.shingle import shingle_hashes
 
 __all__ = [
@@ -149,7 +149,19 @@ class _Chain:
         return sum(n for _, _, n in self.blocks)
 
 
-def _connected(blocks: Sequence[Block], max_gap: int, min_chars: int) -> list[Block]:
+#: :func:`_connected` looks at this many blocks or more (a document's repeats, a long pair).
+CONNECT_MIN_BLOCKS = 1_000
+#: Line numbers come from a :class:`~neardup.passages.LineIndex` in texts this long or
+#: longer; a shorter one is counted through (cheaper than making the index).
+LINE_INDEX_MIN_CHARS = 20_000
+
+
+def _lines_of(text: str) -> Callable[[int], int]:
+    """The 1-based line of an offset of ``text``."""
+    return LineIndex(text).of if len(text) >= LINE_INDEX_MIN_CHARS else partial(line_of, text)
+
+
+def _connected(blocks: Sequence[Block], max_gap: int, min_chars: int, least: int = CONNECT_MIN_BLOCKS) -> list[Block]:
     """``blocks`` without the short ones no other block could chain with: each would be a
     chain of its own, matching fewer than ``min_chars``, dropped. Exact, and it spares
     :func:`_chain` the hundred thousand lone blocks of a book's repeated phrases.
@@ -161,7 +173,7 @@ def _connected(blocks: Sequence[Block], max_gap: int, min_chars: int) -> list[Bl
     cells ``max_gap + min_chars`` wide: a short block none of whose ends has another
     block's point in its own or a neighbouring cell can chain with nothing.
     """
-    if len(blocks) < 2 or min_chars <= 0:
+    if len(blocks) < max(least, 2) or min_chars <= 0:  # a pair of passages: the grid costs more than it saves
         return list(blocks)
     arr = np.asarray(blocks, dtype=np.int64)
     i, j, n = arr[:, 0], arr[:, 1], arr[:, 2]
@@ -526,7 +538,7 @@ def _spans(
     i, j = _seed_pairs(ha, hb, k, config.max_repeat, same)
     blocks = _connected(_blocks(i, j, k), config.max_gap, config.min_chars)
     chains = _chain(blocks, config.max_gap, same, config.min_chars)
-    index: tuple[LineIndex, LineIndex] | None = None
+    index: tuple[Callable[[int], int], Callable[[int], int]] | None = None
     spans = []
     for c in chains:
         if c.matched < config.min_chars:
@@ -544,10 +556,10 @@ def _spans(
         b0, b1 = original_range(nb, jb0, jb1)
         ratio = 2 * matched / ((ia1 - ia0) + (jb1 - jb0))
         if index is None:  # once per text, and only for texts that share something
-            first = LineIndex(text_a)
-            index = (first, first if text_b is text_a else LineIndex(text_b))
+            first = _lines_of(text_a)
+            index = (first, first if text_b is text_a else _lines_of(text_b))
         line_a, line_b = index
-        lines = (line_a.of(a0), line_a.of(max(a0, a1 - 1)), line_b.of(b0), line_b.of(max(b0, b1 - 1)))
+        lines = (line_a(a0), line_a(max(a0, a1 - 1)), line_b(b0), line_b(max(b0, b1 - 1)))
         edits = _edits(text_a, na, text_b, nb, ops, (a0, a1, b0, b1))
         spans.append(ReuseSpan(a0, a1, b0, b1, *lines, round(ratio, 4), matched, edits))
     return spans
