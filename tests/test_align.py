@@ -249,7 +249,7 @@ def _blocks_of(span: int, longest: int):  # type: ignore[no-untyped-def]
     """Blocks ``(i, j, n)`` in a ``span`` square, with the settings they are chained under."""
     return (
         st.lists(st.tuples(st.integers(0, span), st.integers(0, span), st.integers(1, longest)), max_size=80),
-        st.sampled_from([0, 10, 60]),
+        st.sampled_from([0, 10, 60, 120]),
         st.booleans(),
         st.sampled_from([0, 12, 30]),
     )

@@ -169,7 +169,7 @@ def _connected(blocks: Sequence[Block], max_gap: int, min_chars: int, least: int
     A block joins a chain only where the chain's end lies within ``max_gap`` (or the
     block's length) of the block's start on both sides, and a long block takes in a chain
     whose end lies within ``max_gap`` of its diagonal. So every block is seen as points,
-    its two ends (a long one also every ``cell // 2`` along its diagonal), in a grid of
+    its two ends (a long one also every ``min_chars`` along its diagonal), in a grid of
     cells ``max_gap + min_chars`` wide: a short block none of whose ends has another
     block's point in its own or a neighbouring cell can chain with nothing.
     """
@@ -178,7 +178,7 @@ def _connected(blocks: Sequence[Block], max_gap: int, min_chars: int, least: int
     arr = np.asarray(blocks, dtype=np.int64)
     i, j, n = arr[:, 0], arr[:, 1], arr[:, 2]
     cell = max_gap + min_chars
-    step = max(cell // 2, 1)
+    step = min_chars  # a chain end near the diagonal is then at most max_gap + min_chars / 2 from a point
     samples = np.where(n >= min_chars, n // step + 2, 2)  # both ends, and the diagonal of a long block
     owner = np.repeat(np.arange(len(arr)), samples)
     t = np.arange(int(samples.sum())) - np.repeat(np.cumsum(samples) - samples, samples)

@@ -619,7 +619,7 @@ def find_runs_and_shared(
 
 _LETTER_CODES = (ord("a"), ord("z"))  # normalised text is folded to lower case
 _LATIN_LETTER = re.compile("[a-z]")
-_WORD = re.compile(r"[^\W_]+", re.ASCII)  # a run of ASCII letters and digits
+_WORD = re.compile(r"[^\W_]+")  # a run of letters and digits (full-width Latin too)
 
 
 def _worded(text: str, norm: Normalized, found: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
