@@ -291,3 +291,24 @@ def test_reach_reads_a_window_and_finds_what_the_whole_text_shows(base: str, dat
     wa, wb = base[a_lo:a_hi], b[b_lo:b_hi]
     want = _reach(wa[::-1], wb[::-1], k) if backward else _reach(wa, wb, k)
     assert _reach_near(base, a_lo, a_hi, b, b_lo, b_hi, k, backward=backward) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(1, 120), st.integers(0, 300), st.integers(1, 120)), max_size=25))
+def test_a_span_inside_another_on_both_sides_is_left_out(raw) -> None:  # type: ignore[no-untyped-def]
+    """A phrase a copied passage holds twice also matches its other occurrence, inside the
+    span of the whole copy: the pair's alignment keeps the whole copy only. Every span
+    left out lies inside one kept, and the kept ones are in span order."""
+    from neardup.alignments import _outermost
+    from neardup.align import span_key
+    from neardup.model import ReuseSpan
+
+    spans = sorted({ReuseSpan(a, a + n, b, b + m, 1, 1, 1, 1, 1.0) for a, n, b, m in raw}, key=span_key)
+    kept = _outermost(spans)
+    assert kept == sorted(kept, key=span_key) and set(kept) <= set(spans)
+    inside = lambda t, s: s.a_start <= t.a_start and t.a_end <= s.a_end and s.b_start <= t.b_start and t.b_end <= s.b_end  # noqa: E731
+    assert all(any(inside(t, s) for s in kept) for t in spans if t not in kept)
+    whole = ReuseSpan(0, 1000, 0, 1000, 1, 1, 1, 1, 1.0)
+    assert _outermost([whole, ReuseSpan(10, 20, 600, 610, 1, 1, 1, 1, 1.0)]) == [whole]  # the phrase's other occurrence
+    across = ReuseSpan(900, 1100, 950, 1150, 1, 1, 1, 1, 1.0)
+    assert _outermost([whole, across]) == [whole, across]  # overlapping is not inside

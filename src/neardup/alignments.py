@@ -199,9 +199,26 @@ def alignments_of(spans: Iterable[PairSpan], texts: Mapping[str, str] | None = N
     for (a, b), by_key in sorted(found.items()):
         ordered = [by_key[k] for k in sorted(by_key)]
         if texts is not None and a != b:
-            ordered = _merged([_grown(x, texts[a], texts[b]) for x in _merged(ordered, texts[a], texts[b])], texts[a], texts[b])
+            ordered = _merged([_grown(x, texts[a], texts[b]) for x in _merged(_outermost(ordered), texts[a], texts[b])], texts[a], texts[b])
+            ordered = _outermost(ordered)
         out.append(Alignment(a, b, tuple(ordered)))
     return tuple(out)
+
+
+def _outermost(spans: list[ReuseSpan]) -> list[ReuseSpan]:
+    """``spans`` (ordered by :func:`~neardup.align.span_key`) without those that lie inside
+    another on both sides: a phrase that a copied passage holds twice matches its other
+    occurrence too, inside the span of the whole copy, and says nothing that span does
+    not. One sweep: each span is checked against the one reaching furthest in A so far."""
+    out: list[ReuseSpan] = []
+    reach: ReuseSpan | None = None
+    for t in sorted(spans, key=lambda x: (x.a_start, -x.a_end, x.b_start, -x.b_end)):
+        if reach is not None and t.a_end <= reach.a_end and reach.b_start <= t.b_start and t.b_end <= reach.b_end:
+            continue
+        out.append(t)
+        if reach is None or t.a_end > reach.a_end:
+            reach = t
+    return sorted(out, key=span_key)
 
 
 def _merged(spans: list[ReuseSpan], text_a: str, text_b: str) -> list[ReuseSpan]:
