@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from neardup.config import BoilerplateConfig, ShingleConfig
 from neardup.model import Boilerplate, Document
-from neardup.normalize import Normalized
+from neardup.normalize import Normalized, code_points
 from neardup.passages import Records, line_starts
 from neardup.shingle import compiled_kernels, shingle_hashes, shingle_hashes_many
 
@@ -463,15 +463,14 @@ def _wrapped_units(text: str, lines: list[tuple[int, int]]) -> list[int]:
     return out
 
 
-def _content_units(text: str, norm: Normalized, bounds: list[int]) -> list[int]:
+def _content_units(raw: npt.NDArray[np.uint32], norm: Normalized, bounds: list[int]) -> list[int]:
     """Content units of each normalised line ``norm.text[bounds[i]:bounds[i + 1]]``: a
     character each but a Latin letter or digit, and a word each of those, the words
     counted in the original text (normalisation drops the spaces between them: a line of
-    English would be one word)."""
-    codes = np.frombuffer(norm.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    English would be one word); ``raw``: the original text's code points."""
+    codes = code_points(norm.text)
     alnum = ((codes >= 0x61) & (codes <= 0x7A)) | ((codes >= 0x30) & (codes <= 0x39))
     other = np.concatenate(([0], np.cumsum(~alnum, dtype=np.int64)))
-    raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     latin = ((raw | 0x20) >= 0x61) & ((raw | 0x20) <= 0x7A) | ((raw >= 0x30) & (raw <= 0x39))
     word = latin.copy()
     word[1:] &= ~latin[:-1]
@@ -485,12 +484,13 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     """Normalised ranges of the head and tail lines around a page's prose."""
     if not norm.text:
         return []
-    starts = line_starts(text)
+    raw = code_points(text)  # one encoding for the lines and their words
+    starts = line_starts(text, raw)
     char_line = np.searchsorted(starts, norm.start, side="right") - 1
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     bounds = np.concatenate(([0], breaks, [len(norm.text)])).tolist()
     lines = list(zip(bounds, bounds[1:]))
-    units = _content_units(text, norm, bounds)
+    units = _content_units(raw, norm, bounds)
     if max(units, default=0) < prose_chars:  # no line of prose (a plain-text book: hard-wrapped lines): no edges
         return []
     # A page with prose: its hard-wrapped Latin paragraphs are prose too, not chrome.
@@ -634,7 +634,7 @@ def _worded(text: str, norm: Normalized, found: npt.NDArray[np.int64], k: int) -
     """
     if not len(found) or _LATIN_LETTER.search(norm.text) is None:
         return found
-    codes = np.frombuffer(norm.text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points(norm.text)
     letters = np.concatenate(([0], np.cumsum((codes >= _LETTER_CODES[0]) & (codes <= _LETTER_CODES[1]), dtype=np.int64)))
     starts, ends = found[:, 0], found[:, 1]
     latin = (letters[ends] - letters[starts]) * 2 > ends - starts

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from neardup.config import NormalizeConfig
 
-__all__ = ["SLOT", "VARIANTS", "Normalized", "normalize"]
+__all__ = ["SLOT", "VARIANTS", "Normalized", "code_points", "normalize"]
 
 #: What a run of placeholder characters folds to (a private-use code point, so it
 #: never collides with real text).
@@ -163,7 +163,7 @@ def normalize(text: str, config: NormalizeConfig | None = None) -> Normalized:
     config = config or NormalizeConfig()
     kept_text, kept_idx = _strip_ruby(text) if config.strip_ruby and "(" in text else (text, None)
     table = _table(config)
-    codes = _code_points(kept_text)
+    codes = code_points(kept_text)
     mapped = table.lut[codes]
     unknown = mapped == _UNKNOWN
     if unknown.any():
@@ -192,7 +192,7 @@ def _word_spaces(
     """One space wherever dropped characters (spaces, punctuation) separated two word
     characters of an alphabetic script: ``the quick`` stays two words, not ``thequick``.
     The space stands for the whole dropped stretch."""
-    codes = _code_points(text)
+    codes = code_points(text)
     wordy = (codes < 0x2E80) & np.fromiter((c.isalnum() for c in text), dtype=bool, count=len(text))
     gap = (start[1:] > end[:-1]) & wordy[:-1] & wordy[1:]
     if not gap.any():
@@ -204,7 +204,8 @@ def _word_spaces(
     return new_codes.tobytes().decode("utf-32-le", "surrogatepass"), new_start, new_end
 
 
-def _code_points(text: str) -> npt.NDArray[np.uint32]:
+def code_points(text: str) -> npt.NDArray[np.uint32]:
+    """``text``'s code points, as an array (one encoding, shared by what reads them)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 

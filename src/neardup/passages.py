@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from neardup.config import PassageConfig
 from neardup.model import Passage
-from neardup.normalize import Normalized
+from neardup.normalize import Normalized, code_points
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -126,9 +126,10 @@ def joined_releasing(parts: list[Any], empty: Any) -> Any:
     return out
 
 
-def line_starts(text: str) -> np.ndarray:
-    """Original offsets where each line begins (line 1 starts at 0)."""
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+def line_starts(text: str, codes: npt.NDArray[np.uint32] | None = None) -> np.ndarray:
+    """Original offsets where each line begins (line 1 starts at 0); ``codes``: the text's
+    :func:`~neardup.normalize.code_points`, when the caller has them."""
+    codes = code_points(text) if codes is None else codes
     return np.concatenate(([0], np.flatnonzero(codes == 10) + 1)).astype(np.int64)
 
 

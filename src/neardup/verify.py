@@ -124,14 +124,12 @@ def verify_segments(
     hashes: npt.NDArray[np.uint64],
     offsets: npt.NDArray[np.int64],
     config: VerifyConfig | None = None,
-    *,
-    use_numba: bool | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    threads: int = 1,
+    **options: Any,
 ) -> list[Match]:
     """:func:`verify_pairs` where passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i+1]]``.
 
-    The segments need not be sorted or unique. ``use_numba=None`` picks the kernel for
+    The segments need not be sorted or unique. ``options`` are :func:`verify_rows`'s
+    (``use_numba``, ``progress``, ``threads``): ``use_numba=None`` picks the kernel for
     large batches when numba is available; both paths return the same matches.
 
     >>> h = np.array([1, 2, 3, 4, 4, 3, 2, 9, 7, 8], dtype=np.uint64)
@@ -140,7 +138,7 @@ def verify_segments(
     >>> verify_segments(np.array([[0, 1]]), h, np.array([0, 4, 8, 10]), VerifyConfig(min_shared=4))  # 3 shared shingles
     []
     """
-    return list(MatchArray(verify_rows(pairs, hashes, offsets, config, use_numba=use_numba, progress=progress, threads=threads)))
+    return list(MatchArray(verify_rows(pairs, hashes, offsets, config, **options)))
 
 
 def verify_rows(
