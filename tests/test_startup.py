@@ -40,3 +40,18 @@ def test_gate_loads_neither_scipy_nor_jieba_analyse(tmp_path: Path) -> None:
         "except SystemExit:\n    pass"
     )
     assert _loaded(code, ["scipy", "datasketch.lsh", "jieba.analyse"]) == []
+
+
+def test_compiled_kernels_load_without_importing_scipy_and_leave_numba_whole() -> None:
+    """numba's BLAS probe (``scipy.linalg``, 0.17 s a process) is skipped when the kernels
+    load; afterwards the probe's module is importable again and ``np.dot`` still compiles."""
+    code = "import numpy as np\nfrom neardup import kernels\nkernels.mix64(np.uint64(7))"
+    assert _loaded(code, ["scipy.linalg"]) == []
+    code = (
+        "import sys\nfrom neardup import kernels\n"
+        "assert 'scipy.linalg.cython_blas' not in sys.modules\n"
+        "import numba, numpy as np\n"
+        "dot = numba.njit(lambda a, b: np.dot(a, b))\n"
+        "assert dot(np.ones(3), np.arange(3.0)) == 3.0\n"
+    )
+    assert "scipy.linalg" in _loaded(code, ["scipy.linalg"])

@@ -8,6 +8,8 @@ them on random batches.
 # mypy: disable-error-code="no-untyped-def"
 from __future__ import annotations
 
+import sys
+
 import numba
 import numpy as np
 
@@ -349,3 +351,28 @@ def corpus_runs(df, k, n, formula_docs, formula_chars, min_docs, phrase_chars, s
             runs[nr, 2] = c
             nr += 1
     return shared, runs[:nr].copy()
+
+
+def _load_registries() -> None:
+    """Load numba's registries now, without its BLAS probe.
+
+    The first compiled call in a process loads numba's registries, and one of them
+    imports ``scipy.linalg`` only to learn whether ``np.dot`` may call BLAS: 0.17 s of a
+    0.27 s load, paid by the scan and by each worker. No kernel here does linear algebra.
+    With the probe's module marked missing for this one call, numba takes its fallback:
+    the plain loop for the inner products of ``np.cov`` and ``np.correlate``, giving the
+    same results. ``np.dot`` itself asks for BLAS when it is compiled, after the mark is
+    gone. If scipy's module is already loaded, the probe is free and nothing is marked.
+    """
+    probe = "scipy.linalg.cython_blas"
+    marked = probe not in sys.modules
+    if marked:
+        sys.modules[probe] = None  # type: ignore[assignment]
+    try:
+        fmix32(np.uint32(0))
+    finally:
+        if marked and sys.modules.get(probe, 0) is None:
+            del sys.modules[probe]
+
+
+_load_registries()
