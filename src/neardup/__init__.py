@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sys
 import types
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+from neardup._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from neardup.config import ScanConfig
@@ -61,13 +62,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'neardup' has no attribute {name!r}")
-    value = getattr(import_module(f"neardup.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("neardup", _HOMES, globals())
 
 
 def __dir__() -> list[str]:
