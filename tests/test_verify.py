@@ -98,3 +98,36 @@ def test_match_records_are_the_matches_verification_finds(sets: list[list[int]])
     assert list(records) == expected and records == expected and len(records) == len(expected)
     assert [records[k] for k in range(len(records))] == expected and list(records[1:]) == expected[1:]
     assert records.pairs().tolist() == [[m.a, m.b] for m in expected] or not expected
+
+
+def test_a_whole_short_text_matches_sharing_half_its_shingles_a_masked_passage_does_not() -> None:
+    """A quatrain (19 shingles) with two characters changed keeps 12: it is too short for
+    the floor (24), and no boilerplate left it that small, so half of it is enough. A
+    passage with 30 shingles left (boilerplate may have masked the rest) sharing 17 stays
+    under the floor."""
+    from neardup.config import ScanConfig
+    from neardup.verify import verify_segments
+
+    config = ScanConfig().verification()
+    quatrain = np.arange(19, dtype=np.uint64)
+    edited = np.concatenate((quatrain[:12], np.arange(100, 107, dtype=np.uint64)))  # J = 12 / 26
+    found = verify_segments(np.array([[0, 1]]), np.concatenate((quatrain, edited)), np.array([0, 19, 38]), config)
+    assert [(m.jaccard, m.containment) for m in found] == [(round(12 / 26, 6), round(12 / 19, 6))]
+    fewer = np.concatenate((quatrain[:9], np.arange(100, 110, dtype=np.uint64)))  # 9 shared: under half
+    assert verify_segments(np.array([[0, 1]]), np.concatenate((quatrain, fewer)), np.array([0, 19, 38]), config) == []
+    residue = np.arange(30, dtype=np.uint64)
+    other = np.concatenate((residue[:17], np.arange(100, 113, dtype=np.uint64)))  # J = 17 / 43
+    assert verify_segments(np.array([[0, 1]]), np.concatenate((residue, other)), np.array([0, 30, 60]), config) == []
+
+
+def test_two_editions_of_a_quatrain_are_one_cluster() -> None:
+    """王维《相思》 as two editions give it (春来发几枝 / 秋来发故枝), and a poem of the same
+    length that shares nothing: the scan pairs the editions only."""
+    from neardup import Document, scan
+
+    docs = [
+        Document("a", "相思\n红豆生南国，春来发几枝。愿君多采撷，此物最相思。"),
+        Document("b", "相思\n红豆生南国，秋来发故枝。愿君多采撷，此物最相思。"),
+        Document("c", "鹿柴\n空山不见人，但闻人语响。返景入深林，复照青苔上。"),
+    ]
+    assert [[m.doc_id for m in c.members] for c in scan(docs).clusters] == [["a", "b"]]

@@ -124,6 +124,14 @@ class CandidateConfig:
 #: Below the shared-shingle floor, a pair still matches when it shares this share of the
 #: smaller passage's shingles: a short text copied whole, not a clause two texts share.
 SHORT_CONTAINMENT = 0.8
+#: A passage that boilerplate leaves with fewer shingles than this loses them all (the
+#: scan's second pass): the few characters between a formula's pieces are no evidence.
+MIN_RESIDUE = 24
+#: A pair whose smaller passage has fewer shingles than both the floor and
+#: :data:`MIN_RESIDUE` is a whole short text (boilerplate cannot have left it that
+#: small): it matches sharing this share of its shingles (and at the Jaccard threshold).
+#: A quatrain of 22 characters with two changed in another edition keeps 12 of its 19.
+WHOLE_SHORT_SHARE = 0.5
 #: Shingles two passages must share, by token kind: 24 character 4-grams is about 27
 #: characters of own text; 5 word 3-grams about 7 words.
 MIN_SHARED = {"chars": 24, "words": 5}
@@ -139,8 +147,10 @@ class VerifyConfig:
     phrases are masked, a 90-character passage may keep only 30 shingles, and a shared
     20-character clause alone then gives a Jaccard above 0.3 (containment about a half).
     24 shingles is the same residue a passage needs to be compared at all (about 27
-    characters of own text). A short text copied whole (a 20-character quatrain has 17
-    shingles) still matches.
+    characters of own text). A text too short to have that many (a 20-character quatrain
+    has 17 shingles) matches sharing half of them (:data:`WHOLE_SHORT_SHARE`): passages
+    are at least 60 characters unless the whole document is shorter, and boilerplate
+    empties a passage it would leave that small, so such a passage is a whole short text.
     """
 
     threshold: float = 0.3

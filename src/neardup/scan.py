@@ -48,7 +48,7 @@ from neardup.boilerplate import (
 from neardup.candidates import band_keys, band_params, bucket_pairs, find_candidates
 from neardup.cluster import cluster_matches
 from neardup.containment import with_local_matches
-from neardup.config import ScanConfig, ShingleConfig
+from neardup.config import MIN_RESIDUE, ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.pieces import DocumentPieces, PieceMerger, find_pieces
 from neardup.templates import DocumentWords
@@ -75,8 +75,6 @@ __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "
 logger = logging.getLogger(__name__)
 
 
-#: A passage that boilerplate leaves with fewer shingles than this is left out whole.
-MIN_RESIDUE = 24
 #: Below this many characters (about 12 MB of Chinese UTF-8) a scan stays in this
 #: process whatever ``jobs`` says: starting a worker (interpreter, numpy, numba, OpenCC)
 #: costs more than a share of the work saves.

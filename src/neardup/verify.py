@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup.config import SHORT_CONTAINMENT, VerifyConfig
+from neardup.config import MIN_RESIDUE, SHORT_CONTAINMENT, WHOLE_SHORT_SHARE, VerifyConfig
 from neardup.model import Match
 from neardup.passages import Records
 from neardup.shingle import compiled_kernels
@@ -78,8 +78,11 @@ def match_scores(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], config: V
 
 
 def _floor(config: VerifyConfig, smaller: Any) -> Any:
-    """Shingles a pair must share: the config's floor, or nearly all of a short passage's."""
-    return np.minimum(config.shared_floor, np.ceil(SHORT_CONTAINMENT * np.asarray(smaller)))
+    """Shingles a pair must share: the config's floor, or nearly all of a short passage's,
+    or half of a whole short text's (:data:`~neardup.config.WHOLE_SHORT_SHARE`)."""
+    smaller = np.asarray(smaller)
+    whole = smaller < min(config.shared_floor, MIN_RESIDUE)
+    return np.minimum(config.shared_floor, np.ceil(np.where(whole, WHOLE_SHORT_SHARE, SHORT_CONTAINMENT) * smaller))
 
 
 def verify_pairs(
