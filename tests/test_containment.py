@@ -33,6 +33,51 @@ def test_pairs_are_those_sharing_enough_uncommon_sampled_shingles(sets: list[lis
     assert got.tolist() == expected
 
 
+@given(st.lists(st.tuples(st.lists(st.integers(0, 40), max_size=25), st.booleans()), min_size=2, max_size=8), st.integers(1, 4))
+@settings(max_examples=200, deadline=None)
+def test_a_whole_short_document_needs_only_the_sampled_shingles_it_has(items: list[tuple[list[int], bool]], min_shared: int) -> None:
+    sets = [s for s, _ in items]
+    short = np.array([flag for _, flag in items], dtype=bool)
+    hashes = np.array([h for s in sets for h in s], dtype=np.uint64)
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets]))).astype(np.int64)
+    sampled = [{h for h in s if h % 4 == 0} for s in sets]
+    df = {h: sum(h in s for s in sampled) for s in sampled for h in s}
+
+    def need(i: int, j: int) -> int:
+        own = [len(sampled[k]) for k in (i, j) if short[k]]
+        return max(min([min_shared, *own]), 1)
+
+    expected = [
+        [i, j] for i, j in combinations(range(len(sets)), 2)
+        if sum(1 for h in sampled[i] & sampled[j] if df[h] <= 3) >= need(i, j)
+    ]  # fmt: skip
+    got = containment_pairs(hashes, offsets, sample=4, max_df=3, min_shared=min_shared, short=short)
+    assert got.tolist() == expected
+
+
+def test_a_quatrain_inside_a_volume_of_poems_is_found_as_itself() -> None:
+    """Issue 12 on real poetry: a 20-character quatrain is a document of its own and one
+    poem of a volume; its shingles are a tenth of the volume's passage (no Jaccard) and it
+    is shorter than the 60 characters a quoted passage needs. Most of it inside the other
+    passage, as one span, makes the match, and the volume's member is cut to the poem.
+    A short poem that shares one line with the volume is no match."""
+    volume = (
+        "卷一\n靜夜思\n床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。\n"
+        "登鸛雀樓\n白日依山盡，黃河入海流。欲窮千里目，更上一層樓。\n"
+        "春曉\n春眠不覺曉，處處聞啼鳥。夜來風雨聲，花落知多少。\n"
+        "相思\n紅豆生南國，春來發幾枝。願君多采擷，此物最相思。\n"
+    )
+    docs = [
+        Document("volume", volume),
+        Document("poem", "登鸛雀樓\n白日依山盡，黃河入海流。欲窮千里目，更上一層樓。"),
+        Document("other", "秋思\n白日依山盡，西風吹雁過。孤舟江上客，何處是吾家。"),
+    ]
+    clusters = scan(docs).clusters
+    assert [[m.doc_id for m in c.members] for c in clusters] == [["poem", "volume"]]
+    cut = next(m for m in clusters[0].members if m.doc_id == "volume")
+    assert "白日依山盡" in cut.text and "黃河入海流" in cut.text and "床前" not in cut.text and "春眠" not in cut.text
+
+
 def _sentence(text: str, near: int, lo: int, hi: int) -> tuple[int, int]:
     """Whole sentences of one paragraph, after ``near``, holding ``lo``-``hi`` characters
     (a sentence starts after a full stop that does not close an abbreviation like Mr.)."""

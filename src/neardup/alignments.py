@@ -8,13 +8,15 @@ never per pair of members) and collects the spans by pair of documents.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from neardup.align import align_normalized, align_pair, align_within, shift_span, span_key
-from neardup.config import AlignConfig
+from neardup.config import SHORT_CONTAINMENT, AlignConfig
 from neardup.model import Alignment, Cluster, Document, Edit, Member, ReuseSpan
 from neardup.normalize import Normalized, normalize
 
@@ -46,7 +48,9 @@ def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms
 
     One alignment per member, never per pair of members: the cost is the members' text,
     however large a cluster grows. ``norms``: the members' normalised texts, when the
-    caller has them (templates need them too).
+    caller has them (templates need them too). A member too short for a span of
+    ``config.min_chars`` (a whole quatrain) has its span when most of it
+    (:data:`~neardup.config.SHORT_CONTAINMENT`) is copied.
     """
     config = config or AlignConfig()
     members = cluster.members
@@ -58,8 +62,21 @@ def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms
             out.append([])
             continue
         norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
-        out.append(align_normalized(rep.text, rep_norm, member.text, norm, config))
+        own = _for_short(config, min(len(rep_norm.text), len(norm.text)))
+        out.append(align_normalized(rep.text, rep_norm, member.text, norm, own))
     return out
+
+
+def _for_short(config: AlignConfig, chars: int) -> AlignConfig:
+    """``config``, or for a text of ``chars`` normalised characters too short for a span of
+    ``config.min_chars``, one whose shortest span is most of it."""
+    need = max(math.ceil(SHORT_CONTAINMENT * chars), config.ngram)
+    return config if need >= config.min_chars else _shorter(config, need)
+
+
+@lru_cache(maxsize=64)
+def _shorter(config: AlignConfig, min_chars: int) -> AlignConfig:
+    return replace(config, min_chars=min_chars)
 
 
 def member_spans(

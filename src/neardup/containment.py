@@ -13,17 +13,23 @@ bounded (at most ``MAX_DF - 1`` per sampled shingle), so the cost stays linear i
 corpus. A candidate is kept when the aligner (:mod:`neardup.align`) finds a reused span
 of at least :data:`MIN_LOCAL_CHARS` matched characters in it: the copy is local, so the
 evidence must be local too.
+
+A whole document shorter than a passage (a quatrain of 20-28 characters, a headline) has
+too few shingles for either test: it is a candidate on all its sampled shingles (up to
+:data:`MIN_SHARED`), and a match when :data:`~neardup.config.SHORT_CONTAINMENT` of it
+lies in the other passage, as one span the aligner finds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.align import align_pair
-from neardup.config import AlignConfig, ScanConfig
+from neardup.config import SHORT_CONTAINMENT, AlignConfig, ScanConfig
 from neardup.model import Document
 from neardup.passages import overlapping
 from neardup.verify import MATCH_DTYPE, pair_overlaps
@@ -53,10 +59,13 @@ def containment_pairs(
     sample: int = SAMPLE,
     max_df: int = MAX_DF,
     min_shared: int = MIN_SHARED,
+    short: npt.NDArray[np.bool_] | None = None,
 ) -> npt.NDArray[np.int64]:
     """Passage pairs ``(a, b)``, ``a < b``, sharing ``min_shared`` sampled shingles; sorted.
 
-    Passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i + 1]]``.
+    Passage ``i``'s shingles are ``hashes[offsets[i]:offsets[i + 1]]``. A pair with a
+    passage ``short`` marks (a whole short document) needs only as many as that passage
+    has sampled, when fewer (at least one).
 
     >>> h = np.array([8, 16, 24, 5, 8, 16, 24, 7, 9], dtype=np.uint64)
     >>> containment_pairs(h, np.array([0, 4, 9]))
@@ -88,7 +97,14 @@ def containment_pairs(
         return np.empty((0, 2), dtype=np.int64)
     a, b = np.concatenate(lo), np.concatenate(hi)  # owners ascend inside a group: a < b
     keys, counts = np.unique(a * np.int64(n) + b, return_counts=True)
-    keys = keys[counts >= min_shared]
+    need = np.full(len(keys), min_shared, dtype=np.int64)
+    if short is not None and short.any():
+        sampled = np.bincount(owner, minlength=n)  # distinct sampled shingles of each passage
+        first, second = keys // n, keys % n
+        own = np.where(short[first], sampled[first], min_shared)
+        own = np.minimum(own, np.where(short[second], sampled[second], min_shared))
+        need = np.maximum(np.minimum(need, own), 1)
+    keys = keys[counts >= need]
     return np.column_stack((keys // n, keys % n)).astype(np.int64)
 
 
@@ -97,16 +113,21 @@ def local_matches(
     text_of: Callable[[int], str],
     config: AlignConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
+    min_chars: npt.NDArray[np.int64] | None = None,
 ) -> list[int]:
     """Indexes of the pairs whose passages hold a reused span (:data:`MIN_LOCAL_CHARS`
-    matched characters at ratio :data:`MIN_LOCAL_RATIO` or more); ``text_of(i)``:
-    passage ``i``'s text."""
+    matched characters, or each pair's ``min_chars``, at ratio :data:`MIN_LOCAL_RATIO` or
+    more); ``text_of(i)``: passage ``i``'s text."""
     config = config or AlignConfig()
     kept = []
     total = len(pairs)
-    for n, (i, j) in enumerate(pairs.tolist()):
-        spans = align_pair(text_of(i), text_of(j), config=config)
-        if any(s.matched >= MIN_LOCAL_CHARS and s.ratio >= MIN_LOCAL_RATIO for s in spans):
+    needs = [MIN_LOCAL_CHARS] * len(pairs) if min_chars is None else min_chars.tolist()
+    shorter: dict[int, AlignConfig] = {}  # the aligner reports no span under its min_chars
+    for n, ((i, j), need) in enumerate(zip(pairs.tolist(), needs)):
+        if need < config.min_chars and need not in shorter:
+            shorter[need] = replace(config, min_chars=max(need, config.ngram))
+        spans = align_pair(text_of(i), text_of(j), config=shorter.get(need, config))
+        if any(s.matched >= need and s.ratio >= MIN_LOCAL_RATIO for s in spans):
             kept.append(n)
         if progress and n % 1000 == 999:
             progress(n + 1, total)
@@ -127,7 +148,10 @@ def with_local_matches(
     (passages ``rows`` of ``docs``, their shingle ``hashes`` in CSR form by ``offsets``)."""
     # A word shingle stands for about six characters: sample one in two, not one in eight.
     sample = SAMPLE if config.shingle.tokens == "chars" else WORD_SAMPLE
-    extra = containment_pairs(hashes, offsets, sample=sample)
+    # Passages are at least ``min_chars`` long unless the whole document is shorter.
+    length = rows["norm_end"] - rows["norm_start"]
+    short = (length < config.passages.min_chars) & (np.diff(offsets) > 0)
+    extra = containment_pairs(hashes, offsets, sample=sample, short=short)
     if len(extra):
         extra = extra[~overlapping(rows, extra)]
         n = np.int64(len(rows))
@@ -138,15 +162,20 @@ def with_local_matches(
     # Only pairs sharing the verify stage's floor of shingles can hold a reused span: the
     # aligner, at a millisecond a pair, sees those alone.
     shared, size_a, size_b = pair_overlaps(extra, hashes, offsets)
-    floor = config.verification().shared_floor
+    # A whole short document must lie in the other passage nearly whole: most of its
+    # shingles, and most of its characters in one span.
+    smaller_side = np.where(size_a <= size_b, extra[:, 0], extra[:, 1])
+    whole = short[smaller_side]
+    floor = np.where(whole, np.ceil(SHORT_CONTAINMENT * np.minimum(size_a, size_b)), config.verification().shared_floor)
     worth = shared >= floor
     extra, shared, size_a, size_b = extra[worth], shared[worth], size_a[worth], size_b[worth]
+    need = np.where(whole[worth], np.ceil(SHORT_CONTAINMENT * length[smaller_side[worth]]), MIN_LOCAL_CHARS).astype(np.int64)
     doc, start, end = rows["doc"], rows["start"], rows["end"]
 
     def text_of(i: int) -> str:
         return docs[int(doc[i])].text[int(start[i]) : int(end[i])]
 
-    kept = np.asarray(local_matches(extra, text_of, config.align, progress), dtype=np.int64)
+    kept = np.asarray(local_matches(extra, text_of, config.align, progress, need), dtype=np.int64)
     found = np.empty(len(kept), dtype=MATCH_DTYPE)
     if len(kept):
         n_shared, a, b = shared[kept], size_a[kept], size_b[kept]
