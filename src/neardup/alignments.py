@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
 
 from neardup.align import align_normalized, align_pair, align_within, shift_span, span_key
 from neardup.config import SHORT_CONTAINMENT, AlignConfig
@@ -62,21 +61,10 @@ def member_alignments(cluster: Cluster, config: AlignConfig | None = None, norms
             out.append([])
             continue
         norm = norms[k] if norms is not None else normalize(member.text, config.normalize)
-        own = _for_short(config, min(len(rep_norm.text), len(norm.text)))
+        shorter = min(len(rep_norm.text), len(norm.text))
+        own = config.reporting_from(math.ceil(SHORT_CONTAINMENT * shorter))
         out.append(align_normalized(rep.text, rep_norm, member.text, norm, own))
     return out
-
-
-def _for_short(config: AlignConfig, chars: int) -> AlignConfig:
-    """``config``, or for a text of ``chars`` normalised characters too short for a span of
-    ``config.min_chars``, one whose shortest span is most of it."""
-    need = max(math.ceil(SHORT_CONTAINMENT * chars), config.ngram)
-    return config if need >= config.min_chars else _shorter(config, need)
-
-
-@lru_cache(maxsize=64)
-def _shorter(config: AlignConfig, min_chars: int) -> AlignConfig:
-    return replace(config, min_chars=min_chars)
 
 
 def member_spans(

@@ -202,6 +202,11 @@ class AlignConfig:
         _check(self.min_chars >= self.ngram, f"min_chars ({self.min_chars}) must be >= the seed ngram ({self.ngram})")
         _check(self.max_repeat >= 1, f"max_repeat must be >= 1, got {self.max_repeat}")
 
+    def reporting_from(self, chars: int) -> AlignConfig:
+        """This config, or one whose shortest span is ``chars`` (at least a seed) when that
+        is shorter: a whole short text (a quatrain) is copied as a span under ``min_chars``."""
+        return self if chars >= self.min_chars else replace(self, min_chars=max(chars, self.ngram))
+
 
 @dataclass(frozen=True)
 class BoilerplateConfig:

@@ -23,7 +23,6 @@ lies in the other passage, as one span the aligner finds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -122,11 +121,9 @@ def local_matches(
     kept = []
     total = len(pairs)
     needs = [MIN_LOCAL_CHARS] * len(pairs) if min_chars is None else min_chars.tolist()
-    shorter: dict[int, AlignConfig] = {}  # the aligner reports no span under its min_chars
     for n, ((i, j), need) in enumerate(zip(pairs.tolist(), needs)):
-        if need < config.min_chars and need not in shorter:
-            shorter[need] = replace(config, min_chars=max(need, config.ngram))
-        spans = align_pair(text_of(i), text_of(j), config=shorter.get(need, config))
+        # the aligner reports no span under its min_chars
+        spans = align_pair(text_of(i), text_of(j), config=config.reporting_from(need))
         if any(s.matched >= need and s.ratio >= MIN_LOCAL_RATIO for s in spans):
             kept.append(n)
         if progress and n % 1000 == 999:
