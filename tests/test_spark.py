@@ -67,6 +67,9 @@ def corpus(seed_texts: dict[str, str], simplified_paragraphs: list[str]) -> list
     # A paragraph repeated inside one document, and an empty document.
     docs.append(Document("planted/repeat", "\n".join([simplified_paragraphs[6], *unrelated[:3], simplified_paragraphs[6]])))
     docs.append(Document("planted/empty", ""))
+    # Two editions of one quatrain: a whole short text matches sharing half its shingles.
+    docs.append(Document("planted/相思-a", "相思\n红豆生南国，春来发几枝。愿君多采撷，此物最相思。"))
+    docs.append(Document("planted/相思-b", "相思\n红豆生南国，秋来发故枝。愿君多采撷，此物最相思。"))
     return docs
 
 
@@ -95,6 +98,7 @@ def test_spark_and_local_clusters_are_identical(both) -> None:
     assert any(m["doc_id"] == "planted/blanked.txt" for m in members)
     assert any(m["doc_id"] == "planted/繁體.txt" for m in members)
     assert any(sum(m["doc_id"] == "planted/repeat" for m in c["members"]) == 2 for c in clusters)
+    assert any(c["documents"] == ["planted/相思-a", "planted/相思-b"] for c in clusters)
     gap = [c for c in clusters if c["documents"] == ["planted/gap-a", "planted/gap-b"]]
     assert len(gap) == 1 and [m["passages"] for m in gap[0]["members"]] == [[0, 1, 2, 4, 5], [0, 1, 2, 4, 5]]
 

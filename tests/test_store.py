@@ -748,3 +748,15 @@ def test_index_and_scan_agree_on_a_pair_sharing_one_short_clause(tmp_path: Path)
     with Index.open(str(tmp_path / "loose.db"), config=loose) as idx:
         idx.add("a", a)
         assert [m.doc_id for m in idx.query(b)] == ["a"]
+
+
+def test_an_index_finds_another_edition_of_a_quatrain_as_the_scan_does(tmp_path: Path) -> None:
+    """The whole-short-text rule (verify.match_scores with the passages' shingle positions):
+    王维《相思》 in two editions match in the index as in a scan; another poem does not."""
+    a = "相思\n红豆生南国，春来发几枝。愿君多采撷，此物最相思。"
+    b = "相思\n红豆生南国，秋来发故枝。愿君多采撷，此物最相思。"
+    other = "鹿柴\n空山不见人，但闻人语响。返景入深林，复照青苔上。"
+    with Index.open(tmp_path / "i.ndx") as index:
+        index.add_many([Document("a", a), Document("other", other)])
+        assert [m.doc_id for m in index.query(b)] == ["a"]
+    assert [[m.doc_id for m in c.members] for c in scan([Document("a", a), Document("b", b), Document("other", other)]).clusters] == [["a", "b"]]

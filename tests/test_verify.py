@@ -31,7 +31,9 @@ def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> N
     n = len(groups)
     pairs = np.array([(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.7], dtype=np.int64)
     config = VerifyConfig(threshold=0.2)
-    expected = verify_pairs(pairs.reshape(-1, 2), [np.unique(np.array(g, dtype=np.uint64)) for g in groups], config)
+    # a segment's length is its passage's shingles with repeats: what tells a whole short text
+    held = [len(g) for g in groups]
+    expected = verify_pairs(pairs.reshape(-1, 2), [np.unique(np.array(g, dtype=np.uint64)) for g in groups], config, held)
     assert verify_segments(pairs, hashes, offsets, config, use_numba=False) == expected
     if numba_kernels() is not None:
         assert verify_segments(pairs, hashes, offsets, config, use_numba=True) == expected
@@ -118,6 +120,12 @@ def test_a_whole_short_text_matches_sharing_half_its_shingles_a_masked_passage_d
     residue = np.arange(30, dtype=np.uint64)
     other = np.concatenate((residue[:17], np.arange(100, 113, dtype=np.uint64)))  # J = 17 / 43
     assert verify_segments(np.array([[0, 1]]), np.concatenate((residue, other)), np.array([0, 30, 60]), config) == []
+    # What boilerplate left of two passages that repeat their phrases: 30 shingles each
+    # (never under MIN_RESIDUE), 15 distinct, sharing 10. Few distinct shingles do not
+    # make a whole short text: the floor holds (it did not, counting distinct shingles).
+    left_a = np.tile(np.arange(15, dtype=np.uint64), 2)
+    left_b = np.tile(np.concatenate((np.arange(10, dtype=np.uint64), np.arange(200, 205, dtype=np.uint64))), 2)
+    assert verify_segments(np.array([[0, 1]]), np.concatenate((left_a, left_b)), np.array([0, 30, 60]), config) == []
 
 
 def test_two_editions_of_a_quatrain_are_one_cluster() -> None:

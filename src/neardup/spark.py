@@ -51,7 +51,7 @@ from neardup.model import PASSAGE_COLUMNS, Document
 from neardup.normalize import normalize
 from neardup.scan import prepare_masked
 from neardup.signature import signatures
-from neardup.verify import similarity, verify_pairs
+from neardup.verify import shingle_positions, similarity, verify_pairs
 
 try:
     from pyspark import StorageLevel
@@ -314,19 +314,23 @@ def _candidates(passages: DataFrame, config: ScanConfig, cached: list[DataFrame]
 
 def _verify(candidates: DataFrame, passages: DataFrame, config: ScanConfig) -> DataFrame:
     """Matches ``(a, b, jaccard, containment)``: candidates whose exact Jaccard reaches the threshold."""
-    sets = passages.select("pid", "shingles")
+    # The normalised span tells a whole short text from a masked passage (verify.match_scores).
+    sets = passages.select("pid", "shingles", (F.col("norm_end") - F.col("norm_start")).alias("span"))
     joined = (
-        candidates.join(sets.select(F.col("pid").alias("a"), F.col("shingles").alias("set_a")), "a")
-        .join(sets.select(F.col("pid").alias("b"), F.col("shingles").alias("set_b")), "b")
-        .select("a", "b", "set_a", "set_b")
+        candidates.join(sets.select(F.col("pid").alias("a"), F.col("shingles").alias("set_a"), F.col("span").alias("span_a")), "a")
+        .join(sets.select(F.col("pid").alias("b"), F.col("shingles").alias("set_b"), F.col("span").alias("span_b")), "b")
+        .select("a", "b", "set_a", "set_b", "span_a", "span_b")
     )
     verify = config.verification()
+    ngram = config.shingle.ngram
 
     def run(partition: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         for batch in _batches(partition, _BATCH_PAIRS):
             arrays = [_uint64(row[side]) for row in batch for side in ("set_a", "set_b")]
+            spans = [row[side] for row in batch for side in ("span_a", "span_b")]
+            held = shingle_positions(np.zeros(len(spans), dtype=np.int64), np.array(spans, dtype=np.int64), ngram).tolist()
             pairs = np.arange(2 * len(batch), dtype=np.int64).reshape(-1, 2)
-            for m in verify_pairs(pairs, arrays, verify):
+            for m in verify_pairs(pairs, arrays, verify, held):
                 row = batch[m.a // 2]
                 yield (row["a"], row["b"], m.jaccard, m.containment)
 

@@ -30,6 +30,7 @@ __all__ = [
     "match_scores",
     "numba_kernels",
     "pair_overlaps",
+    "shingle_positions",
     "similarity",
     "verify_pairs",
     "verify_rows",
@@ -55,11 +56,20 @@ def similarity(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> tuple[fl
     return shared / (len(a) + len(b) - shared), shared / min(len(a), len(b))
 
 
-def match_scores(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], config: VerifyConfig, threshold: float | None = None) -> tuple[float, float] | None:
+def match_scores(
+    a: npt.NDArray[np.uint64],
+    b: npt.NDArray[np.uint64],
+    config: VerifyConfig,
+    threshold: float | None = None,
+    positions: tuple[int, int] | None = None,
+) -> tuple[float, float] | None:
     """``(jaccard, containment)`` of two sorted unique shingle sets when they match (Jaccard at
     least ``threshold``, default the config's, and ``config.shared_floor`` shingles in common
     or nearly all of the smaller set), else ``None``: the one rule a scan, an index and
-    Spark apply to a passage pair.
+    Spark apply to a passage pair. ``positions``: how many shingles each passage's text
+    holds, repeats and masked ones counted (:func:`shingle_positions`), which tells a whole
+    short text (half of it is enough) from a passage boilerplate masked down; without it,
+    no passage counts as one.
 
     >>> clause = np.arange(20, dtype=np.uint64)
     >>> a, b = np.concatenate((clause, clause + 100)), np.concatenate((clause, clause + 200))
@@ -72,30 +82,48 @@ def match_scores(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64], config: V
         return None
     shared = len(np.intersect1d(a, b, assume_unique=True))
     jac = shared / (len(a) + len(b) - shared)
-    if jac < (config.threshold if threshold is None else threshold) or shared < _floor(config, min(len(a), len(b))):
+    smaller = min(len(a), len(b))
+    whole = positions is not None and _whole(config, positions[0] if len(a) <= len(b) else positions[1])
+    if jac < (config.threshold if threshold is None else threshold) or shared < _floor(config, smaller, whole):
         return None
-    return jac, shared / min(len(a), len(b))
+    return jac, shared / smaller
 
 
-def _floor(config: VerifyConfig, smaller: Any) -> Any:
+def shingle_positions(norm_start: Any, norm_end: Any, ngram: int) -> Any:
+    """Shingles a passage's normalised text ``[norm_start, norm_end)`` holds, repeats
+    counted (at least one, as the scan keeps for a passage shorter than a shingle); for
+    word shingles, an upper bound."""
+    return np.maximum(np.asarray(norm_end) - np.asarray(norm_start) - ngram + 1, 1)
+
+
+def _whole(config: VerifyConfig, positions: Any) -> Any:
+    """Whether a passage of ``positions`` shingles is a whole short text: fewer than the
+    floor and than what boilerplate may leave of a passage (it empties one it would leave
+    smaller), so nothing was masked, and passages are 60 characters unless the whole
+    document is shorter."""
+    return np.asarray(positions) < min(config.shared_floor, MIN_RESIDUE)
+
+
+def _floor(config: VerifyConfig, smaller: Any, whole: Any = False) -> Any:
     """Shingles a pair must share: the config's floor, or nearly all of a short passage's,
-    or half of a whole short text's (:data:`~neardup.config.WHOLE_SHORT_SHARE`)."""
-    smaller = np.asarray(smaller)
-    whole = smaller < min(config.shared_floor, MIN_RESIDUE)
-    return np.minimum(config.shared_floor, np.ceil(np.where(whole, WHOLE_SHORT_SHARE, SHORT_CONTAINMENT) * smaller))
+    or half of a whole short text's (``whole``; :data:`~neardup.config.WHOLE_SHORT_SHARE`)."""
+    share = np.where(whole, WHOLE_SHORT_SHARE, SHORT_CONTAINMENT)
+    return np.minimum(config.shared_floor, np.ceil(share * np.asarray(smaller)))
 
 
 def verify_pairs(
     pairs: npt.NDArray[np.int64],
     sets: Sequence[npt.NDArray[np.uint64]],
     config: VerifyConfig | None = None,
+    positions: Sequence[int] | None = None,
 ) -> list[Match]:
     """Keep the pairs whose exact Jaccard reaches the threshold (sharing at least
-    ``config.min_shared`` shingles), in input order."""
+    ``config.min_shared`` shingles), in input order; ``positions``: each set's passage's
+    shingles, repeats counted (:func:`match_scores`)."""
     config = config or VerifyConfig()
     matches = []
     for i, j in pairs.tolist():
-        scores = match_scores(sets[i], sets[j], config)
+        scores = match_scores(sets[i], sets[j], config, positions=None if positions is None else (positions[i], positions[j]))
         if scores is not None:
             matches.append(Match(int(i), int(j), round(scores[0], 6), round(scores[1], 6)))
     return matches
@@ -163,7 +191,11 @@ def verify_rows(
     nonempty = (size_a > 0) & (size_b > 0)
     smaller = np.minimum(size_a, size_b)
     jaccard = np.where(nonempty, shared / np.maximum(size_a + size_b - shared, 1), 0.0)
-    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, smaller)))
+    # A segment's length counts its shingles with repeats: what the passage held, or what
+    # boilerplate left of it (never under MIN_RESIDUE), so it tells a whole short text.
+    held = np.diff(offsets)
+    whole = _whole(config, held[np.where(size_a <= size_b, pairs[:, 0], pairs[:, 1])])
+    keep = np.flatnonzero((jaccard >= config.threshold) & (shared >= _floor(config, smaller, whole)))
     rows = np.empty(len(keep), dtype=MATCH_DTYPE)
     rows["a"], rows["b"] = pairs[keep, 0], pairs[keep, 1]
     rows["jaccard"] = jaccard[keep]

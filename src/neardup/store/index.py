@@ -52,6 +52,7 @@ from neardup.model import (
     IndexMatch,
     IndexStats,
     Match,
+    Passage,
     ScanResult,
     ScanStats,
 )
@@ -63,7 +64,7 @@ from neardup.store.params import check_params, config_of, explicit_params, layou
 from neardup.store.redis import RedisStore
 from neardup.store.spans import index_matches
 from neardup.store.sqlite import SQLiteStore
-from neardup.verify import match_scores
+from neardup.verify import match_scores, shingle_positions
 
 __all__ = ["Addable", "Index", "stable_ids"]
 
@@ -213,6 +214,11 @@ class Index:
 
     # -- preparing texts
 
+    def _positions(self, a: Passage, b: Passage) -> tuple[int, int]:
+        """Shingles each passage's text holds (:func:`~neardup.verify.shingle_positions`)."""
+        n = self.config.shingle.ngram
+        return int(shingle_positions(a.norm_start, a.norm_end, n)), int(shingle_positions(b.norm_start, b.norm_end, n))
+
     def _prepare(self, doc_id: str, text: str, meta: Any = None) -> Prepared:
         if not isinstance(doc_id, str) or not doc_id:
             raise InputError(f"document id must be a non-empty string, got {doc_id!r}")
@@ -253,7 +259,9 @@ class Index:
             for i, found in enumerate(candidates)
             for pid in sorted(found)
             if pid in stored
-            for scores in [match_scores(prepared.sets[i], stored[pid].shingles, verify, threshold)]
+            for scores in [
+                match_scores(prepared.sets[i], stored[pid].shingles, verify, threshold, self._positions(prepared.passages[i], stored[pid].passage))
+            ]
             if scores is not None
         ]
         docs = self._backend.doc_info(stored[pid].passage.doc for _, pid, _ in pairs)
@@ -414,7 +422,8 @@ class Index:
                 # Pairs inside the new document are seen from both sides: keep one.
                 if other not in stored or other == pid or (other in new and other > pid):
                     continue
-                scores = match_scores(prepared.sets[i], stored[other].shingles, verify)
+                held = self._positions(prepared.passages[i], stored[other].passage)
+                scores = match_scores(prepared.sets[i], stored[other].shingles, verify, positions=held)
                 if scores is not None:
                     found.append((other, pid, round(scores[0], 6), round(scores[1], 6)))
             edges.extend(found)
