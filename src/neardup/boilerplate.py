@@ -421,8 +421,6 @@ def _union(found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return out
 
 
-
-
 #: A Latin line this long (normalised characters) that the next Latin line follows is a
 #: hard-wrapped paragraph going on (a plain-text book, an e-mail): its lines are prose or
 #: not together.

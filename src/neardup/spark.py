@@ -328,7 +328,7 @@ def _verify(candidates: DataFrame, passages: DataFrame, config: ScanConfig) -> D
         for batch in _batches(partition, _BATCH_PAIRS):
             arrays = [_uint64(row[side]) for row in batch for side in ("set_a", "set_b")]
             spans = [row[side] for row in batch for side in ("span_a", "span_b")]
-            held = shingle_positions(np.zeros(len(spans), dtype=np.int64), np.array(spans, dtype=np.int64), ngram).tolist()
+            held = shingle_positions(0, np.array(spans, dtype=np.int64), ngram).tolist()
             pairs = np.arange(2 * len(batch), dtype=np.int64).reshape(-1, 2)
             for m in verify_pairs(pairs, arrays, verify, held):
                 row = batch[m.a // 2]
