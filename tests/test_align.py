@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -312,3 +313,29 @@ def test_a_span_inside_another_on_both_sides_is_left_out(raw) -> None:  # type: 
     assert _outermost([whole, ReuseSpan(10, 20, 600, 610, 1, 1, 1, 1, 1.0)]) == [whole]  # the phrase's other occurrence
     across = ReuseSpan(900, 1100, 950, 1150, 1, 1, 1, 1, 1.0)
     assert _outermost([whole, across]) == [whole, across]  # overlapping is not inside
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 12), min_size=1, max_size=80),
+    st.lists(st.integers(0, 12), min_size=1, max_size=80),
+    st.integers(1, 4),
+    st.booleans(),
+    st.integers(1, 8),
+)
+def test_compiled_seed_pairs_are_the_numpy_ones_in_the_same_order(a, b, max_repeat, same, k) -> None:  # type: ignore[no-untyped-def]
+    """Few distinct values, so windows repeat: the repeat bounds and ``j >= i + k`` decide."""
+    import numpy as np
+
+    from neardup.align import _seed_pairs_numpy
+    from neardup.shingle import compiled_kernels
+
+    kernels = compiled_kernels()
+    if kernels is None:
+        pytest.skip("numba is not installed: only the numpy path runs")
+    ha = np.array(a, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # spread over 64 bits
+    hb = ha if same else np.array(b, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    want_i, want_j = _seed_pairs_numpy(ha, hb, k, max_repeat, same)
+    got_i, got_j = kernels.seed_pairs(ha, hb, max_repeat, same, k)
+    assert got_i.dtype == got_j.dtype == np.int64
+    assert got_i.tolist() == want_i.tolist() and got_j.tolist() == want_j.tolist()

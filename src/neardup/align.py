@@ -39,7 +39,7 @@ from neardup.config import AlignConfig, ShingleConfig
 from neardup.model import Edit, ReuseSpan
 from neardup.normalize import Normalized, normalize
 from neardup.passages import LineIndex, line_of
-from neardup.shingle import shingle_hashes
+from neardup.shingle import loaded_kernels, shingle_hashes
 
 __all__ = [
     "Opcode",
@@ -81,7 +81,20 @@ def _grams(text: str, k: int) -> npt.NDArray[np.uint64]:
 def _seed_pairs(
     ha: npt.NDArray[np.uint64], hb: npt.NDArray[np.uint64], k: int, max_repeat: int, same: bool
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """All ``(i, j)`` with window ``i`` of A equal to window ``j`` of B (bounded repeats)."""
+    """All ``(i, j)`` with window ``i`` of A equal to window ``j`` of B (bounded repeats),
+    by ``i`` then ``j``: compiled once a scan has loaded the kernels (a member is a few
+    hundred characters, and ten numpy calls' overhead was most of the align stage);
+    a lone call does not import numba for it."""
+    kernels = loaded_kernels()
+    if kernels is not None and len(ha) and len(hb):
+        return kernels.seed_pairs(ha, hb, max_repeat, same, k)  # type: ignore[no-any-return]
+    return _seed_pairs_numpy(ha, hb, k, max_repeat, same)
+
+
+def _seed_pairs_numpy(
+    ha: npt.NDArray[np.uint64], hb: npt.NDArray[np.uint64], k: int, max_repeat: int, same: bool
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """:func:`_seed_pairs` in numpy."""
     empty = np.empty(0, dtype=np.int64)
     if len(ha) == 0 or len(hb) == 0:
         return empty, empty

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.config import BoilerplateConfig, ShingleConfig
-from neardup.model import Boilerplate, Document
+from neardup.model import Boilerplate, Document, pickled_by_position
 from neardup.normalize import Normalized, code_points
 from neardup.passages import Records, line_starts
 from neardup.shingle import compiled_kernels, shingle_hashes, shingle_hashes_many
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 
+@pickled_by_position
 @dataclass(frozen=True, slots=True)
 class BoilerRun:
     """Boilerplate in one document, in **normalised** offsets (scan maps them back)."""

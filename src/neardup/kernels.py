@@ -353,6 +353,62 @@ def corpus_runs(df, k, n, formula_docs, formula_chars, min_docs, phrase_chars, s
     return shared, runs[:nr].copy()
 
 
+@_jit
+def seed_pairs(ha, hb, max_repeat, same, k):
+    """``align._seed_pairs_numpy``: every ``(i, j)`` with window ``i`` of A equal to window
+    ``j`` of B, each side holding that window at most ``max_repeat`` times (with ``same``,
+    B is A, the window occurs at least twice and ``j >= i + k``), ordered by ``i`` then ``j``.
+
+    One stable sort per side and a walk over both; the numpy twin spends its time in
+    the per-call overhead of ten array functions on the short texts members are.
+    """
+    na, nb = len(ha), len(hb)
+    oa = np.argsort(ha, kind="mergesort")
+    ob = oa if same else np.argsort(hb, kind="mergesort")
+    start = np.zeros(na, np.int64)
+    count = np.zeros(na, np.int64)
+    total = 0
+    x = 0
+    y = 0
+    while x < na:
+        v = ha[oa[x]]
+        e = x + 1
+        while e < na and ha[oa[e]] == v:
+            e += 1
+        ca = e - x
+        if same:
+            s, c = x, ca
+            kept = ca >= 2 and ca <= max_repeat
+        else:
+            while y < nb and hb[ob[y]] < v:
+                y += 1
+            f = y
+            while f < nb and hb[ob[f]] == v:
+                f += 1
+            s, c = y, f - y
+            kept = c > 0 and ca <= max_repeat and c <= max_repeat
+            y = f
+        if kept:
+            for t in range(x, e):
+                start[oa[t]] = s
+                count[oa[t]] = c
+            total += ca * c
+        x = e
+    out_i = np.empty(total, np.int64)
+    out_j = np.empty(total, np.int64)
+    n = 0
+    for i in range(na):
+        s = start[i]
+        for t in range(s, s + count[i]):
+            j = ob[t]
+            if same and j < i + k:
+                continue
+            out_i[n] = i
+            out_j[n] = j
+            n += 1
+    return out_i[:n].copy(), out_j[:n].copy()
+
+
 def _load_registries() -> None:
     """Load numba's registries now, without its BLAS probe.
 

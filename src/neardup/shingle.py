@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
@@ -20,7 +21,7 @@ import numpy.typing as npt
 
 from neardup.config import ShingleConfig
 
-__all__ = ["compiled_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
+__all__ = ["compiled_kernels", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
 
 #: Fewer characters than this are hashed in numpy: no numba import for a small job.
 NUMBA_MIN_CHARS = 200_000
@@ -40,6 +41,14 @@ def compiled_kernels() -> ModuleType | None:
     except ImportError:
         return None
     return kernels
+
+
+def loaded_kernels() -> ModuleType | None:
+    """:func:`compiled_kernels` if something has loaded them already: for steps whose
+    work is small per call (aligning a member), where importing numba for a lone call
+    would cost more than it saves."""
+    return compiled_kernels() if "neardup.kernels" in sys.modules else None
+
 
 logger = logging.getLogger(__name__)
 
