@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.config import BoilerplateConfig, ShingleConfig
+from neardup.arrays import unique
 from neardup.model import Boilerplate, Document, pickled_by_position
 from neardup.normalize import Normalized, code_points
 from neardup.passages import Records, line_starts
@@ -667,7 +668,7 @@ def find_boilerplate(
     config = config or BoilerplateConfig()
     k = config.min_chars
     counts = count_windows(document_windows(n.text, k) for n in norms) if len(norms) >= config.min_docs else WindowCounts.empty()
-    base_windows = np.unique(np.concatenate([window_hashes(b.text, k) for b in base])) if base else None
+    base_windows = unique(np.concatenate([window_hashes(b.text, k) for b in base])) if base else None
     return [find_runs(t, n, counts, config, base=base_windows) for t, n in zip(texts, norms)]
 
 

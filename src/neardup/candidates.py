@@ -22,6 +22,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from neardup.arrays import unique
 from neardup.config import CandidateConfig, SignatureConfig
 
 __all__ = ["band_keys", "band_params", "bucket_pairs", "find_candidates"]
@@ -251,5 +252,5 @@ def _unique_pairs(pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     # One int64 per pair: np.unique on it is much faster than np.unique(axis=0).
     width = np.int64(pairs.max()) + 1 if len(pairs) else np.int64(1)
-    combined = np.unique(pairs[:, 0] * width + pairs[:, 1])
+    combined = unique(pairs[:, 0] * width + pairs[:, 1])
     return np.stack((combined // width, combined % width), axis=1)

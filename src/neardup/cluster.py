@@ -37,6 +37,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from neardup.arrays import isin, unique_inverse
 from neardup.config import ClusterConfig
 from neardup.model import Cluster, Match, Member, Passage
 from neardup.passages import PassageArray
@@ -112,7 +113,7 @@ def star_centres(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], n
     if len(pairs) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty
-    nodes, local = np.unique(pairs, return_inverse=True)
+    nodes, local = unique_inverse(pairs)
     n = len(nodes)
     u, v = local.reshape(-1, 2).T
     keep = u != v
@@ -157,7 +158,7 @@ def attach_loners(
     centre = centre.copy()
     # each loner tries the centre of its smallest-numbered neighbour
     both = np.concatenate((pairs, pairs[:, ::-1]))
-    both = both[np.isin(both[:, 0], nodes[loners])]
+    both = both[isin(both[:, 0], nodes[loners])]
     both = both[np.lexsort((both[:, 1], both[:, 0]))]
     first = np.concatenate(([True], both[1:, 0] != both[:-1, 0])) if len(both) else np.empty(0, bool)
     neighbour = dict(zip(both[first, 0].tolist(), both[first, 1].tolist()))
@@ -189,7 +190,7 @@ def merge_runs(
     """
     if len(nodes) == 0:
         return []
-    labels, label = np.unique(centre, return_inverse=True)
+    labels, label = unique_inverse(centre)
     keep = np.bincount(label, minlength=len(labels))[label] >= 2
     nodes, label, node_docs = nodes[keep], label[keep], node_docs[keep]
     if len(nodes) == 0:
@@ -239,7 +240,7 @@ def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:
     """
     if len(edges) == 0:
         return []
-    nodes, local = np.unique(edges, return_inverse=True)
+    nodes, local = unique_inverse(edges)
     u, v = local.reshape(-1, 2).T
     labels = np.arange(len(nodes))
     while True:

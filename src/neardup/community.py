@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from neardup.arrays import unique_inverse
+
 __all__ = ["Graph", "louvain", "stands_out"]
 
 #: Passes of the local moving phase at most, per level (Louvain converges in a handful;
@@ -67,7 +69,7 @@ class Graph:
         a, b, w = a[~self_loop], b[~self_loop], w[~self_loop]
         src = np.concatenate((a, b))
         dst = np.concatenate((b, a))
-        code, inverse = np.unique(src * n + dst, return_inverse=True)
+        code, inverse = unique_inverse(src * n + dst)
         summed = np.bincount(inverse.ravel(), weights=np.concatenate((w, w)), minlength=len(code)).astype(np.float64)  # float when empty too
         src, dst = code // n, code % n
         indptr = np.zeros(n + 1, dtype=np.int64)
@@ -115,7 +117,7 @@ def louvain(graph: Graph, resolution: float = 1.0, seed: int = 1) -> npt.NDArray
         moved = moves(level.indptr, level.indices, level.weights, degree, m, float(resolution), order, community, MAX_PASSES)
         if not moved:
             break
-        _, community = np.unique(community, return_inverse=True)
+        _, community = unique_inverse(community)
         community = community.ravel().astype(np.int64)
         labels = community[labels]
         level = _fold(level, community)

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from neardup.arrays import isin
 from neardup.align import align_pair
 from neardup.config import SHORT_CONTAINMENT, AlignConfig, ScanConfig
 from neardup.model import Document
@@ -153,7 +154,7 @@ def with_local_matches(
         extra = extra[~overlapping(rows, extra)]
         n = np.int64(len(rows))
         known = matches["a"] * n + matches["b"]
-        extra = extra[~np.isin(extra[:, 0] * n + extra[:, 1], known)]
+        extra = extra[~isin(extra[:, 0] * n + extra[:, 1], known)]
     if len(extra) == 0:
         return matches
     # Only pairs sharing the verify stage's floor of shingles can hold a reused span: the

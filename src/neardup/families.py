@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from neardup.arrays import unique, unique_inverse
 from neardup.community import Graph, louvain, stands_out
 from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
@@ -167,21 +168,26 @@ def _merged_links(
     list of :class:`DocLink` (a pair in both: one link with all its weights). Merged as
     sorted pair numbers, without a dictionary keyed by millions of pairs."""
     n = max(len(docs), 1)
-    have = np.array([index[link.a] * n + index[link.b] for link in links], dtype=np.int64)
+    have = np.fromiter((index[link.a] * n + index[link.b] for link in links), dtype=np.int64, count=len(links))
     x, y, w = template
     extra = np.asarray(x, dtype=np.int64) * n + np.asarray(y, dtype=np.int64)
-    keys = np.union1d(have, extra)
+    keys = unique(np.concatenate((have, extra)))
     at_link = np.searchsorted(have, keys)  # ``links`` are sorted by id pair, so ``have`` is too
     at_template = np.searchsorted(extra, keys)
-    weights = np.asarray(w, dtype=np.float64).tolist()
-    out = []
-    for key, i, j in zip(keys.tolist(), at_link.tolist(), at_template.tolist()):
-        old = links[i] if i < len(have) and have[i] == key else None
-        if j < len(extra) and extra[j] == key:
-            a, b = (old.a, old.b) if old else (docs[key // n].id, docs[key % n].id)
-            out.append(DocLink(a, b, old.content if old else 0, old.boilerplate if old else 0, round(weights[j], 3)))
+    linked = have[np.minimum(at_link, len(have) - 1)] == keys if len(have) else np.zeros(len(keys), dtype=bool)
+    weighted = extra[np.minimum(at_template, len(extra) - 1)] == keys if len(extra) else np.zeros(len(keys), dtype=bool)
+    out: list[DocLink] = [None] * len(keys)  # type: ignore[list-item]
+    plain = np.flatnonzero(~weighted)  # every key is in one of the two: these are links, kept as they are
+    for at, i in zip(plain.tolist(), at_link[plain].tolist()):
+        out[at] = links[i]
+    weights = np.asarray(w, dtype=np.float64)
+    mine = np.flatnonzero(weighted)
+    for at, key, i, has, weight in zip(mine.tolist(), keys[mine].tolist(), at_link[mine].tolist(), linked[mine].tolist(), weights[at_template[mine]].tolist()):
+        if has:
+            old = links[i]
+            out[at] = DocLink(old.a, old.b, old.content, old.boilerplate, round(weight, 3))
         else:
-            out.append(old)  # type: ignore[arg-type]
+            out[at] = DocLink(docs[key // n].id, docs[key % n].id, 0, 0, round(weight, 3))
     return tuple(out)
 
 
@@ -412,7 +418,7 @@ def find_template_families(
     pieces = scanned.pieces
     # One posting table: window pieces first, then string pieces (a window a document
     # carries twice is one posting: the sort below drops repeats).
-    uniq, win_piece = np.unique(scanned.windows, return_inverse=True)
+    uniq, win_piece = unique_inverse(scanned.windows)
     win_doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(scanned.win_first[scanned.run_first]))
     n_win = len(uniq)
     str_piece = np.fromiter((n_win + i for i, w in enumerate(pieces.where) for _ in w), dtype=np.int64)
@@ -639,7 +645,7 @@ def _piece_graph(
         left, right = np.triu_indices(k, 1)
         more = (carriers[:, left] * n_docs + carriers[:, right]).ravel()
         del carriers
-        code, inverse = np.unique(np.concatenate((code, more)), return_inverse=True)
+        code, inverse = unique_inverse(np.concatenate((code, more)))
         pair_w = np.bincount(
             inverse.ravel(), weights=np.concatenate((pair_w, np.repeat(weight[groups], len(left)))), minlength=len(code)
         )

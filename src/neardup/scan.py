@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.analyse import analyse, keyword_helper
+from neardup.arrays import unique
 from neardup.boilerplate import (
     BOILERPLATE_DTYPE,
     KIND_CODE,
@@ -91,17 +92,11 @@ class PassageTable:
 
     def shingles(self, i: int) -> npt.NDArray[np.uint64]:
         """Sorted unique shingle hashes of passage ``i``."""
-        return _sorted_unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
+        return unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
 
     def union(self, numbers: Sequence[int]) -> npt.NDArray[np.uint64]:
         """Sorted unique shingle hashes of these passages together."""
-        return _sorted_unique(np.concatenate([self.hashes[self.offsets[i] : self.offsets[i + 1]] for i in numbers]))
-
-
-def _sorted_unique(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """``np.unique`` for small arrays, without its overhead."""
-    values = np.sort(values)
-    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+        return unique(np.concatenate([self.hashes[self.offsets[i] : self.offsets[i + 1]] for i in numbers]))
 
 
 @dataclass
@@ -452,7 +447,7 @@ def _boiler(
         counts = count_windows(_run_chunks(docs, _window_chunk, (config,), workers, progress, "boilerplate"), capacity)
     base = None
     if base_docs:
-        base = np.unique(np.concatenate([window_hashes(normalize(d.text, config.normalize).text, k) for d in base_docs]))
+        base = unique(np.concatenate([window_hashes(normalize(d.text, config.normalize).text, k) for d in base_docs]))
     if not workers.parallel:
         return _Boiler(counts, base)
     handle, path = tempfile.mkstemp(prefix="neardup-boiler-", suffix=".npz")
@@ -632,7 +627,7 @@ def _stages(
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
         doc_of = passages.rows["doc"]
-        within = np.unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
+        within = unique(doc_of[matched[doc_of[matched[:, 0]] == doc_of[matched[:, 1]], 0]]).tolist()
         analysis = analyse(
             docs, clusters, within, boiler_runs.runs, boiler_runs.shared, boiler_runs.pieces, boilerplate, config, workers, progress,
             keyword_workers=keyword_workers,
