@@ -37,6 +37,8 @@ def test_segment_verification_equals_pairwise(groups: list[list[int]], rng) -> N
     assert verify_segments(pairs, hashes, offsets, config, use_numba=False) == expected
     if numba_kernels() is not None:
         assert verify_segments(pairs, hashes, offsets, config, use_numba=True) == expected
+        # threads sort parts of the sets into stretches of one buffer
+        assert verify_segments(pairs, hashes, offsets, config, use_numba=True, threads=3) == expected
 
 
 def test_short_passages_sharing_one_clause_are_no_match() -> None:

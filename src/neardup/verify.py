@@ -235,23 +235,23 @@ def pair_overlaps(
     if kernels is not None:
         sort_sets, count_shared = kernels
         with ThreadPoolExecutor(max(threads, 1)) as pool:
-            # More parts than threads, each let go once copied: the sets are held about
-            # once, not twice (hundreds of megabytes on a large corpus).
-            parts = list(pool.map(lambda part: sort_sets(hashes, lo[part], hi[part]), _slices(len(lo), 4 * max(threads, 1))))
-            sizes = np.concatenate([n for _, n in parts])
-            sorted_unique = np.empty(int(sizes.sum()), dtype=np.uint64)
-            pos = 0
-            for k in range(len(parts)):
-                values = parts[k][0]
-                sorted_unique[pos : pos + len(values)] = values
-                pos += len(values)
-                parts[k] = values = None  # type: ignore[call-overload]
-            del parts
-            starts = np.concatenate(([0], np.cumsum(sizes)))
+            # Each part of the passages sorted into its own stretch of one buffer, by a
+            # thread (the kernels let go of the GIL); a set's run starts where its part's
+            # stretch does, plus the sizes before it in the part.
+            bounds = np.concatenate(([0], np.cumsum(hi - lo)))
+            values = np.empty(int(bounds[-1]), dtype=np.uint64)
+            slices = [slice(p.start, min(p.stop, len(lo))) for p in _slices(len(lo), 4 * max(threads, 1))]
+            sized = pool.map(lambda part: sort_sets(hashes, lo[part], hi[part], values[bounds[part.start] : bounds[part.stop]]), slices)
+            sizes = np.concatenate(list(sized))
+            first = np.array([p.start for p in slices], dtype=np.int64)
+            count = np.array([p.stop - p.start for p in slices], dtype=np.int64)
+            before = np.cumsum(sizes) - sizes  # sizes before each set, over all parts
+            starts = np.repeat(bounds[first] - before[first], count) + before
+            ends = starts + sizes
             shared = np.empty(len(local), dtype=np.int64)
             step = max(min(PROGRESS_PAIRS, -(-len(local) // (4 * max(threads, 1)))), 1)  # batches, so a bar can move
             batches = [slice(b, b + step) for b in range(0, len(local), step)]
-            for part, found in zip(batches, pool.map(lambda part: count_shared(sorted_unique, starts, local[part]), batches)):
+            for part, found in zip(batches, pool.map(lambda part: count_shared(values, starts, ends, local[part]), batches)):
                 shared[part] = found
                 if progress:
                     progress(min(part.stop, len(local)), len(local))
