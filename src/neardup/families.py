@@ -426,7 +426,7 @@ def find_template_families(
     # (piece, document) as one integer: one in-place sort orders them by piece, then
     # document, and finds the repeats (a lexsort and two gathers cost twice the memory).
     code = np.concatenate((win_piece.astype(np.int64).ravel() * n_docs + win_doc, str_piece * n_docs + str_doc))
-    del win_piece, str_piece, str_doc
+    del str_piece, str_doc  # win_piece stays: the labels read their windows' pieces from it
     chars = np.concatenate((np.ones(n_win, dtype=np.float64), np.asarray(pieces.chars, dtype=np.float64)))
     if len(code) == 0:  # nothing shared at all: no windows, no chrome, no skeleton
         return [], _NO_PAIRS
@@ -468,7 +468,7 @@ def find_template_families(
     families = []
     for f, m in enumerate(members):
         mine = by_family[family_bounds[f] : family_bounds[f + 1]]
-        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, uniq, codes, cif, weight, n_win, mine)
+        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, win_piece, codes, cif, weight, n_win, mine)
         if total_weight <= 0:
             continue
         families.append((m, total_weight, total_chars, labels))
@@ -495,7 +495,7 @@ def _labels(
     norms: Sequence[Normalized],
     runs: Sequence[Sequence[BoilerRun]],
     scanned: DocumentPieces,
-    uniq: npt.NDArray[np.uint64],
+    win_piece: npt.NDArray[np.int64],
     codes: npt.NDArray[np.int64],
     cif: npt.NDArray[np.int64],
     weight: npt.NDArray[np.float64],
@@ -505,7 +505,8 @@ def _labels(
     """What the family's documents share: labels (most carried first), shared chars, weight.
 
     ``mine``: the positions in ``codes`` of the family's pieces. The family's boilerplate
-    windows are looked up in one batch, whatever its number of runs.
+    windows are looked up in one batch, whatever its number of runs; ``win_piece``: the
+    piece each of ``scanned.windows`` is (no search per family in the distinct windows).
     """
     pieces = scanned.pieces
     fam_pieces, fam_cif = codes[mine] // (n_families + 1), cif[mine]
@@ -526,7 +527,7 @@ def _labels(
         lengths = scanned.win_first[keys + 1] - scanned.win_first[keys]
         first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         at_win = np.repeat(scanned.win_first[keys] - first, lengths) + np.arange(int(lengths.sum()))
-        ids = np.searchsorted(uniq, scanned.windows[at_win]).astype(np.int64)
+        ids = win_piece[at_win]
         want = ids * (n_families + 1) + f
         pos = np.minimum(np.searchsorted(codes, want), len(codes) - 1)
         carried = np.where(codes[pos] == want, cif[pos], 0)
