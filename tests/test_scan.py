@@ -165,6 +165,43 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 
 
+@pytest.mark.slow  # worker processes, and a fresh interpreter
+def test_the_analysis_workers_align_with_the_compiled_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No member is long enough to load the kernels itself, and aligning uses them only
+    once loaded: a parallel scan's analysis batches ask the workers to load them."""
+    import importlib
+    import subprocess
+    import sys
+
+    from benchmarks.generate import Generator
+    from neardup.shingle import compiled_kernels
+    from neardup.workers import Workers
+
+    if compiled_kernels() is None:
+        pytest.skip("numba is not installed: the workers align in numpy")
+    batches: list = []
+    real_map = Workers.map
+
+    def spy(self, calls, advance=None):  # type: ignore[no-untyped-def]
+        calls = list(calls)
+        batches.extend(args for _, fn, args in calls if fn.__name__ == "_analyse_chunk")
+        return real_map(self, calls, advance)
+
+    monkeypatch.setattr(Workers, "map", spy)
+    monkeypatch.setattr(importlib.import_module("neardup.scan"), "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(importlib.import_module("neardup.scan"), "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(importlib.import_module("neardup.workers"), "CHUNK_CHARS", 20_000)
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=60)]
+    assert scan(docs, jobs=2).clusters
+    assert batches and all(args[-1] is True for args in batches)
+    probe = (
+        "import sys; from neardup.analyse import _analyse_chunk; from neardup.config import AlignConfig; "
+        "_analyse_chunk([], [], [], AlignConfig(), {}); print('neardup.kernels' in sys.modules)"
+    )
+    loaded = [subprocess.run([sys.executable, "-c", probe.format(flag)], capture_output=True, text=True, check=True).stdout.strip() for flag in ("True", "False")]
+    assert loaded == ["True", "False"]
+
+
 @pytest.mark.slow  # a helper process
 def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     """A scan too small for workers counts its keywords in one helper process, started

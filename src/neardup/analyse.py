@@ -27,6 +27,7 @@ from neardup.config import AlignConfig, NormalizeConfig, ScanConfig
 from neardup.families import DocumentGroups, KeywordRequest, KeywordRunner, group_documents, request_keywords
 from neardup.model import Alignment, Boilerplate, Cluster, Document, Template
 from neardup.normalize import Normalized, normalize
+from neardup.shingle import compiled_kernels
 from neardup.pieces import DocumentPieces
 from neardup.templates import load_keyword_tables, template_of
 from neardup.workers import Call, Progress, Texts, Workers, advancer, document_chunks, give_back_memory
@@ -122,7 +123,10 @@ def _align_and_template(
             yield [], batch
 
     advance = advancer(progress, "align", max(len(within) + len(clusters), 1))
-    calls = ((len(d) + len(c), _analyse_chunk, ([x.id for x in d], Texts(x.text for x in d), c, config)) for d, c in batches())
+    # A worker loads the compiled kernels for aligning (no member is long enough to load
+    # them itself); this process has them already if the scan was large enough.
+    compiled = workers.parallel
+    calls = ((len(d) + len(c), _analyse_chunk, ([x.id for x in d], Texts(x.text for x in d), c, config, compiled)) for d, c in batches())
     spans: list[PairSpan] = []
     templates: list[Template] = []
     cut: list[Cluster] = []
@@ -198,11 +202,15 @@ def _keyword_chunk(
 
 
 def _analyse_chunk(
-    ids: list[str], texts: list[str], clusters: list[Cluster], config: AlignConfig
+    ids: list[str], texts: list[str], clusters: list[Cluster], config: AlignConfig, compiled: bool = False
 ) -> tuple[list[PairSpan], list[Template], list[Cluster]]:
     """Repeats inside documents ``ids`` (``texts``); each cluster's spans, its members cut
-    to them (:func:`trimmed`) and its template on what is left. Top-level: workers run it."""
+    to them (:func:`trimmed`) and its template on what is left. Top-level: workers run it.
+    ``compiled``: load the numba kernels first, if not loaded (the aligner's seed pairs
+    use them once loaded, :func:`~neardup.shingle.loaded_kernels`)."""
     give_back_memory()  # what the last batch left (a worker runs many)
+    if compiled:
+        compiled_kernels()
     spans = [s for doc_id, text in zip(ids, texts) for s in within_spans(Document(doc_id, text), config)]
     templates, cut = [], []
     for c in clusters:
