@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neardup.boilerplate import find_boilerplate
 from neardup.model import Document
@@ -67,3 +69,15 @@ def test_template_families_are_the_same_from_the_shared_pieces_only(simplified_p
     again, again_pairs = find_template_families(docs, norms, runs, scanned=compact)
     assert full and again == full
     assert len(pairs[0]) and all(a.tolist() == b.tolist() for a, b in zip(pairs, again_pairs))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("鄂州省市县区乡村镇创建文明城市工作0123456789xX\ue000#年") + ["\u4e00", "\u9fff"]), max_size=30))
+def test_a_sentence_without_a_slot_character_has_nothing_to_fold(sentence: str) -> None:
+    """The skeletons skip the fold where no character of any fill is: it changes nothing there."""
+    from neardup.pieces import _SLOT_CHAR, _SLOT_FILL
+
+    if _SLOT_CHAR.search(sentence) is None:
+        assert _SLOT_FILL.sub("#", sentence) == sentence
+    else:
+        assert _SLOT_FILL.search(sentence) is None or _SLOT_CHAR.search(_SLOT_FILL.search(sentence).group())

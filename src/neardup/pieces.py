@@ -54,6 +54,8 @@ MIN_SKELETON_CHARS = 12
 #: A regular expression, not jieba's part-of-speech tags: cutting every sentence of a
 #: large corpus into words costs minutes; this folds on every side alike.
 _SLOT_FILL = re.compile(r"(?:[0-9]+|\ue000|[\u4e00-\u9fff]{1,4}?[省市县区州镇乡村])+")
+#: A character every match of :data:`_SLOT_FILL` holds.
+_SLOT_CHAR = re.compile(r"[0-9\ue000省市县区州镇乡村]")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -314,7 +316,9 @@ def _skeletons(
     wanted &= _covered(starts, stops, len(norm.text), los, ends) < size / 2
     text = norm.text
     for lo, hi in zip(los[wanted].tolist(), ends[wanted].tolist()):
-        key = _SLOT_FILL.sub("#", text[lo:hi])
+        key = text[lo:hi]
+        if _SLOT_CHAR.search(key):  # half the sentences hold none: nothing to fold
+            key = _SLOT_FILL.sub("#", key)
         if len(key) - key.count("#") >= MIN_SKELETON_CHARS:
             pieces.add("skeleton\0" + key, "skeleton", hi - lo, doc, (*norm.original_span(lo, hi), lo, hi))
 
