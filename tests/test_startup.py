@@ -42,6 +42,18 @@ def test_gate_loads_neither_scipy_nor_jieba_analyse(tmp_path: Path) -> None:
     assert _loaded(code, ["scipy", "datasketch.lsh", "jieba.analyse"]) == []
 
 
+def test_the_bundled_example_scan_loads_no_compiler(tmp_path: Path) -> None:
+    """Five pages need no numba: its import and registries (half a second) cost more than
+    the loops they would speed up (the families' graph of the seeds has a few edges)."""
+    code = (
+        "from neardup.cli import cli\ntry:\n"
+        f"    cli(['scan', 'examples/seeds', '--format', 'json', '-o', {str(tmp_path / 'r.json')!r}], prog_name='neardup')\n"
+        "except SystemExit:\n    pass"
+    )
+    assert _loaded(code, ["numba", "neardup.kernels"]) == []
+    assert (tmp_path / "r.json").stat().st_size > 10_000
+
+
 def test_compiled_kernels_load_without_importing_scipy_and_leave_numba_whole() -> None:
     """numba's BLAS probe (``scipy.linalg``, 0.17 s a process) is skipped when the kernels
     load; afterwards the probe's module is importable again and ``np.dot`` still compiles."""
