@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from neardup.arrays import isin
+from neardup.arrays import isin, unique_counts
 from neardup.align import align_pair
 from neardup.config import SHORT_CONTAINMENT, AlignConfig, ScanConfig
 from neardup.model import Document
@@ -96,7 +96,7 @@ def containment_pairs(
     if not lo:
         return np.empty((0, 2), dtype=np.int64)
     a, b = np.concatenate(lo), np.concatenate(hi)  # owners ascend inside a group: a < b
-    keys, counts = np.unique(a * np.int64(n) + b, return_counts=True)
+    keys, counts = unique_counts(a * np.int64(n) + b)
     need = np.full(len(keys), min_shared, dtype=np.int64)
     if short is not None and short.any():
         sampled = np.bincount(owner, minlength=n)  # distinct sampled shingles of each passage

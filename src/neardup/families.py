@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.arrays import unique, unique_inverse
+from neardup.arrays import unique, unique_counts, unique_inverse
 from neardup.community import Graph, louvain, stands_out
 from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
@@ -462,7 +462,7 @@ def find_template_families(
     fam = family_of[doc_of]
     in_fam = fam >= 0
     code = piece[in_fam] * (len(members) + 1) + fam[in_fam]
-    codes, cif = np.unique(code, return_counts=True)
+    codes, cif = unique_counts(code)
     by_family = np.argsort(codes % (len(members) + 1), kind="stable")
     family_bounds = np.searchsorted(codes[by_family] % (len(members) + 1), np.arange(len(members) + 1))
     families = []

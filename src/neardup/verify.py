@@ -240,7 +240,7 @@ def pair_overlaps(
             # stretch does, plus the sizes before it in the part.
             bounds = np.concatenate(([0], np.cumsum(hi - lo)))
             values = np.empty(int(bounds[-1]), dtype=np.uint64)
-            slices = [slice(p.start, min(p.stop, len(lo))) for p in _slices(len(lo), 4 * max(threads, 1))]
+            slices = _slices(len(lo), 4 * max(threads, 1))
             sized = pool.map(lambda part: sort_sets(hashes, lo[part], hi[part], values[bounds[part.start] : bounds[part.stop]]), slices)
             sizes = np.concatenate(list(sized))
             first = np.array([p.start for p in slices], dtype=np.int64)
@@ -276,9 +276,9 @@ def _involved(pairs: npt.NDArray[np.int64], n: int) -> tuple[npt.NDArray[np.int6
 
 
 def _slices(n: int, parts: int) -> list[slice]:
-    """``range(n)`` in at most ``parts`` consecutive slices."""
+    """``range(n)`` in at most ``parts`` consecutive slices (none past ``n``)."""
     step = max(-(-n // max(parts, 1)), 1)
-    return [slice(a, a + step) for a in range(0, n, step)] or [slice(0, 0)]
+    return [slice(a, min(a + step, n)) for a in range(0, n, step)] or [slice(0, 0)]
 
 
 def numba_kernels() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
