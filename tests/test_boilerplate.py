@@ -156,6 +156,10 @@ def test_boilerplate_array_cuts_each_records_text_from_its_document() -> None:
     from neardup.boilerplate import record_spans
 
     assert list(record_spans(records)) == list(record_spans(expected)) == [("a", 0, 5), ("b", 0, 4)]
+    from dataclasses import asdict
+
+    assert list(records.dicts()) == [asdict(r) for r in expected]  # what the report writes, field for field
+    assert list(records[1:].dicts()) == [asdict(expected[1])]
 
 
 _QUATRAINS = [

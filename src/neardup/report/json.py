@@ -7,18 +7,19 @@ and clusters in a canonical order (the scan already sorts them by id).
 from __future__ import annotations
 
 import json
-from itertools import chain, islice
+from itertools import islice
 from dataclasses import fields
-from json.encoder import encode_basestring as _encode_str  # the C version when available
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
 import numpy as np
+import orjson
 
+from neardup.boilerplate import BoilerplateArray
 from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template, TemplateFamily
 from neardup.passages import line_count
 
-__all__ = ["SCHEMA_ID", "dumps", "render_json", "to_dict", "write_json"]
+__all__ = ["SCHEMA_ID", "render_json", "to_dict", "write_json"]
 
 #: Version 2 added ``template_families`` and each link's ``template`` weight; version 3
 #: names each score by its metric: a member's ``jaccard``, a reused span's ``ratio``.
@@ -45,7 +46,7 @@ def _member(m: Member) -> dict[str, Any]:
         "line_start": m.line_start,
         "line_end": m.line_end,
         "passages": list(m.passages),
-        "jaccard": round(m.jaccard, 4),
+        "jaccard": _score(m.jaccard, 4),
         "text": m.text,
     }
 
@@ -75,7 +76,7 @@ def _alignment(al: Alignment) -> dict[str, Any]:
                 "a_end": s.a_end,
                 "b_start": s.b_start,
                 "b_end": s.b_end,
-                "ratio": round(s.ratio, 4),
+                "ratio": _score(s.ratio, 4),
                 "matched": s.matched,
                 "edits": [_edit(e) for e in s.edits],
             }
@@ -107,6 +108,14 @@ def _boilerplate(b: Boilerplate) -> dict[str, Any]:
     return _flat(b)
 
 
+def _boilerplate_section(records: Sequence[Boilerplate]) -> Iterator[dict[str, Any]]:
+    """A scan's records are rows (:class:`~neardup.boilerplate.BoilerplateArray`): their
+    dicts come straight from them."""
+    if isinstance(records, BoilerplateArray):
+        return records.dicts()
+    return map(_boilerplate, records)
+
+
 def _family(f: Family) -> dict[str, Any]:
     return {
         "id": f.id,
@@ -121,7 +130,7 @@ def _template_family(f: TemplateFamily) -> dict[str, Any]:
     return {
         "id": f.id,
         "documents": list(f.doc_ids),
-        "weight": round(f.weight, 2),
+        "weight": _score(f.weight, 2),
         "chars": f.chars,
         "keywords": list(f.keywords),
         "boilerplate": [_flat(label) for label in f.boilerplate],
@@ -171,11 +180,11 @@ def _document(result: ScanResult, section: Callable[[Iterable[Any]], Iterable[An
         "clusters": section(_cluster(c) for c in result.clusters),
         "templates": section(_template(t, c) for t, c in zip(result.templates, result.clusters)),
         "alignments": section(_alignment(a) for a in result.alignments),
-        "boilerplate": section(_boilerplate(b) for b in result.boilerplate),
+        "boilerplate": section(_boilerplate_section(result.boilerplate)),
         "families": section(_family(f) for f in result.families),
         "template_families": section(_template_family(f) for f in result.template_families),
         "links": section(
-            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": round(link.template, 3)}
+            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": _score(link.template, 3)}
             for link in result.links
         ),
         "warnings": list(result.warnings),
@@ -184,143 +193,108 @@ def _document(result: ScanResult, section: Callable[[Iterable[Any]], Iterable[An
 
 def render_json(result: ScanResult) -> str:
     """Serialise deterministically (sorted keys, UTF-8 text kept readable)."""
-    return dumps(to_dict(result)) + "\n"
+    parts: list[bytes] = []
+    _write_document(_document(result, iter), parts.append)
+    return b"".join(parts).decode("utf-8")
 
 
 def write_json(result: ScanResult, out: TextIO) -> None:
     """:func:`render_json` written to ``out`` as it is made: the report of a 300 MB corpus
     is a gigabyte of JSON, and neither it nor its dict is ever whole in memory."""
-    writer = _Writer(out)
-    _encode(_document(result, iter), 0, writer)
-    writer.flush()
-    out.write("\n")
+    raw = getattr(out, "buffer", None)  # a text file: its bytes go straight to its buffer
+    if raw is not None:
+        out.flush()
+        write = _Batched(raw.write)
+    else:
+        write = _Batched(lambda b: out.write(b.decode("utf-8")))
+    _write_document(_document(result, iter), write)
+    write.flush()
 
 
-def dumps(obj: Any) -> str:
-    """Exactly ``json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=2)``, faster.
+def _write_document(doc: dict[str, Any], write: Callable[[bytes], Any]) -> None:
+    """``json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)`` and a newline,
+    in pieces. Each long section (a list or an iterator of records) goes through orjson
+    a batch of records at a time: the standard library has no C encoder for ``indent``,
+    and its Python one took 37 s on the gigabyte report of a 300 MB corpus. The other
+    values (config, summary) are small and written by the standard library itself."""
+    sep = b"{\n  "
+    for key, value in sorted(doc.items()):
+        write(sep + _exact(key, 1) + b": ")
+        sep = b",\n  "
+        if isinstance(value, (list, tuple, Iterator)):
+            _write_section(value, write)
+        else:
+            write(_exact(value, 1))
+    write(b"\n}\n" if doc else b"{}\n")
 
-    With ``indent``, the standard library falls back to its pure-Python encoder, whose
-    generators cost about 10 s on the report of a 300 MB corpus; this writes the same
-    bytes with one recursive function and C-level string escaping.
 
-    >>> dumps({"b": [1, 2.5, None], "a": "文明", "c": {}}) == json.dumps(
-    ...     {"b": [1, 2.5, None], "a": "文明", "c": {}}, ensure_ascii=False, sort_keys=True, indent=2)
-    True
-    """
-    parts: list[str] = []
-    _encode(obj, 0, parts.append)
-    return "".join(parts)
+def _write_section(items: Iterable[Any], write: Callable[[bytes], Any]) -> None:
+    """A top-level list, its records at level 2."""
+    items = iter(items)
+    sep = b"[\n"
+    while batch := list(islice(items, _BATCH)):
+        write(sep + _records(batch, 1))
+        sep = b",\n"
+    write(b"[]" if sep == b"[\n" else b"\n  ]")
 
 
-class _Writer:
-    """Collects small strings and writes them to a file in batches (one ``write`` per
-    string costs more than the encoding)."""
+def _records(batch: list[Any], level: int) -> bytes:
+    """The items of ``batch`` as the items of a list at ``level`` in ``indent=2`` JSON,
+    joined by ``,<newline>``. orjson writes exactly what ``json.dumps(...,
+    ensure_ascii=False, sort_keys=True, indent=2)`` does for the report's values: strings,
+    integers, floats that are 0 or between 1e-4 and 1e16 in size (the report's scores
+    are rounded to at most four places, :func:`_score`), lists and dicts of them. What
+    orjson refuses (a key not a string, an integer beyond 64 bits) goes to the standard
+    library. No JSON string holds a raw newline, so indenting is a replace."""
+    try:
+        body = orjson.dumps(batch, option=_ORJSON)
+    except TypeError:
+        body = json.dumps(batch, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
+    body = body[2:-2]  # "[\n" ... "\n]"
+    if level:
+        pad = b"  " * level
+        body = pad + body.replace(b"\n", b"\n" + pad)
+    return body
 
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.parts: list[str] = []
 
-    def __call__(self, part: str) -> None:
+def _exact(value: Any, level: int) -> bytes:
+    """``value`` written by the standard library, indented to ``level``."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+    return text.replace("\n", "\n" + "  " * level).encode("utf-8")
+
+
+def _score(x: float, places: int) -> float:
+    """``x`` rounded to ``places`` (at most four): what orjson writes as the standard
+    library does (:func:`_records`). A score that is not finite is a defect upstream: it
+    stops the report here rather than come out as ``NaN`` (not JSON) or ``null``."""
+    r = round(float(x), places)
+    if not -1e16 < r < 1e16:
+        raise ValueError(f"a report score is not a finite number: {x!r}")
+    return r
+
+
+_ORJSON = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+#: Records go to orjson this many at a time.
+_BATCH = 1024
+
+
+class _Batched:
+    """Collects pieces and writes them in batches of about a megabyte (one ``write``
+    per piece costs more than the encoding)."""
+
+    def __init__(self, write: Callable[[bytes], Any]) -> None:
+        self.write = write
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def __call__(self, part: bytes) -> None:
         self.parts.append(part)
-        if len(self.parts) >= 4096:
-            self.out.write("".join(self.parts))
-            self.parts.clear()
+        self.size += len(part)
+        if self.size >= 1 << 20:
+            self.flush()
 
     def flush(self) -> None:
         if self.parts:
-            self.out.write("".join(self.parts))
+            self.write(b"".join(self.parts))
             self.parts.clear()
-
-
-def _encode(obj: Any, level: int, append: Callable[[str], None]) -> None:
-    """Write ``obj`` as ``json.dumps(..., indent=2, sort_keys=True, ensure_ascii=False)``
-    would; an iterator is written as the list it yields."""
-    o = obj
-    if isinstance(o, str):
-        append(_encode_str(o))
-    elif o is None:
-        append("null")
-    elif o is True:
-        append("true")
-    elif o is False:
-        append("false")
-    elif isinstance(o, int):
-        append(int.__repr__(o))
-    elif isinstance(o, float):
-        append(_encode_float(o))
-    elif isinstance(o, dict):
-        if not o:
-            append("{}")
-            return
-        if not _STR.issuperset(map(type, o)):  # map/issuperset: C loops, no generator per dict
-            append(json.dumps(o, ensure_ascii=False, sort_keys=True, indent=2).replace("\n", "\n" + "  " * level))
-            return
-        if _SCALARS.issuperset(map(type, o.values())):  # a leaf: the C encoder, indented by its separator
-            append("{\n" + "  " * (level + 1) + _leaf_encoder(level + 1).encode(o)[1:-1] + "\n" + "  " * level + "}")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        sep = "{\n" + "  " * (level + 1)
-        for key, value in sorted(o.items()):
-            append(sep + _encode_str(key) + ": ")
-            sep = inner
-            _encode(value, level + 1, append)
-        append("\n" + "  " * level + "}")
-    elif isinstance(o, (list, tuple, Iterator)):
-        items = iter(o)
-        first = next(items, _END)
-        if first is _END:
-            append("[]")
-            return
-        inner = ",\n" + "  " * (level + 1)
-        sep = "[\n" + "  " * (level + 1)
-        items = chain([first], items)
-        while batch := list(islice(items, _BATCH)):
-            if all(type(v) is dict and v and _STR.issuperset(map(type, v)) and _SCALARS.issuperset(map(type, v.values())) for v in batch):
-                append(sep + _leaf_list(batch, level + 1))
-                sep = inner
-                continue
-            for value in batch:
-                append(sep)
-                sep = inner
-                _encode(value, level + 1, append)
-        append("\n" + "  " * level + "]")
-    else:
-        raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
-
-
-_END = object()
-#: List items are written this many at a time: a run of flat records (boilerplate,
-#: links, edits) goes through the C encoder in one call.
-_BATCH = 512
-
-
-def _leaf_list(items: list[dict[str, Any]], level: int) -> str:
-    """Non-empty dicts of scalars, written as list items at ``level`` as ``indent=2`` would,
-    with one C encoder call. The encoder's item separator holds the newline, so between two
-    records it writes ``},<newline><indent>{``; no scalar's JSON ends with ``}`` and no JSON
-    string holds a raw newline, so that sequence is always a record boundary, and it is
-    rewritten to the indented form."""
-    ind, deeper = "  " * level, "  " * (level + 1)
-    body = _leaf_encoder(level + 1).encode(items)[2:-2]
-    body = body.replace("},\n" + deeper + "{", "\n" + ind + "},\n" + ind + "{\n" + deeper)
-    return "{\n" + deeper + body + "\n" + ind + "}"
-_SCALARS = frozenset((str, int, float, bool, type(None)))
-_STR = frozenset((str,))
-_LEAF_ENCODERS: dict[int, json.JSONEncoder] = {}
-
-
-def _leaf_encoder(level: int) -> json.JSONEncoder:
-    """The C encoder writing a dict of scalars on one line per key at ``level``: the item
-    separator carries the newline and the indentation (the same bytes as ``indent=2``)."""
-    encoder = _LEAF_ENCODERS.get(level)
-    if encoder is None:
-        encoder = _LEAF_ENCODERS[level] = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",\n" + "  " * level, ": "))
-    return encoder
-
-
-def _encode_float(o: float) -> str:
-    if o != o:
-        return "NaN"
-    if o in (float("inf"), float("-inf")):
-        return "Infinity" if o > 0 else "-Infinity"
-    return float.__repr__(o)
+            self.size = 0
