@@ -273,3 +273,32 @@ def test_template_family_labels_stay_text_in_html_and_terminal(seed_texts: dict[
     text = render_text(result)
     assert "\x1b" not in text and "script>window.__pwned=1</script>" in text
 
+
+
+@given(
+    st.sets(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda p: p[0] < p[1]), max_size=12),
+    st.dictionaries(st.tuples(st.integers(0, 7), st.integers(0, 7)).filter(lambda p: p[0] < p[1]), st.floats(0.0, 1e6), max_size=12),
+)
+@settings(max_examples=200, deadline=None)
+def test_merged_links_hold_both_graphs_pairs_once_each(content: set, template: dict) -> None:
+    """Every content link and every template pair once, sorted by id pair, with the
+    content link's weights and the template weight rounded to three places; as rows,
+    and as the dicts the report writes."""
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from neardup.links import merged_links
+    from neardup.model import DocLink
+
+    docs = [Document(f"d{i}", "x") for i in range(8)]
+    links = [DocLink(f"d{a}", f"d{b}", 100 + a, 10 * b) for a, b in sorted(content)]
+    pairs = sorted(template)
+    weights = (np.array([a for a, _ in pairs], dtype=np.int64), np.array([b for _, b in pairs], dtype=np.int64), np.array([template[p] for p in pairs]))
+    merged = merged_links([d.id for d in docs], {d.id: i for i, d in enumerate(docs)}, links, weights)
+    expected = [
+        DocLink(f"d{a}", f"d{b}", 100 + a if (a, b) in content else 0, 10 * b if (a, b) in content else 0, round(template.get((a, b), 0.0), 3))
+        for a, b in sorted(content | set(template))
+    ]
+    assert list(merged) == expected and merged == tuple(expected)
+    assert list(merged.dicts()) == [asdict(link) for link in expected]

@@ -119,3 +119,17 @@ def test_scores_are_named_by_their_metric(planted_corpus) -> None:
     assert members and spans
     assert all(0 < m["jaccard"] <= 1 and "similarity" not in m for m in members)
     assert all(0 < s["ratio"] <= 1 and "similarity" not in s for s in spans)
+
+
+def test_a_link_weight_that_is_not_finite_stops_the_report() -> None:
+    import pytest
+
+    from neardup.links import LINK_DTYPE, LinkArray
+    from neardup.report.json import _link_section
+
+    rows = np.zeros(2, dtype=LINK_DTYPE)
+    rows["b"] = 1
+    rows["template"] = [1.23456, float("nan")]
+    with pytest.raises(ValueError, match="not a finite number: nan"):
+        _link_section(LinkArray(rows, ["a", "b"]))
+    assert list(_link_section(LinkArray(rows[:1], ["a", "b"]))) == [{"a": "a", "b": "b", "content": 0, "boilerplate": 0, "template": 1.235}]

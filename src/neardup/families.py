@@ -40,13 +40,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from neardup.arrays import unique, unique_counts, unique_inverse
+from neardup.arrays import unique_counts, unique_inverse
 from neardup.community import Graph, louvain, stands_out
 from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun, record_spans
+from neardup.links import merged_links
 from neardup.passages import RangeUnion
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
@@ -105,7 +106,7 @@ KeywordRunner = Callable[[Sequence[KeywordRequest]], Callable[[], Sequence[tuple
 class DocumentGroups:
     """Both kinds of family, and the document graph's edges (for the picture)."""
 
-    links: tuple[DocLink, ...]
+    links: Sequence[DocLink]  # rows, a DocLink when looked at (LinkArray)
     families: tuple[Family, ...]
     template_families: tuple[TemplateFamily, ...]
 
@@ -158,37 +159,7 @@ def group_documents(
         docs, norms, runs, config, words=cut, window=window, scanned=scanned, keywords=keywords
     )
     families = families_of(groups, collect(), carried)
-    return DocumentGroups(_merged_links(docs, index, links, template_edges), tuple(families), tuple(template_families))
-
-
-def _merged_links(
-    docs: Sequence[Document], index: Mapping[str, int], links: Sequence[DocLink], template: PairWeights
-) -> tuple[DocLink, ...]:
-    """The content and boilerplate ``links`` and the template graph's pairs as one sorted
-    list of :class:`DocLink` (a pair in both: one link with all its weights). Merged as
-    sorted pair numbers, without a dictionary keyed by millions of pairs."""
-    n = max(len(docs), 1)
-    have = np.fromiter((index[link.a] * n + index[link.b] for link in links), dtype=np.int64, count=len(links))
-    x, y, w = template
-    extra = np.asarray(x, dtype=np.int64) * n + np.asarray(y, dtype=np.int64)
-    keys = unique(np.concatenate((have, extra)))
-    at_link = np.searchsorted(have, keys)  # ``links`` are sorted by id pair, so ``have`` is too
-    at_template = np.searchsorted(extra, keys)
-    linked = have[np.minimum(at_link, len(have) - 1)] == keys if len(have) else np.zeros(len(keys), dtype=bool)
-    weighted = extra[np.minimum(at_template, len(extra) - 1)] == keys if len(extra) else np.zeros(len(keys), dtype=bool)
-    out: list[DocLink] = [None] * len(keys)  # type: ignore[list-item]
-    plain = np.flatnonzero(~weighted)  # every key is in one of the two: these are links, kept as they are
-    for at, i in zip(plain.tolist(), at_link[plain].tolist()):
-        out[at] = links[i]
-    weights = np.asarray(w, dtype=np.float64)
-    mine = np.flatnonzero(weighted)
-    for at, key, i, has, weight in zip(mine.tolist(), keys[mine].tolist(), at_link[mine].tolist(), linked[mine].tolist(), weights[at_template[mine]].tolist()):
-        if has:
-            old = links[i]
-            out[at] = DocLink(old.a, old.b, old.content, old.boilerplate, round(weight, 3))
-        else:
-            out[at] = DocLink(docs[key // n].id, docs[key % n].id, 0, 0, round(weight, 3))
-    return tuple(out)
+    return DocumentGroups(merged_links([d.id for d in docs], index, links, template_edges), tuple(families), tuple(template_families))
 
 
 # --------------------------------------------------------------------------- content families

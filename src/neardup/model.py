@@ -385,7 +385,7 @@ class ScanResult:
     templates: tuple[Template, ...] = field(default=())
     boilerplate: Sequence[Boilerplate] = field(default=())  # rows, records when looked at (BoilerplateArray)
     families: tuple[Family, ...] = field(default=())
-    links: tuple[DocLink, ...] = field(default=())
+    links: Sequence[DocLink] = field(default=())  # rows, a DocLink when looked at (LinkArray)
     template_families: tuple[TemplateFamily, ...] = field(default=())
 
 

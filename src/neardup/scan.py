@@ -623,7 +623,7 @@ def _stages(
     templates: tuple[Template, ...] = ()
     boilerplate = BoilerplateArray(boilerplate_records, docs)
     families: tuple[Family, ...] = ()
-    links: tuple[DocLink, ...] = ()
+    links: Sequence[DocLink] = ()
     template_families: tuple[TemplateFamily, ...] = ()
     if full:
         doc_of = passages.rows["doc"]

@@ -16,7 +16,8 @@ import numpy as np
 import orjson
 
 from neardup.boilerplate import BoilerplateArray
-from neardup.model import Alignment, Boilerplate, Cluster, Edit, Family, Member, ScanResult, Template, TemplateFamily
+from neardup.links import LinkArray
+from neardup.model import Alignment, Boilerplate, Cluster, DocLink, Edit, Family, Member, ScanResult, Template, TemplateFamily
 from neardup.passages import line_count
 
 __all__ = ["SCHEMA_ID", "render_json", "to_dict", "write_json"]
@@ -116,6 +117,21 @@ def _boilerplate_section(records: Sequence[Boilerplate]) -> Iterator[dict[str, A
     return map(_boilerplate, records)
 
 
+def _link(link: DocLink) -> dict[str, Any]:
+    return {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": _score(link.template, 3)}
+
+
+def _link_section(links: Sequence[DocLink]) -> Iterator[dict[str, Any]]:
+    """A scan's links are rows (:class:`~neardup.links.LinkArray`): their dicts come
+    straight from them, their weights checked at once as :func:`_score` checks one."""
+    if isinstance(links, LinkArray):
+        weights = links.rows["template"]
+        if not np.all(np.abs(weights) < 1e16):  # NaN fails too
+            raise ValueError(f"a report score is not a finite number: {float(weights[~(np.abs(weights) < 1e16)][0])!r}")
+        return links.dicts()
+    return map(_link, links)
+
+
 def _family(f: Family) -> dict[str, Any]:
     return {
         "id": f.id,
@@ -183,10 +199,7 @@ def _document(result: ScanResult, section: Callable[[Iterable[Any]], Iterable[An
         "boilerplate": section(_boilerplate_section(result.boilerplate)),
         "families": section(_family(f) for f in result.families),
         "template_families": section(_template_family(f) for f in result.template_families),
-        "links": section(
-            {"a": link.a, "b": link.b, "content": link.content, "boilerplate": link.boilerplate, "template": _score(link.template, 3)}
-            for link in result.links
-        ),
+        "links": section(_link_section(result.links)),
         "warnings": list(result.warnings),
     }
 
