@@ -57,6 +57,23 @@ def test_missing_path_and_bad_jsonl_name_the_place(tmp_path: Path) -> None:
         read_paths([str(bad)])
 
 
+def test_a_lone_surrogate_escape_is_refused_with_its_place(tmp_path: Path) -> None:
+    """JSON can escape half a surrogate pair; no UTF-8 report can hold it, so the scan
+    used to end in an internal error at the very end. It is refused when read, by file
+    and line; a whole pair (an emoji, escaped as most JSON writers do) is one character."""
+    import json
+
+    good = {"id": "a", "text": "鄂州市创建全国文明城市\U0001F600工作"}
+    (tmp_path / "docs.jsonl").write_text(json.dumps(good) + "\n" + '{"id": "b", "text": "攻坚克难\\ud800确保"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"docs.jsonl:2: the 'text' field holds a lone surrogate escape \(\\ud800\)"):
+        read_paths([str(tmp_path / "docs.jsonl")])
+    (tmp_path / "docs.jsonl").write_text(json.dumps(good) + "\n" + '{"id": "\\udc00", "text": "攻坚克难"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"docs.jsonl:2: the 'id' field holds a lone surrogate escape \(\\udc00\)"):
+        read_paths([str(tmp_path / "docs.jsonl")])
+    (tmp_path / "docs.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
+    assert [d.text for d in read_paths([str(tmp_path / "docs.jsonl")]).documents] == [good["text"]]
+
+
 def test_glob_and_jsonl(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("甲", encoding="utf-8")
     (tmp_path / "b.md").write_text("乙", encoding="utf-8")

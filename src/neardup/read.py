@@ -18,6 +18,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -205,8 +206,20 @@ def _parsed(line: str, name: str, lineno: int, text_field: str, id_field: str) -
         raise InputError(f"{name}:{lineno}: invalid JSON ({err.msg}); each line must be one JSON object") from None
     if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
         raise InputError(f"{name}:{lineno}: expected an object with a string {text_field!r} field")
-    doc_id = record.get(id_field, f"{name}:{lineno}")
-    return Document(id=str(doc_id), text=record[text_field], path=name, encoding=None), record
+    doc_id = str(record.get(id_field, f"{name}:{lineno}"))
+    if "\\u" in line:  # only an escape makes a lone surrogate, which no report can write
+        for field_name, value in ((text_field, record[text_field]), (id_field, doc_id)):
+            if bad := _SURROGATE.search(value):
+                raise InputError(
+                    f"{name}:{lineno}: the {field_name!r} field holds a lone surrogate escape (\\u{ord(bad.group()):04x}), "
+                    "which is no character; remove it or write the character it stands for"
+                )
+    return Document(id=doc_id, text=record[text_field], path=name, encoding=None), record
+
+
+#: Half of a UTF-16 surrogate pair on its own: JSON can escape one (``"\\ud800"``);
+#: a pair is one character once parsed and never matches.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_paths(
