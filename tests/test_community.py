@@ -99,3 +99,33 @@ def test_compiled_rows_are_the_numpy_graph_bit_for_bit(n: int, edges: list, with
     for field in ("indptr", "indices", "weights", "loops"):
         x, y = getattr(plain, field), getattr(compiled, field)
         assert x.dtype == y.dtype and x.tolist() == y.tolist(), field  # repeated edges summed in the same order
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(2, 25),
+    st.lists(st.tuples(st.integers(0, 24), st.integers(0, 24), st.floats(0.01, 5.0)), max_size=80),
+    st.lists(st.integers(0, 24), min_size=1, max_size=25),
+    st.integers(1, 4),
+)
+def test_a_part_of_the_graph_costs_its_own_edges_and_answers_as_the_whole(n: int, edges: list, picked: list, parts: int) -> None:
+    """``subgraph`` and ``stands_out`` of some nodes read only those nodes' edges (the
+    families part the graph again and again) and give, bit for bit, what reading every
+    edge gives."""
+    g = Graph.from_edges(n, [x % n for x, _, _ in edges], [y % n for _, y, _ in edges], [z for _, _, z in edges])
+    nodes = np.unique(np.array([p % n for p in picked], dtype=np.int64))
+    # The whole-graph forms: every row read, the labelled ones kept.
+    src = np.repeat(np.arange(g.nodes, dtype=np.int64), np.diff(g.indptr))
+    new = np.full(g.nodes, -1, dtype=np.int64)
+    new[nodes] = np.arange(len(nodes))
+    keep = (new[src] >= 0) & (new[g.indices] >= 0) & (src < g.indices)
+    whole = Graph.from_edges(len(nodes), new[src[keep]], new[g.indices[keep]], g.weights[keep], g.loops[nodes])
+    sub = g.subgraph(nodes)
+    for field in ("indptr", "indices", "weights", "loops"):
+        assert np.array_equal(getattr(sub, field), getattr(whole, field))
+    labels = np.full(g.nodes, -1, dtype=np.int64)
+    labels[nodes] = np.arange(len(nodes)) % parts
+    count = min(parts, len(nodes))
+    assert np.array_equal(stands_out(g, labels, count, nodes), stands_out(g, labels, count))
+    src_of, at = g.rows(nodes)
+    assert len(at) == int(np.sum(np.diff(g.indptr)[nodes])) and np.all(np.isin(src_of, nodes))

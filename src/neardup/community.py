@@ -88,9 +88,26 @@ class Graph:
         """The graph induced by ``nodes`` (sorted), renumbered ``0..len(nodes)-1`` in that order."""
         new = np.full(self.nodes, -1, dtype=np.int64)
         new[nodes] = np.arange(len(nodes))
-        src = np.repeat(np.arange(self.nodes, dtype=np.int64), np.diff(self.indptr))
-        keep = (new[src] >= 0) & (new[self.indices] >= 0) & (src < self.indices)
-        return Graph.from_edges(len(nodes), new[src[keep]], new[self.indices[keep]], self.weights[keep], self.loops[nodes])
+        src, at = self.rows(nodes)
+        dst = self.indices[at]
+        keep = (new[dst] >= 0) & (src < dst)
+        return Graph.from_edges(len(nodes), new[src[keep]], new[dst[keep]], self.weights[at][keep], self.loops[nodes])
+
+    def rows(self, nodes: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The edges of ``nodes`` (sorted): each one's source node and its position in
+        ``indices`` and ``weights``, in CSR order. What is asked of a part of the graph
+        costs that part's edges, not the whole graph's: the families part the graph
+        again and again.
+
+        >>> g = Graph.from_edges(4, [0, 1, 2], [1, 2, 3], [1.0, 1.0, 1.0])
+        >>> [x.tolist() for x in g.rows(np.array([1, 3]))]
+        [[1, 1, 3], [1, 2, 5]]
+        """
+        starts = self.indptr[nodes]
+        counts = self.indptr[nodes + 1] - starts
+        before = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        at = np.repeat(starts - before, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+        return np.repeat(nodes.astype(np.int64), counts), at
 
 
 def louvain(graph: Graph, resolution: float = 1.0, seed: int = 1) -> npt.NDArray[np.int64]:
@@ -124,18 +141,29 @@ def louvain(graph: Graph, resolution: float = 1.0, seed: int = 1) -> npt.NDArray
     return _by_smallest_node(labels)
 
 
-def stands_out(graph: Graph, labels: npt.NDArray[np.int64], within: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.bool_]:
+def stands_out(
+    graph: Graph,
+    labels: npt.NDArray[np.int64],
+    within: npt.NDArray[np.int64] | int | None = None,
+    nodes: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.bool_]:
     """Per community: whether its nodes are tied more to each other than to the rest
     (a community in the weak sense, Radicchi et al. 2004: internal weight counted from
     both ends above the weight leaving it). ``labels`` may be -1 for nodes outside every
-    community (``within`` then gives the labels' count)."""
+    community (``within`` then gives the labels' count); ``nodes``: the (sorted) nodes
+    that have a label, when few: only their edges are read."""
     count = int(labels.max()) + 1 if within is None else int(within)
-    src = np.repeat(np.arange(graph.nodes, dtype=np.int64), np.diff(graph.indptr))
+    if nodes is None:
+        src = np.repeat(np.arange(graph.nodes, dtype=np.int64), np.diff(graph.indptr))
+        dst, weights = graph.indices, graph.weights
+    else:
+        src, at = graph.rows(nodes)
+        dst, weights = graph.indices[at], graph.weights[at]
     own = labels[src]
     mine = own >= 0
-    same = mine & (labels[graph.indices] == own)
-    inside = np.bincount(own[same], weights=graph.weights[same], minlength=count)
-    leaving = np.bincount(own[mine & ~same], weights=graph.weights[mine & ~same], minlength=count)
+    same = mine & (labels[dst] == own)
+    inside = np.bincount(own[same], weights=weights[same], minlength=count)
+    leaving = np.bincount(own[mine & ~same], weights=weights[mine & ~same], minlength=count)
     return inside > leaving  # type: ignore[no-any-return]
 
 

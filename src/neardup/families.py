@@ -647,7 +647,7 @@ def _communities(graph: Graph, nodes: npt.NDArray[np.int64], config: FamilyConfi
     count = int(found.max()) + 1 if len(found) else 0
     labels = np.full(graph.nodes, -1, dtype=np.int64)
     labels[nodes] = found
-    standing = stands_out(graph, labels, count)
+    standing = stands_out(graph, labels, count, nodes)  # the part's edges only: each split costs its own part
     order = np.argsort(found, kind="stable")
     parts = np.split(nodes[order], np.flatnonzero(np.diff(found[order])) + 1) if len(found) else []
     out: list[npt.NDArray[np.int64]] = []
