@@ -151,9 +151,9 @@ def stands_out(
     (a community in the weak sense, Radicchi et al. 2004: internal weight counted from
     both ends above the weight leaving it). ``labels`` may be -1 for nodes outside every
     community (``within`` then gives the labels' count); ``nodes``: the (sorted) nodes
-    that have a label, when few: only their edges are read."""
+    that have a label, when they are a part of the graph: only their edges are read."""
     count = int(labels.max()) + 1 if within is None else int(within)
-    if nodes is None:
+    if nodes is None or len(nodes) == graph.nodes:  # every edge: no gathered copies of them
         src = np.repeat(np.arange(graph.nodes, dtype=np.int64), np.diff(graph.indptr))
         dst, weights = graph.indices, graph.weights
     else:
