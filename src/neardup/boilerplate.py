@@ -221,13 +221,12 @@ class BoilerplateArray(Records[Boilerplate]):
         """Each record as the dict of its fields, without making the record: the report
         writes a million and a half of them for a 300 MB corpus."""
         docs = self.docs
-        for first in range(0, len(self.rows), 4096):
-            for d, start, end, line_start, line_end, documents, kind in self.rows[first : first + 4096].tolist():
-                doc = docs[d]
-                yield {
-                    "doc_id": doc.id, "start": start, "end": end, "line_start": line_start, "line_end": line_end,
-                    "kind": KINDS[kind], "documents": documents, "text": doc.text[start:end],
-                }  # fmt: skip
+        for d, start, end, line_start, line_end, documents, kind in self.tuples():
+            doc = docs[d]
+            yield {
+                "doc_id": doc.id, "start": start, "end": end, "line_start": line_start, "line_end": line_end,
+                "kind": KINDS[kind], "documents": documents, "text": doc.text[start:end],
+            }  # fmt: skip
 
 
 #: A window table this large is searched by bucket (compiled); a smaller one stays in

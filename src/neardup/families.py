@@ -47,7 +47,7 @@ from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, Fam
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
 from neardup.boilerplate import BoilerRun, record_spans
-from neardup.links import merged_links
+from neardup.links import PairWeights, merged_links
 from neardup.passages import RangeUnion
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
 from neardup.templates import DocumentWords, tfidf
@@ -91,7 +91,6 @@ MIN_SPLIT = 8
 MAX_LABEL_CHARS = 200
 
 #: Weighted document pairs ``(x, y, weight)``: document numbers, ``x < y``, sorted.
-PairWeights = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 _NO_PAIRS: PairWeights = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 #: A family's keyword sources: (document id, its reused ranges in original offsets or
 #: ``None`` for the whole document, characters of them to count) for each of its first

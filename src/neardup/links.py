@@ -18,8 +18,11 @@ from neardup.arrays import unique
 from neardup.model import DocLink
 from neardup.passages import Records
 
-__all__ = ["LINK_DTYPE", "LinkArray", "merged_links"]
+__all__ = ["LINK_DTYPE", "LinkArray", "PairWeights", "merged_links"]
 
+
+#: Weighted document pairs as arrays ``(x, y, weight)`` of document numbers, ``x < y``.
+PairWeights = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]
 
 #: A link as a row: its documents' numbers, its weights (``template`` unrounded).
 LINK_DTYPE = np.dtype([("a", np.int64), ("b", np.int64), ("content", np.int64), ("boilerplate", np.int64), ("template", np.float64)])
@@ -45,16 +48,15 @@ class LinkArray(Records[DocLink]):
     def dicts(self) -> Iterator[dict[str, Any]]:
         """Each link as the dict of its fields, without making the link (for the report)."""
         ids = self.ids
-        for first in range(0, len(self.rows), 4096):
-            for a, b, content, boilerplate, template in self.rows[first : first + 4096].tolist():
-                yield {"a": ids[a], "b": ids[b], "content": content, "boilerplate": boilerplate, "template": round(template, 3)}
+        for a, b, content, boilerplate, template in self.tuples():
+            yield {"a": ids[a], "b": ids[b], "content": content, "boilerplate": boilerplate, "template": round(template, 3)}
 
 
 def merged_links(
     ids: Sequence[str],
     index: Mapping[str, int],
     links: Sequence[DocLink],
-    template: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    template: PairWeights,
 ) -> LinkArray:
     """The content and boilerplate ``links`` and the template graph's pairs as one sorted
     sequence of :class:`DocLink` (a pair in both: one link with all its weights). Merged
@@ -62,8 +64,7 @@ def merged_links(
     rows: a redundant 300 MB corpus has two million links.
 
     ``ids``: the documents' ids in order (``index`` maps each to its number); ``links``:
-    sorted by id pair; ``template``: the template graph's pairs as arrays ``(x, y,
-    weight)`` of document numbers, ``x < y``, sorted.
+    sorted by id pair; ``template``: the template graph's pairs, sorted.
     """
     n = max(len(ids), 1)
     have = np.fromiter((index[link.a] * n + index[link.b] for link in links), dtype=np.int64, count=len(links))

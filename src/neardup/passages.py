@@ -73,8 +73,12 @@ class Records(Sequence[_T]):
         return self._item(self.rows[i].item())
 
     def __iter__(self) -> Iterator[_T]:
-        for start in range(0, len(self.rows), 4096):  # rows to tuples a block at a time
-            yield from map(self._item, self.rows[start : start + 4096].tolist())
+        return map(self._item, self.tuples())
+
+    def tuples(self) -> Iterator[tuple[Any, ...]]:
+        """Each row's fields as a tuple, made a block of rows at a time."""
+        for start in range(0, len(self.rows), 4096):
+            yield from self.rows[start : start + 4096].tolist()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence):

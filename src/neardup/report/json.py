@@ -126,8 +126,8 @@ def _link_section(links: Sequence[DocLink]) -> Iterator[dict[str, Any]]:
     straight from them, their weights checked at once as :func:`_score` checks one."""
     if isinstance(links, LinkArray):
         weights = links.rows["template"]
-        if not np.all(np.abs(weights) < 1e16):  # NaN fails too
-            raise ValueError(f"a report score is not a finite number: {float(weights[~(np.abs(weights) < 1e16)][0])!r}")
+        if len(weights):  # the smallest and the largest: a NaN is both
+            _score(float(weights.min()), 3), _score(float(weights.max()), 3)
         return links.dicts()
     return map(_link, links)
 
@@ -246,14 +246,14 @@ def _write_section(items: Iterable[Any], write: Callable[[bytes], Any]) -> None:
     items = iter(items)
     sep = b"[\n"
     while batch := list(islice(items, _BATCH)):
-        write(sep + _records(batch, 1))
+        write(sep + _records(batch))
         sep = b",\n"
     write(b"[]" if sep == b"[\n" else b"\n  ]")
 
 
-def _records(batch: list[Any], level: int) -> bytes:
-    """The items of ``batch`` as the items of a list at ``level`` in ``indent=2`` JSON,
-    joined by ``,<newline>``. orjson writes exactly what ``json.dumps(...,
+def _records(batch: list[Any]) -> bytes:
+    """The items of ``batch`` as the items of a top-level section in ``indent=2`` JSON
+    (indented four spaces), joined by ``,<newline>``. orjson writes exactly what ``json.dumps(...,
     ensure_ascii=False, sort_keys=True, indent=2)`` does for the report's values: strings,
     integers, floats that are 0 or between 1e-4 and 1e16 in size (the report's scores
     are rounded to at most four places, :func:`_score`), lists and dicts of them. What
@@ -263,11 +263,7 @@ def _records(batch: list[Any], level: int) -> bytes:
         body = orjson.dumps(batch, option=_ORJSON)
     except TypeError:
         body = json.dumps(batch, ensure_ascii=False, sort_keys=True, indent=2).encode("utf-8")
-    body = body[2:-2]  # "[\n" ... "\n]"
-    if level:
-        pad = b"  " * level
-        body = pad + body.replace(b"\n", b"\n" + pad)
-    return body
+    return b"  " + body[2:-2].replace(b"\n", b"\n  ")  # "[\n" ... "\n]", one level deeper
 
 
 def _exact(value: Any, level: int) -> bytes:
