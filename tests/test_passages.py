@@ -42,6 +42,21 @@ def test_cuts_are_content_defined(simplified_paragraphs) -> None:
     assert len(pa & pb) >= len(pa) - 3
 
 
+def test_word_spaces_do_not_count_toward_a_passage_length() -> None:
+    """Hard-wrapped English (lines of about 55 letters, over 60 characters with their
+    spaces): word shingles keep the spaces, yet the lines merge into the same passages
+    as in character mode."""
+    from neardup.config import NormalizeConfig
+
+    line = "the bench was a foot too short but it could be mended now"  # 47 letters, 59 with spaces
+    text = "\n".join(f"{line} {i:02d} {'x' * (i % 5)}" for i in range(20))
+    chars = split_passages(0, text, normalize(text), PassageConfig())
+    words = split_passages(0, text, normalize(text, NormalizeConfig(word_spaces=True)), PassageConfig())
+    assert " " in normalize(text, NormalizeConfig(word_spaces=True)).text
+    assert [(p.line_start, p.line_end) for p in words] == [(p.line_start, p.line_end) for p in chars]
+    assert all(p.line_end > p.line_start for p in words)  # no wrapped line stands alone
+
+
 @given(st.lists(st.text(alphabet="文明城市创建，。 x20", min_size=0, max_size=90), max_size=12))
 @settings(max_examples=200)
 def test_passages_slice_back_and_cover_all_content(lines: list[str]) -> None:

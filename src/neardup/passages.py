@@ -278,7 +278,7 @@ def passage_table(
     char_line = np.searchsorted(starts, norm.start, side="right") - 1
     breaks = np.flatnonzero(np.diff(char_line)) + 1
     para_bounds = np.concatenate(([0], breaks, [len(norm.text)]))
-    windows = [w for ns, ne in _merge_short(para_bounds, config.min_chars) for w in _windows(norm.text, ns, ne, config)]
+    windows = [w for ns, ne in _merge_short(para_bounds, config.min_chars, _letters_before(norm.text)) for w in _windows(norm.text, ns, ne, config)]
     bounds = np.array(windows, dtype=np.int64).reshape(-1, 2)
     ws, we = bounds[:, 0], bounds[:, 1]
     table = np.empty((len(bounds), len(Passage.__slots__)), dtype=np.int64)
@@ -293,17 +293,37 @@ def passage_table(
     return table
 
 
-def _merge_short(bounds: np.ndarray, min_chars: int) -> list[tuple[int, int]]:
-    """Merge consecutive paragraphs until each reaches ``min_chars`` (the last one joins its predecessor)."""
+def _letters_before(norm_text: str) -> npt.NDArray[np.int64] | None:
+    """Characters other than spaces before each offset of ``norm_text``, when it has spaces
+    (the word spaces of ``tokens="words"``; character mode keeps none).
+
+    A passage's length is its characters without them, in both modes: counted with its
+    spaces, a hard-wrapped line of English (about 55 letters) made a passage on its own
+    under word shingles, too short for any copy of it to reach the aligner's 60 matched
+    characters, so copies of whole paragraphs went unfound.
+    """
+    if " " not in norm_text:
+        return None
+    codes = np.frombuffer(norm_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return np.concatenate(([0], np.cumsum(codes != ord(" "), dtype=np.int64)))
+
+
+def _merge_short(bounds: np.ndarray, min_chars: int, letters: npt.NDArray[np.int64] | None = None) -> list[tuple[int, int]]:
+    """Merge consecutive paragraphs until each reaches ``min_chars`` (the last one joins its
+    predecessor); ``letters``: :func:`_letters_before`, to count lengths without spaces."""
+
+    def size(start: int, end: int) -> int:
+        return end - start if letters is None else int(letters[end] - letters[start])
+
     merged: list[tuple[int, int]] = []
     cur_start = int(bounds[0])
     for end in bounds[1:]:
         end = int(end)
-        if end - cur_start >= min_chars:
+        if size(cur_start, end) >= min_chars:
             merged.append((cur_start, end))
             cur_start = end
     if cur_start < int(bounds[-1]):
-        if merged and int(bounds[-1]) - cur_start < min_chars:
+        if merged and size(cur_start, int(bounds[-1])) < min_chars:
             merged[-1] = (merged[-1][0], int(bounds[-1]))
         else:
             merged.append((cur_start, int(bounds[-1])))
