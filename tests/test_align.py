@@ -339,3 +339,29 @@ def test_compiled_seed_pairs_are_the_numpy_ones_in_the_same_order(a, b, max_repe
     got_i, got_j = kernels.seed_pairs(ha, hb, max_repeat, same, k)
     assert got_i.dtype == got_j.dtype == np.int64
     assert got_i.tolist() == want_i.tolist() and got_j.tolist() == want_j.tolist()
+
+
+def test_two_pieces_of_one_copy_sharing_their_edge_join_once(simplified_paragraphs) -> None:
+    """The aligner can give one copy as two spans that overlap by a few characters on
+    both sides (a merged cluster's member pair); they are one span, the shared edge
+    counted once: no match or edit twice, ratio at most 1."""
+    from neardup.alignments import alignments_of
+
+    a = "\n".join(simplified_paragraphs[:2])
+    cut = len(a) // 2
+    # A character changed on each side of the edge: neither piece grows over the other.
+    b = "前言。" + a[: cut - 14] + "改" + a[cut - 13 : cut + 4] + "动" + a[cut + 5 :]
+    [whole] = align_pair(a, b)
+    first, second = align_pair(a[:cut], b[: cut + 3]), align_pair(a[cut - 10 :], b[cut - 7 :])
+    assert first and second
+    from neardup.align import shift_span
+
+    later = shift_span(second[0], cut - 10, cut - 7, line_of(a, cut - 10) - 1, line_of(b, cut - 7) - 1)
+    assert later.a_start < first[0].a_end and later.b_start < first[0].b_end  # they overlap on both sides
+    [alignment] = alignments_of([("a", "b", first[0]), ("a", "b", later)], {"a": a, "b": b})
+    [joined] = alignment.spans
+    assert (joined.a_start, joined.a_end, joined.b_start, joined.b_end) == (first[0].a_start, later.a_end, first[0].b_start, later.b_end)
+    assert joined.ratio is not None and joined.ratio <= 1.0
+    assert joined.matched <= whole.matched  # the edge once
+    _slices_ok(a, b, [joined])
+    assert len({(e.a_start, e.b_start) for e in joined.edits}) == len(joined.edits)  # no edit twice

@@ -104,3 +104,26 @@ def test_a_region_holding_two_texts_does_not_join_their_copies(simplified_paragr
     for c in result.clusters:
         assert not {"c", "d"} <= set(c.doc_ids), c
     assert sorted(sorted(c.doc_ids) for c in result.clusters) == [["a", "b", "c"], ["a", "b", "d"]]
+
+
+def test_stars_follow_each_other_block_by_block() -> None:
+    """A copy's first passage overlaps two of its source's: that star holds three
+    passages, the next ones two. They are one copied text (issue 12's runs), so one
+    group; a star reaching another document, or holding a document's passages in two
+    places, stays apart."""
+    import numpy as np
+
+    from neardup.cluster import merge_runs
+
+    def groups(stars: dict[int, list[int]]) -> list[list[int]]:
+        nodes = sorted(n for ns in stars.values() for n in ns)
+        centre = {n: c for c, ns in stars.items() for n in ns}
+        got = merge_runs(np.array(nodes), np.array([centre[n] for n in nodes]), np.array(nodes) // 10, 2)
+        return sorted(sorted(ns) for ns, _ in got)
+
+    # document 0: passages 0-9, document 1: 10-19, document 2: 20-29
+    assert groups({0: [0, 10, 11], 1: [1, 12], 2: [2, 13]}) == [[0, 1, 2, 10, 11, 12, 13]]
+    assert groups({0: [0, 10, 11], 1: [1, 12, 20]}) == [[0, 10, 11], [1, 12, 20]]  # another document
+    assert groups({0: [0, 10, 15], 1: [1, 16]}) == [[0, 10, 15], [1, 16]]  # two places in document 1
+    assert groups({0: [0, 10, 12], 3: [5, 11], 1: [1, 13]}) == [[0, 10, 12], [1, 13], [5, 11]]  # another star between
+    assert groups({0: [0, 10], 1: [1, 11], 2: [2, 12]}) == [[0, 1, 2, 10, 11, 12]]  # passage by passage, as before

@@ -248,8 +248,8 @@ BRIDGE_RATIO = 0.6
 
 def _bridged(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> bool:
     da, db = t.a_start - s.a_end, t.b_start - s.b_end
-    if da < 0 or db < 0:
-        return False
+    if da < 0 or db < 0:  # overlapping: one copy aligned in two pieces that share their edge
+        return -MERGE_GAP <= min(da, db) and max(da, db) <= MERGE_GAP and t.a_end > s.a_end and t.b_end > s.b_end
     if da <= MERGE_GAP and db <= MERGE_GAP:
         return True
     if da > MAX_BRIDGE or db > MAX_BRIDGE:
@@ -298,11 +298,17 @@ def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
 
 
 def _joined_spans(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
-    ga, gb = text_a[s.a_end : t.a_start], text_b[s.b_end : t.b_start]
+    """``s`` and ``t`` as one span; what lies between them is an edit. Where ``t`` starts
+    inside ``s`` (:func:`_bridged`), the shared edge counts once: ``t``'s matches and
+    edits there are ``s``'s already."""
+    a1, b1 = max(t.a_start, s.a_end), max(t.b_start, s.b_end)
+    ga, gb = text_a[s.a_end : a1], text_b[s.b_end : b1]
     gap: tuple[Edit, ...] = ()
     if any(ch.isalnum() for ch in ga + gb):  # not just the line breaks and punctuation between paragraphs
         kind = "substitute" if ga and gb else ("delete" if ga else "insert")
-        gap = (Edit(kind, s.a_end, t.a_start, s.b_end, t.b_start, ga, gb),)  # type: ignore[arg-type]
+        gap = (Edit(kind, s.a_end, a1, s.b_end, b1, ga, gb),)  # type: ignore[arg-type]
+    overlap = max(0, min(s.a_end - t.a_start, s.b_end - t.b_start))
+    later = tuple(e for e in t.edits if e.a_start >= s.a_end and e.b_start >= s.b_end)
     sizes = [(x.a_end - x.a_start) + (x.b_end - x.b_start) for x in (s, t)]
     whole = (t.a_end - s.a_start) + (t.b_end - s.b_start)
     ratio = sum((x.ratio or 0.0) * n for x, n in zip((s, t), sizes)) / max(whole, 1)
@@ -312,9 +318,9 @@ def _joined_spans(s: ReuseSpan, t: ReuseSpan, text_a: str, text_b: str) -> Reuse
         b_end=t.b_end,
         a_line_end=t.a_line_end,
         b_line_end=t.b_line_end,
-        ratio=round(ratio, 4),
-        matched=s.matched + t.matched,
-        edits=s.edits + gap + t.edits,
+        ratio=round(min(ratio, 1.0), 4),  # an edge counted on both sides can pass 1
+        matched=s.matched + max(t.matched - overlap, 0),
+        edits=s.edits + gap + later,
     )
 
 

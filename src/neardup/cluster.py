@@ -15,9 +15,11 @@ two steps, each linear in the matches:
    want it reported once: "lines 127-169 of A reappear as lines 235-277 of B". Star
    ``P`` is followed by star ``Q`` when every passage of ``P`` has, at most ``gap``
    passages further in its document, a distinct passage of ``Q``, and the two have as
-   many passages. Such stars merge: the members stay copies of one text, paragraph by
-   paragraph, and a passage that holds X where another document holds Y never merges
-   X's copies with Y's.
+   many passages; or, when a copy's passage boundaries fall elsewhere than its source's
+   (one star of three passages, the next of two), when both hold one block of passages
+   in each of the same documents and ``Q``'s comes next in every one. Such stars merge:
+   the members stay copies of one text, paragraph by paragraph, and a passage that holds
+   X where another document holds Y never merges X's copies with Y's.
 
 Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
 The representative is the member holding the most centres; every member's
@@ -182,8 +184,8 @@ def merge_runs(
     next number (the scan's global numbers, or Spark's ``doc << 32 | index``);
     ``node_docs`` their documents. Star ``P`` links to star ``Q`` when each passage of
     ``P`` is followed, within ``gap`` passages of its document, by a distinct passage of
-    ``Q`` (the nearest passage of another star), and both stars have as many passages.
-    Stars of one passage are dropped.
+    ``Q`` (the nearest passage of another star), and both stars have as many passages;
+    or block by block (:func:`_block_links`). Stars of one passage are dropped.
 
     >>> merge_runs(np.array([0, 1, 3, 4]), np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]), 2)
     [([0, 1, 3, 4], {0, 1})]
@@ -217,14 +219,64 @@ def merge_runs(
     ok = (count == size) & (count > 0) & (lo == hi) & ~repeated
     ok[ok] &= size[lo[ok]] == size[ok]
     src = np.flatnonzero(ok)
+    block_src, block_dst = _block_links(nodes, label, node_docs, nxt, gap, n_labels)
+    links = np.stack((np.concatenate((src, block_src)), np.concatenate((lo[src], block_dst))), axis=1)
     group_of = np.arange(n_labels)
-    if len(src):
-        for comp in connected_components(np.stack((src, lo[src]), axis=1)):
+    if len(links):
+        for comp in connected_components(links):
             group_of[comp] = comp[0]
     g = group_of[label]
     order = np.lexsort((nodes, g))
     bounds = np.flatnonzero(np.diff(g[order])) + 1
     return [(nodes[part].tolist(), set(labels[np.unique(label[part])].tolist())) for part in np.split(order, bounds)]
+
+
+def _block_links(
+    nodes: npt.NDArray[np.int64],
+    label: npt.NDArray[np.int64],
+    node_docs: npt.NDArray[np.int64],
+    nxt: npt.NDArray[np.int64],
+    gap: int,
+    n_labels: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Star ``P`` followed by star ``Q`` block by block: each holds one block of passages
+    in each of the same documents (consecutive stars' passages, at most ``gap`` apart, no
+    other star's between), and in every document ``Q``'s block comes next after ``P``'s.
+
+    Passage boundaries fall differently in a source and its copy: the copy's first
+    passage can overlap two of the source's, so that star has three passages and the
+    next two, and :func:`merge_runs`' passage-by-passage rule reported one copied text
+    as two clusters. Block by block, the merged members are still the same text in the
+    same documents, one after the other.
+    """
+    order = np.lexsort((nodes, label))  # by star, then passage: a star's documents in order
+    lab, doc, at = label[order], node_docs[order], order
+    same = np.concatenate(([False], (lab[1:] == lab[:-1]) & (doc[1:] == doc[:-1])))
+    close = np.concatenate(([False], (at[1:] == at[:-1] + 1) & (nodes[at[1:]] - nodes[at[:-1]] <= gap)))
+    new_block = ~(same & close)
+    # A star with two blocks in one document (a text repeated inside it) links only
+    # passage by passage.
+    split = np.zeros(n_labels, dtype=bool)
+    split[lab[same & ~close]] = True
+    starts = np.flatnonzero(new_block)
+    ends = np.concatenate((starts[1:], [len(order)])) - 1
+    block_label, first, last = lab[starts], at[starts], at[ends]
+    is_first = np.zeros(len(nodes), dtype=bool)
+    is_first[first] = True
+    blocks = np.bincount(block_label, minlength=n_labels)
+    nxt_last = nxt[last]
+    to = np.where(nxt_last >= 0, label[np.maximum(nxt_last, 0)], -1)
+    good = (nxt_last >= 0) & is_first[np.maximum(nxt_last, 0)]
+    lo = np.full(n_labels, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n_labels, -1, dtype=np.int64)
+    np.minimum.at(lo, block_label, to)
+    np.maximum.at(hi, block_label, to)
+    bad = np.zeros(n_labels, dtype=bool)
+    bad[block_label[~good]] = True
+    ok = ~bad & ~split & (blocks > 0) & (lo == hi) & (hi >= 0)
+    ok[ok] &= (blocks[lo[ok]] == blocks[ok]) & ~split[lo[ok]]
+    src = np.flatnonzero(ok)
+    return src, lo[src]
 
 
 def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:
