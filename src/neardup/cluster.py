@@ -208,10 +208,7 @@ def merge_runs(
     src_label, dst, dst_label = label[has], nxt[has], label[nxt[has]]
     size = np.bincount(label, minlength=n_labels)
     count = np.bincount(src_label, minlength=n_labels)
-    lo = np.full(n_labels, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n_labels, -1, dtype=np.int64)
-    np.minimum.at(lo, src_label, dst_label)
-    np.maximum.at(hi, src_label, dst_label)
+    lo, hi = _target_range(src_label, dst_label, n_labels)
     order = np.lexsort((dst, src_label))
     sl, sd = src_label[order], dst[order]
     repeated = np.zeros(n_labels, dtype=bool)
@@ -267,16 +264,24 @@ def _block_links(
     nxt_last = nxt[last]
     to = np.where(nxt_last >= 0, label[np.maximum(nxt_last, 0)], -1)
     good = (nxt_last >= 0) & is_first[np.maximum(nxt_last, 0)]
-    lo = np.full(n_labels, np.iinfo(np.int64).max, dtype=np.int64)
-    hi = np.full(n_labels, -1, dtype=np.int64)
-    np.minimum.at(lo, block_label, to)
-    np.maximum.at(hi, block_label, to)
+    lo, hi = _target_range(block_label, to, n_labels)
     bad = np.zeros(n_labels, dtype=bool)
     bad[block_label[~good]] = True
     ok = ~bad & ~split & (blocks > 0) & (lo == hi) & (hi >= 0)
     ok[ok] &= (blocks[lo[ok]] == blocks[ok]) & ~split[lo[ok]]
     src = np.flatnonzero(ok)
     return src, lo[src]
+
+
+def _target_range(
+    src: npt.NDArray[np.int64], dst: npt.NDArray[np.int64], n: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The smallest and largest ``dst`` of each of ``n`` sources (equal: one star follows)."""
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, src, dst)
+    np.maximum.at(hi, src, dst)
+    return lo, hi
 
 
 def connected_components(edges: npt.NDArray[np.int64]) -> list[list[int]]:
