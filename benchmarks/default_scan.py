@@ -22,6 +22,12 @@ is below 0.2: they would share no text); recall and precision of document pairs 
 the planted copies; and, in the same run, the naive datasketch pipeline at document
 level (``MinHash.update_batch`` over character 5-grams, ``MinHashLSH`` at 0.5, networkx
 components), with the ratio of wall times.
+
+``--repeat N``: every run of a corpus of at most ``--repeat-up-to`` MB (the peer's
+too) is made N times and its median wall time reported (each run's in
+``seconds_runs``); a few seconds' scan on a shared host varies by a third from one
+minute to the next. The last line compares seconds per MB of the redundant corpora,
+largest over smallest.
 """
 
 from __future__ import annotations
@@ -254,7 +260,19 @@ def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5) ->
 # --------------------------------------------------------------------------- driver
 
 
-def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int) -> list[dict[str, Any]]:
+def _median_run(runs: int, run: Any) -> dict[str, Any]:
+    """``run()`` (a row with ``seconds``) ``runs`` times: the row of the median wall time,
+    with every run's seconds."""
+    rows = sorted((run() for _ in range(runs)), key=lambda r: r["seconds"])
+    middle = dict(rows[(len(rows) - 1) // 2])
+    if runs > 1:
+        middle["seconds_runs"] = [round(r["seconds"], 2) for r in rows]
+    return middle
+
+
+def bench(
+    corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int, repeat: int = 1
+) -> list[dict[str, Any]]:
     OUT.mkdir(parents=True, exist_ok=True)
     target = corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
     truth = load_truth(corpus) if (corpus / "truth.jsonl").exists() else []
@@ -265,7 +283,8 @@ def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: boo
     for name, extra in variants:
         extra = [*extra, *(["--jobs", str(jobs)] if jobs != 1 else [])]
         out = OUT / f"default_{label}_{'clusters' if extra else 'full'}.json"
-        row = {"corpus": label, "MB": mb, "pipeline": name + (f" --jobs {jobs}" if jobs != 1 else ""), **run_cli(target, out, extra)}
+        timed = _median_run(repeat, lambda: run_cli(target, out, extra))
+        row = {"corpus": label, "MB": mb, "pipeline": name + (f" --jobs {jobs}" if jobs != 1 else ""), **timed}
         report = json.loads(out.read_text(encoding="utf-8"))
         row["s_per_MB"] = row["seconds"] / mb
         row.update(coherence(report))
@@ -278,12 +297,19 @@ def bench(corpus: Path, label: str, mb: float, peers: bool, detail_clusters: boo
         docs = load_corpus(corpus) if (corpus / "corpus.jsonl").exists() else [
             (p.name, p.read_text(encoding="utf-8")) for p in sorted((corpus / "docs").iterdir())
         ]  # fmt: skip
-        with PeakRSS() as rss:
-            wall, cpu = time.perf_counter(), time.process_time()
-            clusters = datasketch_documents(docs)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        found: list[list[set[str]]] = []
+
+        def peer() -> dict[str, Any]:
+            with PeakRSS() as rss:
+                wall, cpu = time.perf_counter(), time.process_time()
+                found.append(datasketch_documents(docs))
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30}
+
+        timed = _median_run(repeat, peer)
+        clusters, wall = found[-1], timed["seconds"]
         row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update_batch, MinHashLSH 0.5, networkx)",
-               "seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30, "s_per_MB": wall / mb}  # fmt: skip
+               **timed, "s_per_MB": wall / mb}  # fmt: skip
         if truth:
             row.update(pair_quality(clusters, truth))
         rows.append(row)
@@ -303,20 +329,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--detail-clusters", action="store_true", help="also time --detail clusters")
     parser.add_argument("--english", action="store_true", help="also the twelve English books of ../shared/data")
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each small corpus, median reported")
+    parser.add_argument("--repeat-up-to", type=float, default=60, help="repeat corpora up to this many MB")
     args = parser.parse_args(argv)
+
+    def times(mb: float) -> int:
+        return max(args.repeat, 1) if mb <= args.repeat_up_to else 1
+
     rows = []
     if args.english:
         corpus = english_books()
         mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
-        rows += bench(corpus, "english-books", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
+        rows += bench(corpus, "english-books", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
     for n in args.seed_copies:
         corpus = seed_copies(n)
         mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
-        rows += bench(corpus, f"seed-copies-{n}", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
+        rows += bench(corpus, f"seed-copies-{n}", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
     for mb in args.mb:
         corpus = redundant_corpus(mb)
         real = json.loads((corpus / "meta.json").read_text())["text_bytes"] / 1e6
-        rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs)
+        rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
     info = machine()
     save("default_scan", {"machine": info, "rows": rows})
     print(f"machine: {info.get('cpu')}, {info.get('cpus')} CPUs, load {info.get('load_avg_1m')}")
@@ -329,6 +361,13 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if "stage_peak_rss_GiB" in r:
             print(f"{r['corpus']} {r['pipeline']}, peak RSS GiB: " + ", ".join(f"{k} {v:g}" for k, v in r["stage_peak_rss_GiB"].items()))
+    for r in rows:
+        if "seconds_runs" in r:
+            print(f"{r['corpus']} {r['pipeline']}: runs {r['seconds_runs']} s, median {r['seconds']:.2f} s")
+    flat = {r["corpus"]: r["s_per_MB"] for r in rows if r["corpus"].startswith("redundant-") and r["pipeline"].startswith("neardup scan (default)")}
+    if len(flat) > 1:
+        print("seconds per MB, default: " + ", ".join(f"{k} {v:.3f}" for k, v in flat.items())
+              + f"; largest over smallest {max(flat.values()) / min(flat.values()):.2f}x")  # fmt: skip
     return 0
 
 

@@ -272,11 +272,19 @@ def _letters(text: str) -> str:
     return "".join(_ALNUM.findall(text, 0, 4 * GROW_PROBE)).casefold()[:GROW_PROBE]
 
 
+def _same_letters(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` start with the same :data:`GROW_PROBE` letters or digits
+    (and have that many): each side read once."""
+    first = _letters(a)
+    return len(first) == GROW_PROBE and first == _letters(b)
+
+
 def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
     """The span carried on where its copy goes on past it on both sides (the members it was
     aligned in ended there: a first or last paragraph too short to match on its own)."""
-    after_a, after_b = text_a[span.a_end : span.a_end + GROW_WINDOW], text_b[span.b_end : span.b_end + GROW_WINDOW]
-    if len(_letters(after_a)) == GROW_PROBE and _letters(after_a) == _letters(after_b):
+    probe = 4 * GROW_PROBE
+    if _same_letters(text_a[span.a_end : span.a_end + probe], text_b[span.b_end : span.b_end + probe]):
+        after_a, after_b = text_a[span.a_end : span.a_end + GROW_WINDOW], text_b[span.b_end : span.b_end + GROW_WINDOW]
         more = [x for x in align_pair(after_a, after_b) if x.a_start <= MERGE_GAP and x.b_start <= MERGE_GAP]
         if more:
             # Lines counted from the span's own (a book has hundreds of spans: no count from its start).
@@ -285,9 +293,8 @@ def _grown(span: ReuseSpan, text_a: str, text_b: str) -> ReuseSpan:
             moved = shift_span(more[0], span.a_end, span.b_end, la, lb)
             span = _joined_spans(span, moved, text_a, text_b)
     a0, b0 = max(0, span.a_start - GROW_WINDOW), max(0, span.b_start - GROW_WINDOW)
-    before_a, before_b = text_a[a0 : span.a_start], text_b[b0 : span.b_start]
-    tail_a, tail_b = before_a[-4 * GROW_PROBE :][::-1], before_b[-4 * GROW_PROBE :][::-1]
-    if len(_letters(tail_a)) == GROW_PROBE and _letters(tail_a) == _letters(tail_b):
+    if _same_letters(text_a[max(a0, span.a_start - probe) : span.a_start][::-1], text_b[max(b0, span.b_start - probe) : span.b_start][::-1]):
+        before_a, before_b = text_a[a0 : span.a_start], text_b[b0 : span.b_start]
         less = [x for x in align_pair(before_a, before_b) if len(before_a) - x.a_end <= MERGE_GAP and len(before_b) - x.b_end <= MERGE_GAP]
         if less:
             la = span.a_line_start - text_a.count("\n", a0, span.a_start) - 1
