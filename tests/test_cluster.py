@@ -109,8 +109,8 @@ def test_a_region_holding_two_texts_does_not_join_their_copies(simplified_paragr
 def test_stars_follow_each_other_block_by_block() -> None:
     """A copy's first passage overlaps two of its source's: that star holds three
     passages, the next ones two. They are one copied text (issue 12's runs), so one
-    group; a star reaching another document, or holding a document's passages in two
-    places, stays apart."""
+    group, also where each document holds the text twice; a star reaching another
+    document, or followed in one place but not in another, stays apart."""
     import numpy as np
 
     from neardup.cluster import merge_runs
@@ -124,6 +124,8 @@ def test_stars_follow_each_other_block_by_block() -> None:
     # document 0: passages 0-9, document 1: 10-19, document 2: 20-29
     assert groups({0: [0, 10, 11], 1: [1, 12], 2: [2, 13]}) == [[0, 1, 2, 10, 11, 12, 13]]
     assert groups({0: [0, 10, 11], 1: [1, 12, 20]}) == [[0, 10, 11], [1, 12, 20]]  # another document
-    assert groups({0: [0, 10, 15], 1: [1, 16]}) == [[0, 10, 15], [1, 16]]  # two places in document 1
+    assert groups({0: [0, 10, 15], 1: [1, 16]}) == [[0, 10, 15], [1, 16]]  # 10 is followed by nothing
+    # the text twice in each document, one copy's boundaries elsewhere (10, 11 against 0)
+    assert groups({0: [0, 5, 10, 11, 15], 1: [1, 6, 12, 16]}) == [[0, 1, 5, 6, 10, 11, 12, 15, 16]]
     assert groups({0: [0, 10, 12], 3: [5, 11], 1: [1, 13]}) == [[0, 10, 12], [1, 13], [5, 11]]  # another star between
     assert groups({0: [0, 10], 1: [1, 11], 2: [2, 12]}) == [[0, 1, 2, 10, 11, 12]]  # passage by passage, as before

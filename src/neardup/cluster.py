@@ -16,8 +16,9 @@ two steps, each linear in the matches:
    ``P`` is followed by star ``Q`` when every passage of ``P`` has, at most ``gap``
    passages further in its document, a distinct passage of ``Q``, and the two have as
    many passages; or, when a copy's passage boundaries fall elsewhere than its source's
-   (one star of three passages, the next of two), when both hold one block of passages
-   in each of the same documents and ``Q``'s comes next in every one. Such stars merge:
+   (one star of three passages, the next of two), block by block: every block of ``P``
+   (its consecutive passages in one place) is followed by its own block of ``Q``, and
+   ``Q`` has no other. Such stars merge:
    the members stay copies of one text, paragraph by paragraph, and a passage that holds
    X where another document holds Y never merges X's copies with Y's.
 
@@ -236,25 +237,21 @@ def _block_links(
     gap: int,
     n_labels: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Star ``P`` followed by star ``Q`` block by block: each holds one block of passages
-    in each of the same documents (consecutive stars' passages, at most ``gap`` apart, no
-    other star's between), and in every document ``Q``'s block comes next after ``P``'s.
+    """Star ``P`` followed by star ``Q`` block by block: a block is a star's consecutive
+    passages in one document (at most ``gap`` apart, no other star's between), and each
+    block of ``P`` is followed by its own block of ``Q``, which has no other.
 
     Passage boundaries fall differently in a source and its copy: the copy's first
     passage can overlap two of the source's, so that star has three passages and the
     next two, and :func:`merge_runs`' passage-by-passage rule reported one copied text
     as two clusters. Block by block, the merged members are still the same text in the
-    same documents, one after the other.
+    same places, one after the other.
     """
     order = np.lexsort((nodes, label))  # by star, then passage: a star's documents in order
     lab, doc, at = label[order], node_docs[order], order
     same = np.concatenate(([False], (lab[1:] == lab[:-1]) & (doc[1:] == doc[:-1])))
     close = np.concatenate(([False], (at[1:] == at[:-1] + 1) & (nodes[at[1:]] - nodes[at[:-1]] <= gap)))
     new_block = ~(same & close)
-    # A star with two blocks in one document (a text repeated inside it) links only
-    # passage by passage.
-    split = np.zeros(n_labels, dtype=bool)
-    split[lab[same & ~close]] = True
     starts = np.flatnonzero(new_block)
     ends = np.concatenate((starts[1:], [len(order)])) - 1
     block_label, first, last = lab[starts], at[starts], at[ends]
@@ -267,8 +264,13 @@ def _block_links(
     lo, hi = _target_range(block_label, to, n_labels)
     bad = np.zeros(n_labels, dtype=bool)
     bad[block_label[~good]] = True
-    ok = ~bad & ~split & (blocks > 0) & (lo == hi) & (hi >= 0)
-    ok[ok] &= (blocks[lo[ok]] == blocks[ok]) & ~split[lo[ok]]
+    # Two blocks of P followed by one block of Q (P's passages on both sides of another
+    # star's): not one for one.
+    pairs = np.lexsort((nxt_last, block_label))
+    twice = (block_label[pairs][1:] == block_label[pairs][:-1]) & (nxt_last[pairs][1:] == nxt_last[pairs][:-1])
+    bad[block_label[pairs][1:][twice]] = True
+    ok = ~bad & (blocks > 0) & (lo == hi) & (hi >= 0)
+    ok[ok] &= blocks[lo[ok]] == blocks[ok]
     src = np.flatnonzero(ok)
     return src, lo[src]
 
