@@ -48,7 +48,8 @@ def test_word_spaces_do_not_count_toward_a_passage_length() -> None:
     as in character mode."""
     from neardup.config import NormalizeConfig
 
-    line = "the bench was a foot too short but it could be mended now"  # 47 letters, 59 with spaces
+    line = "the bench was a foot too short but it could be mended now"
+    # Each line normalises to 47 characters, 60-62 with its word spaces.
     text = "\n".join(f"{line} {i:02d} {'x' * (i % 5)}" for i in range(20))
     chars = split_passages(0, text, normalize(text), PassageConfig())
     words = split_passages(0, text, normalize(text, NormalizeConfig(word_spaces=True)), PassageConfig())
