@@ -129,3 +129,25 @@ def test_stars_follow_each_other_block_by_block() -> None:
     assert groups({0: [0, 5, 10, 11, 15], 1: [1, 6, 12, 16]}) == [[0, 1, 5, 6, 10, 11, 12, 15, 16]]
     assert groups({0: [0, 10, 12], 3: [5, 11], 1: [1, 13]}) == [[0, 10, 12], [1, 13], [5, 11]]  # another star between
     assert groups({0: [0, 10], 1: [1, 11], 2: [2, 12]}) == [[0, 1, 2, 10, 11, 12]]  # passage by passage, as before
+
+
+@given(st.randoms(use_true_random=False))
+@settings(max_examples=15, deadline=None)
+def test_every_two_members_share_text_where_documents_hold_their_text_twice(simplified_paragraphs: list[str], rng: random.Random) -> None:
+    """Runs merge block for block, also where a star holds a document's passages in two
+    places: every two members of a cluster still copy a common paragraph (issue 12), on
+    corpora where some documents hold all their text twice."""
+    from itertools import combinations
+
+    paragraphs = [p for p in simplified_paragraphs if len(p) >= 80][:9]
+    docs, where = _built_corpus(paragraphs, rng)
+    for i, d in enumerate(docs):
+        if rng.random() < 0.4:
+            shift = len(d.text) + 2
+            where[d.id] = where[d.id] + [(s + shift, e + shift, pid) for s, e, pid in where[d.id]]
+            docs[i] = Document(d.id, d.text + "\n\n" + d.text)
+    by_id = {d.id: d for d in docs}
+    for c in scan(docs).clusters:
+        pids = [_paragraph_ids(by_id[m.doc_id], where[m.doc_id], m.start, m.end) for m in c.members]
+        for x, y in combinations(range(len(pids)), 2):
+            assert pids[x] & pids[y], (c.id, c.members[x], c.members[y])
