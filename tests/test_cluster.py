@@ -109,8 +109,9 @@ def test_a_region_holding_two_texts_does_not_join_their_copies(simplified_paragr
 def test_stars_follow_each_other_block_by_block() -> None:
     """A copy's first passage overlaps two of its source's: that star holds three
     passages, the next ones two. They are one copied text (issue 12's runs), so one
-    group, also where each document holds the text twice; a star reaching another
-    document, or followed in one place but not in another, stays apart."""
+    group, also where each document holds the text twice, and where a copy left a
+    paragraph out; a star reaching another document, or followed in one place but not
+    in another, stays apart."""
     import numpy as np
 
     from neardup.cluster import merge_runs
@@ -129,6 +130,14 @@ def test_stars_follow_each_other_block_by_block() -> None:
     assert groups({0: [0, 5, 10, 11, 15], 1: [1, 6, 12, 16]}) == [[0, 1, 5, 6, 10, 11, 12, 15, 16]]
     assert groups({0: [0, 10, 12], 3: [5, 11], 1: [1, 13]}) == [[0, 10, 12], [1, 13], [5, 11]]  # another star between
     assert groups({0: [0, 10], 1: [1, 11], 2: [2, 12]}) == [[0, 1, 2, 10, 11, 12]]  # passage by passage, as before
+    # document 2 left star 1's paragraph out: stars 0 and 2 are in every place
+    assert groups({0: [0, 10, 20], 1: [1, 11], 2: [2, 12, 21]}) == [[0, 1, 2, 10, 11, 12, 20, 21]]
+    # ... a paragraph of two passages (stars 1 and 3, one run), with a star of one passage about
+    assert groups({0: [0, 10, 20], 1: [1, 11], 3: [2, 12], 2: [3, 13, 21], 9: [25]}) == [[0, 1, 2, 3, 10, 11, 12, 13, 20, 21]]
+    # ... not when star 2 is elsewhere in document 3, or when star 0 is followed by nothing there
+    assert groups({0: [0, 10, 20], 1: [1, 11], 2: [2, 12, 32]}) == [[0, 10, 20], [1, 11], [2, 12, 32]]
+    # a stock paragraph (star 0, four places) followed in two of them by a text those two share
+    assert groups({0: [0, 10, 20, 30], 1: [1, 11]}) == [[0, 10, 20, 30], [1, 11]]
 
 
 @given(st.randoms(use_true_random=False))
@@ -151,3 +160,22 @@ def test_every_two_members_share_text_where_documents_hold_their_text_twice(simp
         pids = [_paragraph_ids(by_id[m.doc_id], where[m.doc_id], m.start, m.end) for m in c.members]
         for x, y in combinations(range(len(pids)), 2):
             assert pids[x] & pids[y], (c.id, c.members[x], c.members[y])
+
+
+def test_a_copy_that_left_a_paragraph_out_is_still_one_cluster(simplified_paragraphs: list[str], filler_paragraphs: list[str]) -> None:
+    """Four documents copy one speech of five paragraphs, each among its own text; one
+    copy leaves the third paragraph out. The speech is one cluster of four members, not
+    a run cut where the paragraph is missing (issue 12: a copied speech reported once per
+    copy)."""
+    speech = [p for p in simplified_paragraphs if len(p) >= 120][:5]
+    fillers = [p for p in filler_paragraphs if len(p) >= 100]
+    docs = []
+    for i in range(4):
+        body = speech if i != 3 else speech[:2] + speech[3:]
+        docs.append(Document(f"d{i}", "\n\n".join([fillers[2 * i], *body, fillers[2 * i + 1]])))
+    result = scan(docs)
+    assert [sorted(c.doc_ids) for c in result.clusters] == [["d0", "d1", "d2", "d3"]]
+    [cluster] = result.clusters
+    for m in cluster.members:
+        text = docs[int(m.doc_id[1])].text
+        assert text.index(speech[0]) - 40 <= m.start and m.end >= text.index(speech[4]) + len(speech[4]) - 40

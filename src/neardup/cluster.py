@@ -18,9 +18,12 @@ two steps, each linear in the matches:
    many passages; or, when a copy's passage boundaries fall elsewhere than its source's
    (one star of three passages, the next of two), block by block: every block of ``P``
    (its consecutive passages in one place) is followed by its own block of ``Q``, and
-   ``Q`` has no other. Such stars merge:
-   the members stay copies of one text, paragraph by paragraph, and a passage that holds
-   X where another document holds Y never merges X's copies with Y's.
+   ``Q`` has no other. Such stars merge: the members stay copies of one text, paragraph
+   by paragraph, and a passage that holds X where another document holds Y never
+   merges X's copies with Y's. A paragraph some copies left out (a star, or a run of
+   them, in some of the places only) joins the runs before and after it when it sits
+   between them wherever it is and they follow each other where it is missing: every
+   place still holds both.
 
 Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
 The representative is the member holding the most centres; every member's
@@ -199,12 +202,7 @@ def merge_runs(
     if len(nodes) == 0:
         return []
     n_labels = len(labels)
-    nxt = np.full(len(nodes), -1, dtype=np.int64)  # index into nodes of the next star's passage
-    for d in range(1, gap + 1):
-        q = nodes + d
-        pos = np.minimum(np.searchsorted(nodes, q), len(nodes) - 1)
-        ok = (nxt < 0) & (nodes[pos] == q) & (node_docs[pos] == node_docs) & (label[pos] != label)
-        nxt[ok] = pos[ok]
+    nxt = _next_other(nodes, label, node_docs, gap)
     has = nxt >= 0
     src_label, dst, dst_label = label[has], nxt[has], label[nxt[has]]
     size = np.bincount(label, minlength=n_labels)
@@ -223,10 +221,34 @@ def merge_runs(
     if len(links):
         for comp in connected_components(links):
             group_of[comp] = comp[0]
+    # Once more between the runs: a paragraph some copies left out is a run of its own
+    # (two passages, two stars), between the runs before and after it.
+    runs, run = unique_inverse(group_of[label])
+    run_src, run_dst = _block_links(nodes, run, node_docs, _next_other(nodes, run, node_docs, gap), gap, len(runs))
+    if len(run_src):
+        run_group = np.arange(len(runs))
+        for comp in connected_components(np.stack((run_src, run_dst), axis=1)):
+            run_group[comp] = comp[0]
+        at = np.minimum(np.searchsorted(runs, group_of), len(runs) - 1)
+        group_of = np.where(runs[at] == group_of, runs[run_group[at]], group_of)  # stars of one passage have no run
     g = group_of[label]
     order = np.lexsort((nodes, g))
     bounds = np.flatnonzero(np.diff(g[order])) + 1
     return [(nodes[part].tolist(), set(labels[np.unique(label[part])].tolist())) for part in np.split(order, bounds)]
+
+
+def _next_other(
+    nodes: npt.NDArray[np.int64], label: npt.NDArray[np.int64], node_docs: npt.NDArray[np.int64], gap: int
+) -> npt.NDArray[np.int64]:
+    """For each node, the index in ``nodes`` of the nearest passage of another label at
+    most ``gap`` passages further in its document, or -1."""
+    nxt = np.full(len(nodes), -1, dtype=np.int64)
+    for d in range(1, gap + 1):
+        q = nodes + d
+        pos = np.minimum(np.searchsorted(nodes, q), len(nodes) - 1)
+        ok = (nxt < 0) & (nodes[pos] == q) & (node_docs[pos] == node_docs) & (label[pos] != label)
+        nxt[ok] = pos[ok]
+    return nxt
 
 
 def _block_links(
@@ -238,7 +260,7 @@ def _block_links(
     n_labels: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Star ``P`` followed by star ``Q`` block by block: a block is a star's consecutive
-    passages in one document (at most ``gap`` apart, no other star's between), and each
+    passages in one place (at most ``gap`` apart, no other star's between), and each
     block of ``P`` is followed by its own block of ``Q``, which has no other.
 
     Passage boundaries fall differently in a source and its copy: the copy's first
@@ -246,31 +268,66 @@ def _block_links(
     next two, and :func:`merge_runs`' passage-by-passage rule reported one copied text
     as two clusters. Block by block, the merged members are still the same text in the
     same places, one after the other.
+
+    Also ``P`` to ``R`` across a paragraph some copies left out: ``Q``, in some of the
+    places of ``P``, sits between a block of ``P`` and one of ``R`` wherever it is, and
+    every block of ``P`` is followed by its own block of ``R`` directly or through one of
+    such a ``Q``. Every place then holds ``P`` and ``R``: every two members still share
+    text. (A star missing from some places is not merged otherwise: a stock paragraph in
+    sixty documents, followed in two of them by a text those two share, stays a cluster
+    of its own.)
     """
     order = np.lexsort((nodes, label))  # by star, then passage: a star's documents in order
     lab, doc, at = label[order], node_docs[order], order
     same = np.concatenate(([False], (lab[1:] == lab[:-1]) & (doc[1:] == doc[:-1])))
     close = np.concatenate(([False], (at[1:] == at[:-1] + 1) & (nodes[at[1:]] - nodes[at[:-1]] <= gap)))
-    new_block = ~(same & close)
-    starts = np.flatnonzero(new_block)
+    starts = np.flatnonzero(~(same & close))
     ends = np.concatenate((starts[1:], [len(order)])) - 1
     block_label, first, last = lab[starts], at[starts], at[ends]
-    is_first = np.zeros(len(nodes), dtype=bool)
-    is_first[first] = True
     blocks = np.bincount(block_label, minlength=n_labels)
-    nxt_last = nxt[last]
-    to = np.where(nxt_last >= 0, label[np.maximum(nxt_last, 0)], -1)
-    good = (nxt_last >= 0) & is_first[np.maximum(nxt_last, 0)]
-    lo, hi = _target_range(block_label, to, n_labels)
+    block_at = np.full(len(nodes), -1, dtype=np.int64)
+    block_at[first] = np.arange(len(starts))
+    after = nxt[last]
+    out = np.where(after >= 0, block_at[np.maximum(after, 0)], -1)  # the block right after each, or -1
+    into = np.full(len(starts), -1, dtype=np.int64)  # the block right before each, or -1
+    into[out[out >= 0]] = np.flatnonzero(out >= 0)
+    p, q = _one_star(block_label, out, n_labels)
+    equal = blocks[q] == blocks[p]
+    # Stars left out of some places, each between one star and another wherever it is.
+    before = np.full(n_labels, -1, dtype=np.int64)
+    behind = np.full(n_labels, -1, dtype=np.int64)
+    src, dst = _one_star(block_label, into, n_labels)
+    before[src] = dst
+    src, dst = _one_star(block_label, out, n_labels)
+    behind[src] = dst
+    between = (before >= 0) & (behind >= 0) & (before != behind)
+    between[between] &= (blocks[between] < blocks[before[between]]) & (blocks[before[between]] == blocks[behind[between]])
+    star_out = np.where(out >= 0, block_label[np.maximum(out, 0)], -1)
+    skip = (out >= 0) & between[np.maximum(star_out, 0)] & (before[np.maximum(star_out, 0)] == block_label)
+    reach = np.where(skip, out[np.maximum(out, 0)], out)
+    pr, r = _one_star(block_label, reach, n_labels)
+    across = blocks[r] == blocks[pr]
+    pr, r = pr[across], r[across]
+    bridged = np.flatnonzero(between)
+    bridged = bridged[np.isin(before[bridged], pr)]
+    bridged = bridged[behind[bridged] == r[np.searchsorted(pr, before[bridged])]]
+    return np.concatenate((p[equal], pr, bridged)), np.concatenate((q[equal], r, before[bridged]))
+
+
+def _one_star(
+    block_label: npt.NDArray[np.int64], to: npt.NDArray[np.int64], n_labels: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Stars every block of which has a neighbour block (``to``, -1 for none), all of one
+    other star, a different one each: pairs (star, that star), by star."""
+    has = to >= 0
+    other = np.where(has, block_label[np.maximum(to, 0)], -1)
+    lo, hi = _target_range(block_label, other, n_labels)
     bad = np.zeros(n_labels, dtype=bool)
-    bad[block_label[~good]] = True
-    # Two blocks of P followed by one block of Q (P's passages on both sides of another
-    # star's): not one for one.
-    pairs = np.lexsort((nxt_last, block_label))
-    twice = (block_label[pairs][1:] == block_label[pairs][:-1]) & (nxt_last[pairs][1:] == nxt_last[pairs][:-1])
-    bad[block_label[pairs][1:][twice]] = True
-    ok = ~bad & (blocks > 0) & (lo == hi) & (hi >= 0)
-    ok[ok] &= blocks[lo[ok]] == blocks[ok]
+    bad[block_label[~has]] = True
+    order = np.lexsort((to, block_label))
+    twice = (block_label[order][1:] == block_label[order][:-1]) & (to[order][1:] == to[order][:-1])
+    bad[block_label[order][1:][twice]] = True  # two blocks next to one: not one for one
+    ok = ~bad & (lo == hi) & (hi >= 0) & (np.bincount(block_label, minlength=n_labels) > 0)
     src = np.flatnonzero(ok)
     return src, lo[src]
 
