@@ -179,3 +179,51 @@ def test_a_copy_that_left_a_paragraph_out_is_still_one_cluster(simplified_paragr
     for m in cluster.members:
         text = docs[int(m.doc_id[1])].text
         assert text.index(speech[0]) - 40 <= m.start and m.end >= text.index(speech[4]) + len(speech[4]) - 40
+
+
+@given(st.randoms(use_true_random=False), st.booleans())
+@settings(max_examples=15, deadline=None)
+def test_copies_that_leave_paragraphs_out(
+    simplified_paragraphs: list[str], filler_paragraphs: list[str], rng: random.Random, at_random: bool
+) -> None:
+    """Copies of two speeches among text of their own, some documents holding both.
+    One copy of each speech leaves one inner paragraph out: each speech is one cluster,
+    with a member in every document holding it. Copies leaving paragraphs out at random
+    (a fifth of them): however the runs are cut, every two members of a cluster copy a
+    common paragraph."""
+    from itertools import combinations
+
+    long = [p for p in simplified_paragraphs if len(p) >= 120]
+    speeches = [long[:5], long[5:10]]
+    fillers = [p for p in filler_paragraphs if len(p) >= 100]  # each used once: no text shared but the speeches'
+    rng.shuffle(fillers)
+    holders = [[i for i in range(6) if i % 3 != s + 1] for s in range(2)]  # documents 1, 4: speech 1 only; 2, 5: speech 0 only
+    left = [(rng.choice(h), rng.randrange(1, 4)) for h in holders]  # (document, paragraph) left out
+    docs, where = [], {}
+    for i in range(6):
+        parts, bounds, text = [], [], ""
+        for s, speech in enumerate(speeches):
+            if i not in holders[s]:
+                continue
+            if at_random:
+                kept = [k for k in range(len(speech)) if rng.random() > 0.2] or [0]
+            else:
+                kept = [k for k in range(len(speech)) if (i, k) != left[s]]
+            parts.append((fillers.pop(), None))
+            parts.extend((speech[k], 10 * s + k) for k in kept)
+        parts.append((fillers.pop(), None))
+        for para, pid in parts:
+            text += "\n\n" if text else ""
+            if pid is not None:
+                bounds.append((len(text), len(text) + len(para), pid))
+            text += para
+        docs.append(Document(f"d{i}", text))
+        where[f"d{i}"] = bounds
+    by_id = {d.id: d for d in docs}
+    result = scan(docs)
+    for c in result.clusters:
+        pids = [_paragraph_ids(by_id[m.doc_id], where[m.doc_id], m.start, m.end) for m in c.members]
+        for x, y in combinations(range(len(pids)), 2):
+            assert pids[x] & pids[y], (c.id, c.members[x], c.members[y])
+    if not at_random:
+        assert sorted(c.doc_ids for c in result.clusters) == sorted(tuple(f"d{i}" for i in h) for h in holders)
