@@ -136,6 +136,10 @@ def test_stars_follow_each_other_block_by_block() -> None:
     assert groups({0: [0, 10, 20], 1: [1, 11], 3: [2, 12], 2: [3, 13, 21], 9: [25]}) == [[0, 1, 2, 3, 10, 11, 12, 13, 20, 21]]
     # ... not when star 2 is elsewhere in document 3, or when star 0 is followed by nothing there
     assert groups({0: [0, 10, 20], 1: [1, 11], 2: [2, 12, 32]}) == [[0, 10, 20], [1, 11], [2, 12, 32]]
+    # one text between stars 0 and 2 in documents 0 and 1, another in 2 and 3: four texts
+    assert groups({0: [0, 10, 20, 30], 1: [1, 11], 3: [21, 31], 2: [2, 12, 22, 32]}) == [
+        [0, 10, 20, 30], [1, 11], [2, 12, 22, 32], [21, 31]
+    ]
     # a stock paragraph (star 0, four places) followed in two of them by a text those two share
     assert groups({0: [0, 10, 20, 30], 1: [1, 11]}) == [[0, 10, 20, 30], [1, 11]]
 

@@ -271,8 +271,8 @@ def _block_links(
 
     Also ``P`` to ``R`` across a paragraph some copies left out: ``Q``, in some of the
     places of ``P``, sits between a block of ``P`` and one of ``R`` wherever it is, and
-    every block of ``P`` is followed by its own block of ``R`` directly or through one of
-    such a ``Q``. Every place then holds ``P`` and ``R``: every two members still share
+    every block of ``P`` is followed by its own block of ``R``, directly or through one
+    of ``Q`` (one such star: two different texts between the same runs are two texts). Every place then holds ``P`` and ``R``: every two members still share
     text. (A star missing from some places is not merged otherwise: a stock paragraph in
     sixty documents, followed in two of them by a text those two share, stays a cluster
     of its own.)
@@ -306,11 +306,16 @@ def _block_links(
     skip = (out >= 0) & between[np.maximum(star_out, 0)] & (before[np.maximum(star_out, 0)] == block_label)
     reach = np.where(skip, out[np.maximum(out, 0)], out)
     pr, r = _one_star(block_label, reach, n_labels)
-    across = blocks[r] == blocks[pr]
+    # One paragraph left out of some copies, not one paragraph in some places and another
+    # in the rest (two texts between the same two runs): one star skipped, at most.
+    skipped = np.where(skip, star_out, -1)
+    first_skip, last_skip = _target_range(block_label[skip], skipped[skip], n_labels)
+    across = (blocks[r] == blocks[pr]) & ((last_skip[pr] < 0) | (first_skip[pr] == last_skip[pr]))
     pr, r = pr[across], r[across]
     bridged = np.flatnonzero(between)
     bridged = bridged[np.isin(before[bridged], pr)]
-    bridged = bridged[behind[bridged] == r[np.searchsorted(pr, before[bridged])]]
+    at = np.searchsorted(pr, before[bridged])
+    bridged = bridged[(behind[bridged] == r[at]) & (last_skip[pr[at]] == bridged)]
     return np.concatenate((p[equal], pr, bridged)), np.concatenate((q[equal], r, before[bridged]))
 
 
