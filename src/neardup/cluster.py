@@ -23,7 +23,8 @@ two steps, each linear in the matches:
    merges X's copies with Y's. A paragraph some copies left out (a star, or a run of
    them, in some of the places only) joins the runs before and after it when it sits
    between them wherever it is and they follow each other where it is missing: every
-   place still holds both.
+   place still holds both. (One such paragraph: two texts, each between the same runs
+   in some places, stay two texts.)
 
 Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
 The representative is the member holding the most centres; every member's
