@@ -273,10 +273,11 @@ def _block_links(
     Also ``P`` to ``R`` across a paragraph some copies left out: ``Q``, in some of the
     places of ``P``, sits between a block of ``P`` and one of ``R`` wherever it is, and
     every block of ``P`` is followed by its own block of ``R``, directly or through one
-    of ``Q`` (one such star: two different texts between the same runs are two texts). Every place then holds ``P`` and ``R``: every two members still share
-    text. (A star missing from some places is not merged otherwise: a stock paragraph in
-    sixty documents, followed in two of them by a text those two share, stays a cluster
-    of its own.)
+    of ``Q`` (one such star: two different texts between the same runs are two texts).
+    Every place then holds ``P`` and ``R``: every two members still share text. (A star
+    missing from some places is not merged otherwise: a stock paragraph in sixty
+    documents, followed in two of them by a text those two share, stays a cluster of its
+    own.)
     """
     order = np.lexsort((nodes, label))  # by star, then passage: a star's documents in order
     lab, doc, at = label[order], node_docs[order], order
@@ -315,8 +316,8 @@ def _block_links(
     pr, r = pr[across], r[across]
     bridged = np.flatnonzero(between)
     bridged = bridged[np.isin(before[bridged], pr)]
-    at = np.searchsorted(pr, before[bridged])
-    bridged = bridged[(behind[bridged] == r[at]) & (last_skip[pr[at]] == bridged)]
+    of_p = np.searchsorted(pr, before[bridged])
+    bridged = bridged[(behind[bridged] == r[of_p]) & (last_skip[pr[of_p]] == bridged)]
     return np.concatenate((p[equal], pr, bridged)), np.concatenate((q[equal], r, before[bridged]))
 
 
