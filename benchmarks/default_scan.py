@@ -41,6 +41,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -260,7 +261,7 @@ def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5) ->
 # --------------------------------------------------------------------------- driver
 
 
-def _median_run(runs: int, run: Any) -> dict[str, Any]:
+def _median_run(runs: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``run()`` (a row with ``seconds``) ``runs`` times: the row of the median wall time,
     with every run's seconds."""
     rows = sorted((run() for _ in range(runs)), key=lambda r: r["seconds"])

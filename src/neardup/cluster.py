@@ -190,7 +190,8 @@ def merge_runs(
     ``node_docs`` their documents. Star ``P`` links to star ``Q`` when each passage of
     ``P`` is followed, within ``gap`` passages of its document, by a distinct passage of
     ``Q`` (the nearest passage of another star), and both stars have as many passages;
-    or block by block (:func:`_block_links`). Stars of one passage are dropped.
+    more generally, block by block (:func:`_block_links`, which finds those links too).
+    Stars of one passage are dropped.
 
     >>> merge_runs(np.array([0, 1, 3, 4]), np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1]), 2)
     [([0, 1, 3, 4], {0, 1})]
@@ -203,35 +204,13 @@ def merge_runs(
     if len(nodes) == 0:
         return []
     n_labels = len(labels)
-    nxt = _next_other(nodes, label, node_docs, gap)
-    has = nxt >= 0
-    src_label, dst, dst_label = label[has], nxt[has], label[nxt[has]]
-    size = np.bincount(label, minlength=n_labels)
-    count = np.bincount(src_label, minlength=n_labels)
-    lo, hi = _target_range(src_label, dst_label, n_labels)
-    order = np.lexsort((dst, src_label))
-    sl, sd = src_label[order], dst[order]
-    repeated = np.zeros(n_labels, dtype=bool)
-    repeated[sl[1:][(sl[1:] == sl[:-1]) & (sd[1:] == sd[:-1])]] = True
-    ok = (count == size) & (count > 0) & (lo == hi) & ~repeated
-    ok[ok] &= size[lo[ok]] == size[ok]
-    src = np.flatnonzero(ok)
-    block_src, block_dst = _block_links(nodes, label, node_docs, nxt, gap, n_labels)
-    links = np.stack((np.concatenate((src, block_src)), np.concatenate((lo[src], block_dst))), axis=1)
-    group_of = np.arange(n_labels)
-    if len(links):
-        for comp in connected_components(links):
-            group_of[comp] = comp[0]
+    group_of = _groups(_block_links(nodes, label, node_docs, _next_other(nodes, label, node_docs, gap), gap, n_labels), n_labels)
     # Once more between the runs: a paragraph some copies left out is a run of its own
     # (two passages, two stars), between the runs before and after it.
     runs, run = unique_inverse(group_of[label])
-    run_src, run_dst = _block_links(nodes, run, node_docs, _next_other(nodes, run, node_docs, gap), gap, len(runs))
-    if len(run_src):
-        run_group = np.arange(len(runs))
-        for comp in connected_components(np.stack((run_src, run_dst), axis=1)):
-            run_group[comp] = comp[0]
-        at = np.minimum(np.searchsorted(runs, group_of), len(runs) - 1)
-        group_of = np.where(runs[at] == group_of, runs[run_group[at]], group_of)  # stars of one passage have no run
+    run_group = _groups(_block_links(nodes, run, node_docs, _next_other(nodes, run, node_docs, gap), gap, len(runs)), len(runs))
+    at = np.minimum(np.searchsorted(runs, group_of), len(runs) - 1)
+    group_of = np.where(runs[at] == group_of, runs[run_group[at]], group_of)  # stars of one passage have no run
     g = group_of[label]
     order = np.lexsort((nodes, g))
     bounds = np.flatnonzero(np.diff(g[order])) + 1
@@ -321,6 +300,15 @@ def _block_links(
     return np.concatenate((p[equal], pr, bridged)), np.concatenate((q[equal], r, before[bridged]))
 
 
+def _groups(links: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]], n: int) -> npt.NDArray[np.int64]:
+    """Each of ``n`` labels' group: the smallest label linked to it, directly or not."""
+    group_of = np.arange(n)
+    if len(links[0]):
+        for comp in connected_components(np.stack(links, axis=1)):
+            group_of[comp] = comp[0]
+    return group_of
+
+
 def _one_star(
     block_label: npt.NDArray[np.int64], to: npt.NDArray[np.int64], n_labels: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -334,7 +322,7 @@ def _one_star(
     order = np.lexsort((to, block_label))
     twice = (block_label[order][1:] == block_label[order][:-1]) & (to[order][1:] == to[order][:-1])
     bad[block_label[order][1:][twice]] = True  # two blocks next to one: not one for one
-    ok = ~bad & (lo == hi) & (hi >= 0) & (np.bincount(block_label, minlength=n_labels) > 0)
+    ok = ~bad & (lo == hi) & (hi >= 0)
     src = np.flatnonzero(ok)
     return src, lo[src]
 
