@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
-from neardup.workers import Workers, advancer
+from neardup.workers import Workers, advancer, start_server
 
 
 def slow_square(x: int) -> int:
@@ -72,6 +73,33 @@ def test_a_helper_apart_runs_in_one_other_process_loaded_ahead() -> None:
         found = helper.start((1, loaded_here, ()) for _ in range(3))()
     loads, pids = {f // 1_000_000_000 for f in found}, {f % 1_000_000_000 for f in found}
     assert loads == {1} and len(pids) == 1 and os.getpid() not in pids and _LOADED == []
+
+
+def kernels_loaded_before_any_call() -> tuple[bool, int, int]:
+    """Whether this process holds the scan's kernels compiled (no call made here), its
+    parent's id and its own."""
+    import os
+    import sys
+
+    kernels = sys.modules.get("neardup.kernels")
+    return kernels is not None and bool(kernels.rolling_rows.signatures), os.getppid(), os.getpid()
+
+
+@pytest.mark.slow  # starts the fork server
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork server on this platform")
+def test_workers_come_from_a_server_that_loaded_the_kernels() -> None:
+    """Workers fork from one server that imported the scan and loaded its kernels, so a
+    worker's start costs neither (a spawned worker paid about a second for them)."""
+    pytest.importorskip("numba")
+    start_server()
+    with Workers(2) as workers:
+        found = list(workers.map((1, kernels_loaded_before_any_call, ()) for _ in range(6)))
+        workers.close()
+        again = list(workers.map((1, kernels_loaded_before_any_call, ()) for _ in range(2)))  # a new pool
+    assert all(loaded for loaded, _, _ in found + again)
+    parents = {parent for _, parent, _ in found + again}
+    assert len(parents) == 1 and os.getpid() not in parents  # the server, not this process
+    assert len({pid for _, _, pid in found + again}) >= 3
 
 
 def test_texts_travel_as_utf8_and_leave_no_copy_here() -> None:

@@ -142,24 +142,25 @@ def _align_and_template(
     return alignments_of(spans, {d.id: d.text for d in docs}), tuple(templates), tuple(cut)
 
 
-#: A scan too small for worker processes but of at least this many characters, allowed
-#: more than one process, counts its families' keywords in one helper process started
-#: with the scan: jieba's dictionary and IDF table (about a second) load there while
-#: this process scans, and the words are cut there while this process groups.
+#: A scan of at least this many characters, allowed more than one process, counts its
+#: families' keywords in one helper process: jieba's dictionary and IDF table (about a
+#: second) load there while this process scans or clusters, and the words are cut there
+#: while this process groups.
 KEYWORD_HELPER_MIN_CHARS = 500_000
 
 
 def keyword_helper(chars: int, jobs: int, config: ScanConfig, parallel: bool) -> Workers:
-    """Where a scan of ``chars`` characters counts its families' keywords when its
-    stages run here (``parallel`` false): a helper process, warming up now
-    (:data:`KEYWORD_HELPER_MIN_CHARS`); otherwise one that is not parallel (``analyse``
-    then uses the scan's workers)."""
+    """Where a scan of ``chars`` characters counts its families' keywords: a helper
+    process (:data:`KEYWORD_HELPER_MIN_CHARS`), warming up now when the scan's stages
+    run here (``parallel`` false), or when :meth:`Workers.warm` is called (the scan does
+    once its prepare workers are gone); otherwise one that is not parallel (``analyse``
+    then counts them in a fresh process, or here)."""
     wanted = (
-        jobs > 1 and not parallel and chars >= KEYWORD_HELPER_MIN_CHARS
+        jobs > 1 and chars >= KEYWORD_HELPER_MIN_CHARS
         and config.detail == "full" and config.families.keywords > 0
     )  # fmt: skip
     helper = Workers(1, apart=wanted)
-    if wanted:
+    if wanted and not parallel:
         helper.warm(load_keyword_tables)
     return helper
 

@@ -437,3 +437,40 @@ def _load_registries() -> None:
 
 
 _load_registries()
+
+
+def _array(dtype: type, dims: int = 1, *, readonly: bool = False) -> np.ndarray:
+    a = np.empty((0,) * dims, dtype=dtype)
+    a.setflags(write=not readonly)
+    return a
+
+
+def _scan_signatures() -> list[tuple[object, tuple[object, ...]]]:
+    """``(kernel, argument types)`` of every call a scan makes, worker or not (the test
+    ``test_kernels::test_warm_covers_what_a_scan_compiles`` keeps this list true)."""
+    t = numba.typeof
+    u64, i64, f64 = t(_array(np.uint64)), t(_array(np.int64)), t(_array(np.float64))
+    u64_ro, u32_ro = t(_array(np.uint64, readonly=True)), t(_array(np.uint32, readonly=True))
+    i64_2d, u32_2d = t(_array(np.int64, 2)), t(_array(np.uint32, 2))
+    int64, uint64, float64 = numba.types.int64, numba.types.uint64, numba.types.float64
+    return [
+        (rolling_rows, (u32_ro, i64, i64, int64, u64, i64)),
+        (bucketed_rows, (u64, i64, u32_ro, u32_ro, u64_ro, u32_2d)),
+        (bucket_lookup, (u64, i64, i64, uint64, u64, i64)),
+        (corpus_runs, (i64, int64, int64, int64, int64, int64, int64, float64, int64)),
+        (seed_pairs, (u64_ro, u64_ro, int64, numba.types.boolean, int64)),
+        (sorted_sets, (u64, i64, i64, u64)),
+        (shared_counts, (u64, i64, i64, i64_2d)),
+        (csr_rows, (int64, i64, i64, f64, f64)),
+        (local_moves, (i64, i64, f64, f64, float64, float64, i64, i64, int64)),
+    ]
+
+
+def warm() -> None:
+    """Load every kernel a scan calls from numba's cache (compiling the ones not cached).
+
+    A kernel loads on its first call, a few tens of milliseconds each: the fork server
+    (:mod:`neardup.workers`) loads them all once, so that no worker it starts pays again.
+    """
+    for kernel, types in _scan_signatures():
+        kernel.compile(types)  # type: ignore[attr-defined]

@@ -52,7 +52,7 @@ from neardup.containment import with_local_matches
 from neardup.config import MIN_RESIDUE, ScanConfig, ShingleConfig
 from neardup.errors import InputError
 from neardup.pieces import DocumentPieces, PieceMerger, find_pieces
-from neardup.templates import DocumentWords
+from neardup.templates import DocumentWords, load_keyword_tables
 from neardup.model import (
     Alignment,
     Cluster,
@@ -68,7 +68,7 @@ from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, joined_releasing, line_starts, overlapping, passage_table
 from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
 from neardup.signature import signatures
-from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks, give_back_memory
+from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks, give_back_memory, start_server
 from neardup.verify import MatchArray, verify_rows
 
 __all__ = ["PassageTable", "Progress", "covered_chars", "parallel", "prepare", "prepare_masked", "scan"]
@@ -538,6 +538,8 @@ def _scan(
             raise InputError(f"document id {cur.id!r} appears twice: ids must be unique")
     many = parallel(docs, jobs)
     chars = sum(len(d.text) for d in docs)
+    if many:
+        start_server()  # loads while this process reads the corpus's windows
     with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
         return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
 
@@ -603,6 +605,8 @@ def _stages(
         progress("cluster", 0, 1)
     if full:
         workers.warm()
+        if keyword_workers is not None and keyword_workers.parallel and workers.parallel:
+            keyword_workers.warm(load_keyword_tables)
     matched = MatchArray(matches).pairs()  # once, for every stage below
     clusters = cluster_matches(
         table.passages,

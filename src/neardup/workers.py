@@ -2,9 +2,13 @@
 or per-cluster work (boilerplate counts, prepare, align and templates, the families'
 document pass).
 
-A spawned worker imports numpy, numba, jieba and OpenCC (about a second) and loads its
-caches (the corpus's window counts, jieba's dictionary) once: a pool per stage would pay
-that four times. Results come back in the order the work was handed out, so nothing
+Workers fork from one server process (``multiprocessing``'s fork server, where the
+platform has one) that imported the scan's modules and loaded its numba kernels once
+(:mod:`neardup._preload`): a spawned worker paid about a second of CPU for them, five
+workers a scan. The server starts with the first scan that uses workers
+(:func:`start_server`) and lives as long as this process; its environment is the one it
+started in. A worker loads its own caches (the corpus's window counts, jieba's
+dictionary) once. Results come back in the order the work was handed out, so nothing
 downstream depends on the number of workers.
 """
 
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
 
     from neardup.model import Document
 
-__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "Call", "Progress", "Texts", "Workers", "advancer", "document_chunks", "give_back_memory"]
+__all__ = ["CHUNK_CHARS", "CHUNK_DOCS", "Call", "Progress", "Texts", "Workers", "advancer", "document_chunks", "give_back_memory", "start_server"]
 
 #: ``progress(stage, done, total)``: called as work advances; the CLI draws a bar.
 Progress = Callable[[str, int, int], None]
@@ -55,6 +59,7 @@ class Workers:
         self.jobs = max(jobs, 1)
         self.apart = apart
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = threading.Lock()
 
     @property
     def parallel(self) -> bool:
@@ -73,10 +78,10 @@ class Workers:
             self._pool = None
 
     def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")  # no fork: the caller may hold threads
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
-        return self._pool
+        with self._starting:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=_context())
+            return self._pool
 
     def map(self, calls: Iterable[Call], advance: Callable[[int], None] | None = None) -> Iterator[Any]:
         """Each call's result, in the order of ``calls``; ``advance(weight)`` as each arrives.
@@ -102,13 +107,18 @@ class Workers:
             yield self._collect(pending, advance)
 
     def warm(self, load: Callable[[], object] = int) -> None:
-        """Start the worker processes now, so that they are ready when work comes (a
-        worker's start, interpreter and imports, takes about a second); each runs
-        ``load`` (a top-level function: what its work will need, loaded ahead)."""
+        """Start the worker processes now, so that they are ready when work comes; each
+        runs ``load`` (a top-level function: what its work will need, loaded ahead, such
+        as jieba's dictionary). Returns at once: a thread asks for the processes, which
+        waits for the fork server to be ready."""
         if self.parallel:
             pool = self._started()
-            for _ in range(self.jobs):
-                pool.submit(load)
+
+            def start() -> None:
+                for _ in range(self.jobs):
+                    pool.submit(load)
+
+            threading.Thread(target=start, name="neardup-warm", daemon=True).start()
 
     def start(self, calls: Iterable[Call]) -> Callable[[], list[Any]]:
         """Start :meth:`map` of ``calls`` now; the returned function waits for their
@@ -144,6 +154,26 @@ class Workers:
         if advance:
             advance(weight)
         return result
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The fork server's context, or spawn's where there is none (Windows); never fork:
+    the caller may hold threads."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["neardup._preload"])  # read when the server starts
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def start_server() -> None:
+    """Start the fork server now, if not running: it imports and loads in the background
+    (about 0.4 s) while this process reads and counts, and the first worker asked for
+    waits for the rest only."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 class Texts(list):  # type: ignore[type-arg]
