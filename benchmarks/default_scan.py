@@ -99,7 +99,11 @@ def english_books() -> Path:
 
 
 def child(args: list[str], stages_file: str) -> int:
-    """Run ``neardup`` with ``args`` in this process, recording when each stage starts."""
+    """Run ``neardup`` with ``args`` in this process, recording when each stage starts.
+
+    It runs the console command itself (:func:`neardup.cli.main`), which exits this
+    process the way ``neardup`` does; the marks are written on the way out."""
+    import atexit
     import importlib
 
     cli = importlib.import_module("neardup.cli")
@@ -119,13 +123,15 @@ def child(args: list[str], stages_file: str) -> int:
         marks["report"] = time.perf_counter() - start
         return result
 
-    stage_module.scan = observed_scan  # type: ignore[attr-defined]
-    try:
-        cli.cli.main(args, prog_name="neardup", standalone_mode=False)
-    finally:
+    def written() -> None:
         marks["end"] = time.perf_counter() - start
         Path(stages_file).write_text(json.dumps(marks), encoding="utf-8")
-    return 0
+
+    stage_module.scan = observed_scan  # type: ignore[attr-defined]
+    atexit.register(written)
+    sys.argv = ["neardup", *args]
+    cli.main()
+    return 0  # not reached: main exits
 
 
 def run_cli(corpus_path: Path, out: Path, extra: list[str]) -> dict[str, Any]:

@@ -205,3 +205,55 @@ def test_a_bad_setting_names_the_file_and_key(tmp_path: Path, monkeypatch: pytes
     result = CliRunner().invoke(cli, ["gate", "a.txt", "--against", "a.txt"])
     assert result.exit_code == 2 and "neardup.toml: [gate] max-copied = 'lots':" in result.output
     assert "--max-copied" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+_MAIN_WITH = """
+import sys, threading, time
+from pathlib import Path
+from neardup.cli import main
+
+import os
+here = Path(sys.argv[1])
+marker = os.open(str(here / "finalised"), os.O_WRONLY | os.O_CREAT)
+
+def torn_down(event, args, marker=marker, write=os.write):  # raised as the interpreter is torn down
+    if event == "cpython.PyInterpreterState_Clear":
+        write(marker, b"yes")
+
+sys.addaudithook(torn_down)
+if sys.argv[2] == "thread":  # a library user's thread, still at work when the command ends
+    def work():  # still at work when the report is out
+        while not (here / "report.json").exists():
+            time.sleep(0.01)
+        time.sleep(0.3)
+        (here / "thread").write_text("done")
+    threading.Thread(target=work).start()
+sys.argv = ["neardup", *sys.argv[3:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_the_console_command_exits_without_teardown_but_keeps_its_output_and_code(tmp_path: Path, thread: str) -> None:
+    """``main`` skips the interpreter's teardown (a quarter second after a scan) only:
+    the output is all there, the exit code too, and a running thread still finishes."""
+    import subprocess
+    import sys
+
+    seeds = Path(__file__).resolve().parents[1] / "examples" / "seeds"
+    out = tmp_path / "report.json"
+    run = subprocess.run(
+        [sys.executable, "-c", _MAIN_WITH, str(tmp_path), thread, "scan", str(seeds), "--format", "json", "-o", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert len(json.loads(out.read_text(encoding="utf-8"))["clusters"]) == 2  # the whole report, written
+    listed = subprocess.run([sys.executable, "-c", _MAIN_WITH, str(tmp_path), "none", "scan", str(seeds)], capture_output=True, text=True)
+    assert listed.returncode == 0 and listed.stdout.endswith("004_21f10bf9ae509db8.txt\n")  # stdout flushed to its end
+    # Without a thread the exit is immediate: nothing is finalised. With one, the usual exit waits for it.
+    assert (tmp_path / "finalised").read_text() == ("yes" if thread == "thread" else "")
+    assert (tmp_path / "thread").exists() == (thread == "thread")
+    failed = subprocess.run(
+        [sys.executable, "-c", _MAIN_WITH, str(tmp_path), "none", "scan", str(tmp_path / "missing")], capture_output=True, text=True
+    )
+    assert failed.returncode == 2 and failed.stderr.count("\n") == 1 and "missing" in failed.stderr

@@ -115,8 +115,11 @@ class Workers:
             pool = self._started()
 
             def start() -> None:
-                for _ in range(self.jobs):
-                    pool.submit(load)
+                try:
+                    for _ in range(self.jobs):
+                        pool.submit(load)
+                except Exception:  # noqa: S110 - the first map meets the same failure and reports it
+                    pass
 
             threading.Thread(target=start, name="neardup-warm", daemon=True).start()
 
