@@ -45,7 +45,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.perf import ROOT, PeakRSS, load_corpus, load_truth, machine, save, table
+from benchmarks.perf import ROOT, PeakRSS, adopt_orphans, load_corpus, load_truth, machine, reap_orphans, save, table
 
 DATA = ROOT / "benchmarks" / "data"
 OUT = ROOT / "benchmarks" / "out"
@@ -139,12 +139,14 @@ def run_cli(corpus_path: Path, out: Path, extra: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.default_scan", "--child", str(stages), "--",
            "scan", str(corpus_path), "--format", "json", "-o", str(out), *extra]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
+    adopt_orphans()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, cwd=ROOT)
     with PeakRSS(proc.pid) as rss:
         _, err = proc.communicate()
     wall = time.perf_counter() - start
+    reap_orphans()  # the fork server, with its workers' CPU
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-2000:]}")
