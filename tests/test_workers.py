@@ -116,3 +116,29 @@ def test_texts_travel_as_utf8_and_leave_no_copy_here() -> None:
     assert [sys.getsizeof(t) for t in texts] == sizes  # nothing cached in the strings
     pickle.dumps(texts)
     assert sys.getsizeof(texts[0]) > sizes[0]  # what a plain list would have left
+
+
+_SERVER_EXIT = """
+import os, sys
+marker = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT)
+
+def torn_down(event, args, marker=marker, write=os.write):
+    if event == "cpython.PyInterpreterState_Clear":
+        write(marker, b"torn down")
+
+sys.addaudithook(torn_down)
+import neardup._preload  # what the fork server runs before it serves
+print("served", flush=True)
+"""
+
+
+def test_the_fork_server_leaves_without_teardown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The server outlives the scan until it sees its parent gone; torn down, it held the
+    scan's stdout and stderr a quarter of a second longer, and ``neardup scan | jq`` waited."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "marker"
+    run = subprocess.run([sys.executable, "-c", _SERVER_EXIT, str(marker)], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout == "served\n", run.stderr
+    assert marker.read_text() == ""

@@ -1,5 +1,13 @@
 """What the fork server loads before it forks any worker (:mod:`neardup.workers`): the
-scan's modules, and the numba kernels a scan calls, so that no worker loads them again."""
+scan's modules, and the numba kernels a scan calls, so that no worker loads them again.
+
+The server leaves without Python's teardown (a quarter of a second with the kernels
+loaded): it outlives the scan by that long, holding the scan's stdout and stderr, and a
+pipe reading them (``neardup scan ... | jq``) waited for it.
+"""
+
+import atexit
+import os
 
 from neardup import analyse, scan  # noqa: F401
 from neardup.shingle import compiled_kernels
@@ -7,3 +15,4 @@ from neardup.shingle import compiled_kernels
 _kernels = compiled_kernels()
 if _kernels is not None:
     _kernels.warm()
+atexit.register(os._exit, 0)  # the server holds nothing to flush; its workers never run atexit
