@@ -414,3 +414,32 @@ def test_members_copying_different_paragraphs_of_one_text_are_different_clusters
         assert copied[:-1] in part.text and copied[:-1] in other.text
         assert (f if other.doc_id == "x" else x)[:20] not in part.text  # the representative cut to the part copied
     assert [c.id for c in result.clusters] == [1, 2] and [t.cluster for t in result.templates] == [1, 2]
+
+
+_KERNELS_ASIDE = """
+import threading
+from benchmarks.generate import Generator
+from neardup import Document, scan
+from neardup import kernels  # imported, nothing compiled yet
+
+docs = [Document(d.id, d.text) for d, _ in Generator(seed=4, dup_rate=0.3).documents(count=400)]
+assert sum(len(d.text) for d in docs) >= 200_000  # shingle.NUMBA_MIN_CHARS: the scan uses the kernels
+scan(docs, jobs=1)
+for t in threading.enumerate():
+    if t.name == "neardup-kernels":
+        t.join()
+print(bool(kernels.csr_rows.signatures))  # used only for graphs of 65,536 edges and more
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter loads the kernels
+def test_a_scan_loads_its_kernels_aside_while_it_reads() -> None:
+    """A scan that will call the compiled kernels loads them all in a thread as it starts
+    (0.2-0.3 s at 5 MB, overlapped with the first stage): even one it does not call at
+    this size is loaded afterwards."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("numba")
+    out = subprocess.run([sys.executable, "-c", _KERNELS_ASIDE], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -470,7 +470,8 @@ def warm() -> None:
     """Load every kernel a scan calls from numba's cache (compiling the ones not cached).
 
     A kernel loads on its first call, a few tens of milliseconds each: the fork server
-    (:mod:`neardup.workers`) loads them all once, so that no worker it starts pays again.
+    (:mod:`neardup.workers`) loads them all once, so that no worker it starts pays again,
+    and a scan loads them in a thread as it starts, beside its first stage.
     """
     for kernel, types in _scan_signatures():
         kernel.compile(types)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ import gc
 import logging
 import os
 import tempfile
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -540,8 +541,27 @@ def _scan(
     chars = sum(len(d.text) for d in docs)
     if many:
         start_server()  # loads while this process reads the corpus's windows
+    if chars >= NUMBA_MIN_CHARS:
+        _load_kernels_aside()
     with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
         return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
+
+
+def _load_kernels_aside() -> None:
+    """Load the compiled kernels in a thread: most of their loading (LLVM linking the
+    cached code) releases the GIL, so it overlaps the first stage instead of adding to
+    the stages that first call each kernel."""
+    from neardup.shingle import compiled_kernels
+
+    def load() -> None:
+        try:
+            kernels = compiled_kernels()
+            if kernels is not None:
+                kernels.warm()
+        except Exception:  # noqa: S110 - the stage that calls a kernel meets the failure and reports it
+            pass
+
+    threading.Thread(target=load, name="neardup-kernels", daemon=True).start()
 
 
 def _stages(
