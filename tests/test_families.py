@@ -302,3 +302,19 @@ def test_merged_links_hold_both_graphs_pairs_once_each(content: set, template: d
     ]
     assert list(merged) == expected and merged == tuple(expected)
     assert list(merged.dicts()) == [asdict(link) for link in expected]
+
+
+@pytest.mark.slow  # starts the keyword helper process
+def test_keywords_cut_in_the_helper_give_the_same_report(seed_texts: dict[str, str], pool: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper counts every template family's keywords while this process labels the
+    families (the ones a label drops are counted for nothing): the report is the one a
+    scan makes alone, keywords and all."""
+    import neardup.analyse as analyse
+    from neardup import render_json
+
+    docs = three_sites(seed_texts, pool) + speech_drafts(seed_texts, pool)
+    alone = scan(docs, jobs=1)
+    monkeypatch.setattr(analyse, "KEYWORD_HELPER_MIN_CHARS", 0)  # a helper for this small corpus
+    helped = scan(docs, jobs=2)
+    assert len(alone.template_families) >= 3 and all(f.keywords for f in alone.template_families)
+    assert render_json(helped) == render_json(alone)

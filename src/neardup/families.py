@@ -435,18 +435,24 @@ def find_template_families(
     codes, cif = unique_counts(code)
     by_family = np.argsort(codes % (len(members) + 1), kind="stable")
     family_bounds = np.searchsorted(codes[by_family] % (len(members) + 1), np.arange(len(members) + 1))
+    # Keywords from the first documents of each family, whole. Counted elsewhere, they
+    # are asked for now, every family's, while this process makes the labels (the few a
+    # label leaves without weight are dropped below, their keywords unused).
+    asked = keywords(keyword_requests([([docs[d].id for d in sorted(m)], 0) for m in members], None, config)) if keywords else None
     families = []
+    kept = []
     for f, m in enumerate(members):
         mine = by_family[family_bounds[f] : family_bounds[f + 1]]
         labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, win_piece, codes, cif, weight, n_win, mine)
         if total_weight <= 0:
             continue
         families.append((m, total_weight, total_chars, labels))
-    # Keywords from the first documents of each family, whole.
-    requests = keyword_requests([([docs[d].id for d in sorted(m)], 0) for m, _, _, _ in families], None, config)
-    if keywords is not None:
-        found = keywords(requests)()
+        kept.append(f)
+    if asked is not None:
+        every = asked()
+        found = [every[f] for f in kept]
     else:
+        requests = keyword_requests([([docs[d].id for d in sorted(m)], 0) for m, _, _, _ in families], None, config)
         number = {d.id: i for i, d in enumerate(docs)}
         found = _keywords_here(requests, lambda d, budget: cut.counts(number[d], budget=budget), config.keywords)
     ranked = sorted(zip(families, found), key=lambda x: (-len(x[0][0]), -x[0][1], x[0][0]))
