@@ -541,13 +541,16 @@ def _scan(
     chars = sum(len(d.text) for d in docs)
     if many:
         start_server()  # loads while this process reads the corpus's windows
-    if chars >= NUMBA_MIN_CHARS:
-        _load_kernels_aside()
-    with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
-        return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
+    loading = _load_kernels_aside() if chars >= NUMBA_MIN_CHARS else None
+    try:
+        with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
+            return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
+    finally:
+        if loading is not None:
+            loading.join()  # long done; no thread of ours outlives the scan
 
 
-def _load_kernels_aside() -> None:
+def _load_kernels_aside() -> threading.Thread:
     """Load the compiled kernels in a thread: most of their loading (LLVM linking the
     cached code) releases the GIL, so it overlaps the first stage instead of adding to
     the stages that first call each kernel."""
@@ -561,7 +564,9 @@ def _load_kernels_aside() -> None:
         except Exception:  # noqa: S110 - the stage that calls a kernel meets the failure and reports it
             pass
 
-    threading.Thread(target=load, name="neardup-kernels", daemon=True).start()
+    thread = threading.Thread(target=load, name="neardup-kernels", daemon=True)
+    thread.start()
+    return thread
 
 
 def _stages(
