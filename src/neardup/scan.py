@@ -20,7 +20,6 @@ import gc
 import logging
 import os
 import tempfile
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -67,7 +66,7 @@ from neardup.model import (
 )
 from neardup.normalize import Normalized, normalize
 from neardup.passages import PASSAGE_DTYPE, PassageArray, covered, joined_releasing, line_starts, overlapping, passage_table
-from neardup.shingle import NUMBA_MIN_CHARS, shingle_hashes_many, token_starts
+from neardup.shingle import NUMBA_MIN_CHARS, load_kernels_aside, shingle_hashes_many, token_starts
 from neardup.signature import signatures
 from neardup.workers import CHUNK_CHARS, Progress, Workers, advancer, document_chunks, give_back_memory, start_server
 from neardup.verify import MatchArray, verify_rows
@@ -541,32 +540,13 @@ def _scan(
     chars = sum(len(d.text) for d in docs)
     if many:
         start_server()  # loads while this process reads the corpus's windows
-    loading = _load_kernels_aside() if chars >= NUMBA_MIN_CHARS else None
+    loading = load_kernels_aside() if chars >= NUMBA_MIN_CHARS else None
     try:
         with Workers(jobs if many else 1) as workers, keyword_helper(chars, jobs, config, many) as helper:
             return _stages(docs, sorted(base, key=lambda d: d.id), config, workers, progress, warnings, helper)
     finally:
         if loading is not None:
             loading.join()  # long done; no thread of ours outlives the scan
-
-
-def _load_kernels_aside() -> threading.Thread:
-    """Load the compiled kernels in a thread: most of their loading (LLVM linking the
-    cached code) releases the GIL, so it overlaps the first stage instead of adding to
-    the stages that first call each kernel."""
-    from neardup.shingle import compiled_kernels
-
-    def load() -> None:
-        try:
-            kernels = compiled_kernels()
-            if kernels is not None:
-                kernels.warm()
-        except Exception:  # noqa: S110 - the stage that calls a kernel meets the failure and reports it
-            pass
-
-    thread = threading.Thread(target=load, name="neardup-kernels", daemon=True)
-    thread.start()
-    return thread
 
 
 def _stages(

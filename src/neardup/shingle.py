@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from types import ModuleType
@@ -21,7 +22,7 @@ import numpy.typing as npt
 
 from neardup.config import ShingleConfig
 
-__all__ = ["compiled_kernels", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
+__all__ = ["compiled_kernels", "load_kernels_aside", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
 
 #: Fewer characters than this are hashed in numpy: no numba import for a small job.
 NUMBA_MIN_CHARS = 200_000
@@ -41,6 +42,25 @@ def compiled_kernels() -> ModuleType | None:
     except ImportError:
         return None
     return kernels
+
+
+def load_kernels_aside() -> threading.Thread:
+    """Load the compiled kernels (:func:`neardup.kernels.warm`) in a thread, started now:
+    most of their loading (LLVM linking the cached code) releases the GIL, so a scan's
+    first stage runs beside it instead of each stage paying for the kernels it first
+    calls. A failure is left to the stage that calls the kernel."""
+
+    def load() -> None:
+        try:
+            kernels = compiled_kernels()
+            if kernels is not None:
+                kernels.warm()
+        except Exception:  # noqa: S110 - the stage that calls a kernel meets the failure and reports it
+            pass
+
+    thread = threading.Thread(target=load, name="neardup-kernels", daemon=True)
+    thread.start()
+    return thread
 
 
 def loaded_kernels() -> ModuleType | None:
