@@ -10,9 +10,7 @@ import atexit
 import os
 
 from neardup import analyse, scan  # noqa: F401
-from neardup.shingle import compiled_kernels
+from neardup.shingle import warm_kernels
 
-_kernels = compiled_kernels()
-if _kernels is not None:
-    _kernels.warm()
+warm_kernels()
 atexit.register(os._exit, 0)  # the server holds nothing to flush; its workers never run atexit

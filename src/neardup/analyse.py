@@ -71,7 +71,8 @@ def analyse(
     """
     alignments, templates, clusters = _align_and_template(docs, clusters, within, config.align, workers, progress)
     # The workers' memory (their share of the window counts, their heaps) goes back now;
-    # counting keywords starts a fresh one, which holds little while this process groups.
+    # the keyword helper (started while the scan clustered) holds little while this
+    # process groups.
     workers.close()
     give_back_memory()
     gc.freeze()  # the spans live to the end: no full collection walks them again (scan._collector_spared)

@@ -304,8 +304,7 @@ def _letters_before(norm_text: str) -> npt.NDArray[np.int64] | None:
     """
     if " " not in norm_text:
         return None
-    codes = np.frombuffer(norm_text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return np.concatenate(([0], np.cumsum(codes != ord(" "), dtype=np.int64)))
+    return np.concatenate(([0], np.cumsum(code_points(norm_text) != ord(" "), dtype=np.int64)))
 
 
 def _merge_short(bounds: np.ndarray, min_chars: int, letters: npt.NDArray[np.int64] | None = None) -> list[tuple[int, int]]:
@@ -358,6 +357,5 @@ def _cut_points(codes: np.ndarray, min_chars: int, max_chars: int) -> list[int]:
 def _windows(norm_text: str, start: int, end: int, config: PassageConfig) -> list[tuple[int, int]]:
     if end - start <= config.max_chars:
         return [(start, end)]
-    codes = np.frombuffer(norm_text[start:end].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    bounds = [0, *_cut_points(codes, config.min_chars, config.max_chars), end - start]
+    bounds = [0, *_cut_points(code_points(norm_text[start:end]), config.min_chars, config.max_chars), end - start]
     return [(start + a, start + b) for a, b in zip(bounds, bounds[1:])]

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from neardup.config import ShingleConfig
 
-__all__ = ["compiled_kernels", "load_kernels_aside", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts"]
+__all__ = ["compiled_kernels", "load_kernels_aside", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts", "warm_kernels"]
 
 #: Fewer characters than this are hashed in numpy: no numba import for a small job.
 NUMBA_MIN_CHARS = 200_000
@@ -44,6 +44,13 @@ def compiled_kernels() -> ModuleType | None:
     return kernels
 
 
+def warm_kernels() -> None:
+    """Load every kernel a scan calls (:func:`neardup.kernels.warm`), if numba is there."""
+    kernels = compiled_kernels()
+    if kernels is not None:
+        kernels.warm()
+
+
 def load_kernels_aside() -> threading.Thread:
     """Load the compiled kernels (:func:`neardup.kernels.warm`) in a thread, started now:
     most of their loading (LLVM linking the cached code) releases the GIL, so a scan's
@@ -52,9 +59,7 @@ def load_kernels_aside() -> threading.Thread:
 
     def load() -> None:
         try:
-            kernels = compiled_kernels()
-            if kernels is not None:
-                kernels.warm()
+            warm_kernels()
         except Exception:  # noqa: S110 - the stage that calls a kernel meets the failure and reports it
             pass
 
