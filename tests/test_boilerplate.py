@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from neardup import boilerplate
@@ -176,6 +176,34 @@ def _page_runs(text: str) -> list[tuple[str, str]]:
 
     norm = normalize(text, NormalizeConfig())
     return [(r.kind, norm.text[r.start : r.end]) for r in find_runs(text, norm, WindowCounts.empty()) if r.kind == "page"]
+
+
+# Page lines: menus, short lines of two sentences, prose, hard-wrapped English, ruby
+# glosses, placeholders, blank lines, characters normalisation drops or splits.
+_ENGLISH = "it was the best of times it was the worst of times it was the age of wisdom it was the age of foolishness " * 2
+_page_line = st.one_of(
+    st.sampled_from(["首页 | 新闻 | 诗词", "当前位置：首页 > 唐诗", "同志们：", "Home | News", "", "Copyright © 2015-2024 ㈱",
+                     "創(chuàng )建20xx年文明城市。", "相关文章"]),
+    st.sampled_from(["客亭臨小市。燈火夜妝明。", "菱歌清唱不勝春。荷葉羅裙一色裁！", "一二。三四？五六。"]),
+    st.builds(lambda a, n: _ENGLISH[a : a + n], st.integers(0, 40), st.integers(30, 160)),
+    st.builds(lambda n: "我们要坚持以人民为中心的发展思想。" * n, st.integers(1, 6)),
+    st.text(alphabet="ab Z09中文。！？，. \t㈱x", max_size=90),
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_page_line, min_size=1, max_size=14), st.sampled_from([8, 20, 50]), st.booleans())
+@example(["Home | News", _ENGLISH[:150], _ENGLISH[:90], _ENGLISH[:90], "我们要坚持以人民为中心的发展思想。" * 4, "Home"], 50, False)
+def test_compiled_page_edges_equal_python(lines: list[str], prose_chars: int, word_spaces: bool) -> None:
+    """The compiled pass finds the same head and tail as the line-by-line one."""
+    from neardup.normalize import normalize
+
+    kernels = compiled_kernels()
+    if kernels is None:
+        pytest.skip("numba is not installed: only the numpy path runs")
+    text = "\n".join(lines)
+    norm = normalize(text, NormalizeConfig(word_spaces=word_spaces))
+    assert boilerplate._page_edges(text, norm, prose_chars, kernels) == boilerplate._page_edges(text, norm, prose_chars)
 
 
 def test_page_edges_are_menus_and_titles_not_short_lines_of_two_sentences() -> None:

@@ -491,10 +491,14 @@ def _content_units(raw: npt.NDArray[np.uint32], norm: Normalized, bounds: list[i
     return (np.diff(other[edges]) + words[hi] - words[lo]).tolist()  # type: ignore[no-any-return]
 
 
-def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int, int]]:
-    """Normalised ranges of the head and tail lines around a page's prose."""
+def _page_edges(text: str, norm: Normalized, prose_chars: int, kernels: ModuleType | None = None) -> list[tuple[int, int]]:
+    """Normalised ranges of the head and tail lines around a page's prose; with
+    ``kernels``, in one compiled pass (:func:`neardup.kernels.page_edges`)."""
     if not norm.text:
         return []
+    if kernels is not None:
+        found = kernels.page_edges(code_points(text), code_points(norm.text), norm.start, norm.end, prose_chars, *_PAGE_LIMITS)
+        return [edge for edge, at in zip([(0, found[0]), (found[1], len(norm.text))], found) if at >= 0]
     raw = code_points(text)  # one encoding for the lines and their words
     starts = line_starts(text, raw)
     char_line = np.searchsorted(starts, norm.start, side="right") - 1
@@ -512,12 +516,8 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
     tail = _told(text, starts, char_line, lines, range(last + 1, len(lines)))
     first = min(head, default=first) if len(head) >= TOLD_LINES else first
     last = max(tail, default=last) if len(tail) >= TOLD_LINES else last
-    out = []
-    if first > 0:
-        out.append((0, lines[first][0]))
-    if last < len(lines) - 1:
-        out.append((lines[last][1], len(norm.text)))
-    return out
+    head_edge = [(0, lines[first][0])] if first > 0 else []
+    return head_edge + ([(lines[last][1], len(norm.text))] if last < len(lines) - 1 else [])
 
 
 #: A page's head (or tail) that holds this many short lines of two sentences or more is
@@ -525,6 +525,7 @@ def _page_edges(text: str, norm: Normalized, prose_chars: int) -> list[tuple[int
 #: first long poem, a news page's short opening paragraphs. Chrome is menus, titles, dates
 #: and links, a sentence at most a line; a line or two of disclaimer stays chrome.
 TOLD_LINES = 3
+_PAGE_LIMITS = (WRAPPED_CHARS, WRAPPED_MAX_CHARS, TOLD_LINES)  # the compiled page edges' constants
 #: What ends a sentence (full width: a ``?`` or ``!`` in a Latin line or a link says
 #: nothing of sentences).
 _SENTENCE_ENDS = "。！？"
@@ -623,7 +624,7 @@ def find_runs_and_shared(
         for s, e in _runs(in_base, k, n):
             runs.append(BoilerRun(s, e, "base", int(df[s : max(s + 1, e - k + 1)].min())))
     if config.page_edges:
-        runs.extend(BoilerRun(s, e, "page", 1) for s, e in _page_edges(text, norm, config.prose_chars))
+        runs.extend(BoilerRun(s, e, "page", 1) for s, e in _page_edges(text, norm, config.prose_chars, counts.kernels(compiled)))
     runs.sort(key=lambda r: (r.start, r.kind, r.end))
     return runs, shared
 

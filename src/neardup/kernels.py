@@ -359,6 +359,115 @@ def corpus_runs(df, k, n, formula_docs, formula_chars, min_docs, phrase_chars, s
 
 
 @_jit
+def page_edges(raw, codes, start, end, prose_chars, wrapped_chars, wrapped_max_chars, told_lines):
+    """A page's head and tail around its prose, as normalised offsets ``(head_end,
+    tail_start)``, -1 where there is none (:func:`neardup.boilerplate._page_edges`, in one
+    compiled pass instead of a dozen numpy calls and three regular expressions a line).
+
+    ``raw``: the original text's code points; ``codes``, ``start``, ``end``: the
+    normalised text's code points and their original spans."""
+    n = len(codes)
+    if n == 0:
+        return -1, -1
+    total = len(raw)
+    line_of = np.empty(total + 1, dtype=np.int64)  # original offset -> its line
+    line_at = np.empty(total + 2, dtype=np.int64)  # line -> its first offset
+    line_at[0] = 0
+    lines_raw = 1
+    words = np.zeros(total + 1, dtype=np.int64)  # Latin words starting before each offset
+    ends = np.zeros(total + 1, dtype=np.int64)  # sentence ends (full width) before each offset
+    was_latin = False
+    for p in range(total):
+        line_of[p] = lines_raw - 1
+        c = raw[p]
+        folded = c | 32
+        latin = (folded >= 0x61 and folded <= 0x7A) or (c >= 0x30 and c <= 0x39)
+        words[p + 1] = words[p] + (1 if latin and not was_latin else 0)
+        was_latin = latin
+        ends[p + 1] = ends[p] + (1 if c == 0x3002 or c == 0xFF01 or c == 0xFF1F else 0)
+        if c == 10:
+            line_at[lines_raw] = p + 1
+            lines_raw += 1
+    line_of[total] = lines_raw - 1
+    line_at[lines_raw] = total
+    # Normalised lines: runs of characters from one original line.
+    bounds = np.empty(n + 1, dtype=np.int64)
+    source = np.empty(n, dtype=np.int64)  # each normalised line's original line
+    lines = 0
+    prev = -1
+    for i in range(n):
+        ln = line_of[start[i]]
+        if ln != prev:
+            bounds[lines] = i
+            source[lines] = ln
+            lines += 1
+            prev = ln
+    bounds[lines] = n
+    units = np.empty(lines, dtype=np.int64)
+    wrapped = np.empty(lines, dtype=np.int64)
+    latin_line = np.empty(lines, dtype=np.bool_)
+    most = 0
+    for j in range(lines):
+        lo, hi = bounds[j], bounds[j + 1]
+        alnum, letters, cjk, spaces = 0, 0, 0, 0
+        for i in range(lo, hi):
+            c = codes[i]
+            if c >= 0x61 and c <= 0x7A:
+                letters += 1
+                alnum += 1
+            elif c >= 0x30 and c <= 0x39:
+                alnum += 1
+            elif c == 0x20:
+                spaces += 1
+            elif c >= 0x3400 and c <= 0x9FFF:
+                cjk += 1
+        units[j] = (hi - lo - alnum) + words[end[hi - 1]] - words[start[lo]]
+        wrapped[j] = (hi - lo) - alnum - spaces + (alnum + 4) // 5
+        latin_line[j] = letters > 0 and cjk == 0
+        most = max(most, units[j])
+    if most < prose_chars:
+        return -1, -1
+    # Hard-wrapped Latin lines count their whole paragraph's units.
+    first_of = 0
+    for j in range(1, lines + 1):
+        size = bounds[j] - bounds[j - 1]
+        joined = j < lines and latin_line[j] and latin_line[j - 1] and size >= wrapped_chars and size <= wrapped_max_chars
+        if not joined:
+            paragraph = 0
+            for q in range(first_of, j):
+                paragraph += wrapped[q]
+            for q in range(first_of, j):
+                wrapped[q] = paragraph
+            first_of = j
+    first, last = -1, -1
+    for j in range(lines):
+        if units[j] >= prose_chars or wrapped[j] >= prose_chars:
+            if first < 0:
+                first = j
+            last = j
+    # A head (tail) with enough lines of two sentences or more is content from the first
+    # of them (to the last) on.
+    told, earliest = 0, -1
+    for j in range(first):
+        ln = source[j]
+        if ends[line_at[ln + 1] if ln + 1 < lines_raw else total] - ends[line_at[ln]] >= 2:
+            told += 1
+            if earliest < 0:
+                earliest = j
+    if told >= told_lines:
+        first = earliest
+    told, latest = 0, -1
+    for j in range(last + 1, lines):
+        ln = source[j]
+        if ends[line_at[ln + 1] if ln + 1 < lines_raw else total] - ends[line_at[ln]] >= 2:
+            told += 1
+            latest = j
+    if told >= told_lines:
+        last = latest
+    return (bounds[first] if first > 0 else -1), (bounds[last + 1] if last < lines - 1 else -1)
+
+
+@_jit
 def seed_pairs(ha, hb, max_repeat, same, k):
     """``align._seed_pairs_numpy``: every ``(i, j)`` with window ``i`` of A equal to window
     ``j`` of B, each side holding that window at most ``max_repeat`` times (with ``same``,
@@ -458,6 +567,7 @@ def _scan_signatures() -> list[tuple[object, tuple[object, ...]]]:
         (bucketed_rows, (u64, i64, u32_ro, u32_ro, u64_ro, u32_2d)),
         (bucket_lookup, (u64, i64, i64, uint64, u64, i64)),
         (corpus_runs, (i64, int64, int64, int64, int64, int64, int64, float64, int64)),
+        (page_edges, (u32_ro, u32_ro, i64, i64, int64, int64, int64, int64)),
         (seed_pairs, (u64_ro, u64_ro, int64, numba.types.boolean, int64)),
         (sorted_sets, (u64, i64, i64, u64)),
         (shared_counts, (u64, i64, i64, i64_2d)),
