@@ -327,8 +327,6 @@ def _covered(
     starts: npt.NDArray[np.int64], stops: npt.NDArray[np.int64], n: int, los: npt.NDArray[np.int64], his: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
     """How many characters of each ``[los, his)`` lie in the union of ``[starts, stops)``."""
-    mark = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(mark, starts, 1)
-    np.add.at(mark, stops, -1)
+    mark = np.bincount(starts, minlength=n + 1) - np.bincount(stops, minlength=n + 1)  # np.add.at is ten times slower
     inside = np.concatenate(([0], np.cumsum(np.cumsum(mark)[:-1] > 0)))
     return inside[his] - inside[los]  # type: ignore[no-any-return]
