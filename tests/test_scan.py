@@ -233,6 +233,37 @@ def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.Monk
     assert render_json(one) == render_json(two)
 
 
+@pytest.mark.slow  # worker processes
+def test_a_parallel_scan_without_keywords_starts_no_process_to_count_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no keywords wanted, a scan on workers asks no process to cut words for them
+    (a fresh one cut every family's documents with jieba, then kept none)."""
+    from dataclasses import replace
+
+    from benchmarks.generate import Generator
+
+    import importlib
+
+    analyse_module, scan_module = importlib.import_module("neardup.analyse"), importlib.import_module("neardup.scan")
+    counted_on: list[bool] = []
+    real = analyse_module._keywords_on
+
+    def spy(workers, *args):  # type: ignore[no-untyped-def]
+        counted_on.append(workers.apart)
+        return real(workers, *args)
+
+    monkeypatch.setattr(analyse_module, "_keywords_on", spy)
+    monkeypatch.setattr(scan_module, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(importlib.import_module("neardup.workers"), "CHUNK_CHARS", 20_000)
+    docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=60)]
+    config = ScanConfig()
+    none = scan(docs, jobs=2, config=replace(config, families=replace(config.families, keywords=0)))
+    assert none.families and counted_on == []
+    assert all(f.keywords == () for f in none.families)
+    some = scan(docs, jobs=2, config=config)
+    assert counted_on == [True] and any(f.keywords for f in some.families)
+
+
 @pytest.mark.parametrize("tokens", ["chars", "words"])
 def test_prepare_matches_the_stages_one_by_one(simplified_paragraphs, tokens: str) -> None:
     """The chunked, vectorised prepare equals normalise -> split -> shingle per passage."""

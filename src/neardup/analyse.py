@@ -80,8 +80,8 @@ def analyse(
         progress("families", 0, 1)
     if keyword_workers is not None and keyword_workers.parallel:
         counting = keyword_workers
-    else:  # one process cuts the words while this one groups: two cores, two processes
-        counting = Workers(1, apart=workers.parallel)
+    else:  # one process cuts the words while this one groups: two cores, two processes (none for no keywords)
+        counting = Workers(1, apart=workers.parallel and config.families.keywords > 0)
     groups = group_documents(
         docs, _LazyNorms(docs, config), runs, alignments, boilerplate, config.families,
         window=config.boilerplate.min_chars, shared=shared, scanned=scanned,
