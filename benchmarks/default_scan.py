@@ -26,8 +26,10 @@ components), with the ratio of wall times.
 ``--repeat N``: every run of a corpus of at most ``--repeat-up-to`` MB (the peer's
 too) is made N times and its median wall time reported (each run's in
 ``seconds_runs``); a few seconds' scan on a shared host varies by a third from one
-minute to the next. The last line compares seconds per MB of the redundant corpora,
-largest over smallest.
+minute to the next. The table's last line compares seconds per MB of the redundant
+corpora, largest over smallest. ``--alternate ROUNDS`` then runs those corpora (up to
+``--repeat-up-to`` MB) and their datasketch peer in turn, round after round, and
+reports each round's ratios and their medians (:func:`alternate`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -303,19 +306,9 @@ def bench(
         row["passages"] = report["summary"]["passages"]
         rows.append(row)
     if peers:
-        docs = load_corpus(corpus) if (corpus / "corpus.jsonl").exists() else [
-            (p.name, p.read_text(encoding="utf-8")) for p in sorted((corpus / "docs").iterdir())
-        ]  # fmt: skip
+        docs = _documents(corpus)
         found: list[list[set[str]]] = []
-
-        def peer() -> dict[str, Any]:
-            with PeakRSS() as rss:
-                wall, cpu = time.perf_counter(), time.process_time()
-                found.append(datasketch_documents(docs))
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30}
-
-        timed = _median_run(repeat, peer)
+        timed = _median_run(repeat, lambda: _peer(docs, found))
         clusters, wall = found[-1], timed["seconds"]
         row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update_batch, MinHashLSH 0.5, networkx)",
                **timed, "s_per_MB": wall / mb}  # fmt: skip
@@ -325,6 +318,53 @@ def bench(
         for r in rows[:-1]:
             r["speedup_vs_datasketch"] = wall / r["seconds"]
     return rows
+
+
+def _documents(corpus: Path) -> list[tuple[str, str]]:
+    if (corpus / "corpus.jsonl").exists():
+        return load_corpus(corpus)
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((corpus / "docs").iterdir())]
+
+
+def _peer(docs: list[tuple[str, str]], found: list[list[set[str]]]) -> dict[str, Any]:
+    """One timed run of the datasketch pipeline in this process; its clusters go to ``found``."""
+    with PeakRSS() as rss:
+        wall, cpu = time.perf_counter(), time.process_time()
+        found.append(datasketch_documents(docs))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30}
+
+
+def alternate(corpora: list[tuple[str, Path, float]], rounds: int, jobs: int) -> dict[str, Any]:
+    """``rounds`` rounds, each running the default command on every corpus and then the
+    datasketch pipeline on it, one after the other.
+
+    A shared host's speed moves by a third from one minute to the next, and the main
+    runs time each corpus several times in a row: a slow stretch lands on one corpus
+    only, and the ratios between corpora (seconds per MB) or against the peer carry it.
+    Here each round's ratios come from runs a minute apart at most, and their medians
+    are reported beside the medians' ratios.
+    """
+    extra = ["--jobs", str(jobs)] if jobs != 1 else []
+    docs = {label: _documents(corpus) for label, corpus, _ in corpora}
+    per_round: list[dict[str, dict[str, float]]] = []
+    for _ in range(rounds):
+        found: dict[str, dict[str, float]] = {}
+        for label, corpus, mb in corpora:
+            target = corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
+            ours = run_cli(target, OUT / f"alternate_{label}.json", extra)["seconds"]
+            peer = _peer(docs[label], [])["seconds"]
+            found[label] = {"seconds": ours, "s_per_MB": ours / mb, "peer_seconds": peer, "speedup_vs_datasketch": peer / ours}
+        per_round.append(found)
+    spread = [max(r[x]["s_per_MB"] for x in r) / min(r[x]["s_per_MB"] for x in r) for r in per_round]
+    medians = {label: {key: statistics.median(r[label][key] for r in per_round) for key in per_round[0][label]} for label, _, _ in corpora}
+    return {
+        "rounds": per_round,
+        "s_per_MB_spread_by_round": spread,
+        "s_per_MB_spread_median": statistics.median(spread),
+        "s_per_MB_spread_of_medians": max(m["s_per_MB"] for m in medians.values()) / min(m["s_per_MB"] for m in medians.values()),
+        "medians": medians,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each small corpus, median reported")
     parser.add_argument("--repeat-up-to", type=float, default=60, help="repeat corpora up to this many MB")
+    parser.add_argument("--alternate", type=int, default=0, metavar="ROUNDS",
+                        help="then ROUNDS rounds alternating the --mb corpora up to --repeat-up-to MB and their datasketch peer")  # fmt: skip
     args = parser.parse_args(argv)
 
     def times(mb: float) -> int:
@@ -358,8 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         corpus = redundant_corpus(mb)
         real = json.loads((corpus / "meta.json").read_text())["text_bytes"] / 1e6
         rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
+    alternated = None
+    if args.alternate > 0:
+        small = [(f"redundant-{mb:g}", redundant_corpus(mb)) for mb in args.mb if mb <= args.repeat_up_to]
+        corpora = [(label, corpus, json.loads((corpus / "meta.json").read_text())["text_bytes"] / 1e6) for label, corpus in small]
+        alternated = alternate(corpora, args.alternate, args.jobs) if len(corpora) > 1 else None
     info = machine()
-    save("default_scan", {"machine": info, "rows": rows})
+    save("default_scan", {"machine": info, "rows": rows, "alternated": alternated})
     print(f"machine: {info.get('cpu')}, {info.get('cpus')} CPUs, load {info.get('load_avg_1m')}")
     cols = ["corpus", "MB", "pipeline", "seconds", "cpu_seconds", "peak_rss_GiB", "s_per_MB", "speedup_vs_datasketch",
             "incoherent_share", "rep_incoherent_share", "largest_cluster", "recall", "precision", "clusters"]  # fmt: skip
@@ -377,6 +424,13 @@ def main(argv: list[str] | None = None) -> int:
     if len(flat) > 1:
         print("seconds per MB, default: " + ", ".join(f"{k} {v:.3f}" for k, v in flat.items())
               + f"; largest over smallest {max(flat.values()) / min(flat.values()):.2f}x")  # fmt: skip
+    if alternated:
+        for n, found in enumerate(alternated["rounds"], 1):
+            print(f"round {n}: " + ", ".join(f"{k} {v['seconds']:.2f} s ({v['s_per_MB']:.3f} s/MB, x datasketch {v['speedup_vs_datasketch']:.2f})" for k, v in found.items())
+                  + f"; s/MB largest over smallest {alternated['s_per_MB_spread_by_round'][n - 1]:.2f}x")  # fmt: skip
+        print(f"alternated, median of the rounds' s/MB spreads {alternated['s_per_MB_spread_median']:.2f}x, spread of the medians "
+              f"{alternated['s_per_MB_spread_of_medians']:.2f}x; medians: "
+              + ", ".join(f"{k} {v['seconds']:.2f} s, x datasketch {v['speedup_vs_datasketch']:.2f}" for k, v in alternated["medians"].items()))  # fmt: skip
     return 0
 
 
