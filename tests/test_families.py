@@ -142,6 +142,29 @@ def test_three_sites_three_families_each_labelled_with_its_chrome(seed_texts: di
         assert all(SITE_NAMES[other] not in label.text for label in f.boilerplate for other in SITE_NAMES if other != site)
 
 
+def test_template_families_read_runs_from_a_table_as_from_lists(seed_texts: dict[str, str], pool: list[str]) -> None:
+    """The scan hands the families its runs as records (a ``RunTable``), a library caller
+    as lists of runs: the same families, labels (the seeds' stock phrases are corpus
+    runs) and edges either way."""
+    from neardup.boilerplate import RunTable, find_boilerplate
+    from neardup.config import FamilyConfig
+    from neardup.families import find_template_families
+    from neardup.normalize import normalize
+
+    for docs in ([Document(name, text) for name, text in seed_texts.items()], three_sites(seed_texts, pool, closing=True)):
+        norms = [normalize(d.text) for d in docs]
+        runs = find_boilerplate([d.text for d in docs], norms)
+        assert isinstance(runs, list) and sum(map(len, runs)) > 0
+        config = FamilyConfig(keywords=0)
+        as_lists, edges = find_template_families(docs, norms, runs, config)
+        as_table, table_edges = find_template_families(docs, norms, RunTable.of(runs), config)
+        assert as_lists and all(f.boilerplate for f in as_lists)
+        assert as_table == as_lists and all((a == b).all() for a, b in zip(edges, table_edges))
+        kinds = {label.kind for f in as_lists for label in f.boilerplate}
+        # The seeds' family is labelled by its stock phrases (corpus runs), each site's by its chrome.
+        assert kinds == {"corpus"} if docs[0].id in seed_texts else "page" in kinds
+
+
 def test_a_closing_formula_shared_across_sites_does_not_merge_them(seed_texts: dict[str, str], pool: list[str]) -> None:
     docs = three_sites(seed_texts, pool, closing=True)
     result = scan(docs)

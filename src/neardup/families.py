@@ -46,7 +46,7 @@ from neardup.config import FamilyConfig, NormalizeConfig
 from neardup.model import Alignment, Boilerplate, DocLink, Document, Family, FamilyLabel, TemplateFamily
 from neardup.normalize import Normalized, normalize
 from neardup.shingle import mix64
-from neardup.boilerplate import BoilerRun, record_spans
+from neardup.boilerplate import KINDS, BoilerRun, RunTable, record_spans
 from neardup.links import PairWeights, merged_links
 from neardup.passages import RangeUnion
 from neardup.pieces import DocumentPieces, corpus_texts, find_pieces, norm_range
@@ -463,6 +463,20 @@ def find_template_families(
     return out, pair_weight
 
 
+def _runs_at(
+    runs: Sequence[Sequence[BoilerRun]], owner: npt.NDArray[np.int64], index: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Callable[[int], str]]:
+    """Starts and ends of runs ``runs[owner[n]][index[n]]``, and the kind of run ``n``:
+    read from a :class:`~neardup.boilerplate.RunTable`'s records at once (a family's
+    labels look at thousands of runs: no run object made for each), else run by run."""
+    if isinstance(runs, RunTable):
+        rows = runs.rows[runs.bounds[owner] + index]
+        return rows["start"], rows["end"], lambda n: KINDS[int(rows["kind"][n])]
+    run_of = [runs[d][j] for d, j in zip(owner.tolist(), index.tolist())]
+    starts = np.array([r.start for r in run_of], dtype=np.int64)
+    return starts, np.array([r.end for r in run_of], dtype=np.int64), lambda n: run_of[n].kind
+
+
 def _labels(
     f: int,
     n_families: int,
@@ -510,23 +524,22 @@ def _labels(
         least = np.minimum.reduceat(carried, first)
         score = np.add.reduceat(weight[ids], first)
         owner = np.searchsorted(scanned.run_first, keys, side="right") - 1
-        run_of = [runs[d][j] for d, j in zip(owner.tolist(), scanned.run_index[keys].tolist())]
-        run_start = np.array([r.start for r in run_of], dtype=np.int64)
-        run_end = np.array([r.end for r in run_of], dtype=np.int64)
+        index = scanned.run_index[keys]
+        run_start, run_end, kind_of = _runs_at(runs, owner, index)
         at = np.repeat(run_start - first, lengths) + np.arange(len(ids))
         ok = carried >= 2
         k = np.repeat(run_end - run_start - lengths + 1, lengths)  # the window length
         spans.append((np.repeat(owner, lengths)[ok], at[ok], at[ok] + k[ok]))
         pages: dict[int, list[tuple[int, int]]] = {}  # each document's head and tail, read once
         for n in np.flatnonzero(least >= 2).tolist():
-            d, r = int(owner[n]), run_of[n]
+            d, r_start, r_end = int(owner[n]), int(run_start[n]), int(run_end[n])
             key = scanned.windows[scanned.win_first[keys[n]] : scanned.win_first[keys[n] + 1]].tobytes()
             if key in candidates:
                 continue
             if d not in pages:
                 pages[d] = [(x.start, x.end) for x in runs[d] if x.kind == "page"]
-            kind = "page" if _in_page_edges(r, pages[d]) else r.kind
-            candidates[key] = (int(least[n]), float(score[n]), kind, d, r.start, r.end, r.end - r.start)
+            kind = "page" if _in_page_edges(r_start, r_end, pages[d]) else kind_of(n)
+            candidates[key] = (int(least[n]), float(score[n]), kind, d, r_start, r_end, r_end - r_start)
     string_docs: list[int] = []
     string_lo: list[int] = []
     string_hi: list[int] = []
@@ -582,11 +595,11 @@ def _union_length(doc: npt.NDArray[np.int64], start: npt.NDArray[np.int64], end:
     return int(np.sum(np.maximum.reduceat(hi, firsts) - lo[firsts]))
 
 
-def _in_page_edges(run: BoilerRun, pages: Sequence[tuple[int, int]]) -> bool:
+def _in_page_edges(run_start: int, run_end: int, pages: Sequence[tuple[int, int]]) -> bool:
     """Whether most of a run lies in its page's head or tail (``pages``: their ranges):
     it is the site's chrome."""
-    inside = sum(max(0, min(run.end, end) - max(run.start, start)) for start, end in pages)
-    return inside * 2 >= run.end - run.start
+    inside = sum(max(0, min(run_end, end) - max(run_start, start)) for start, end in pages)
+    return inside * 2 >= run_end - run_start
 
 
 def _overlaps(a: str, b: str, k: int = 12) -> bool:
