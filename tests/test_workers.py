@@ -127,8 +127,16 @@ def torn_down(event, args, marker=marker, write=os.write):
         write(marker, b"torn down")
 
 sys.addaudithook(torn_down)
+from multiprocessing.forkserver import main  # the fork server's own command imports it so
 import neardup._preload  # what the fork server runs before it serves
 print("served", flush=True)
+"""
+
+_OTHER_EXIT = """
+import sys
+import neardup._preload
+print("imported", flush=True)
+sys.exit(3)
 """
 
 
@@ -142,3 +150,14 @@ def test_the_fork_server_leaves_without_teardown(tmp_path) -> None:  # type: ign
     run = subprocess.run([sys.executable, "-c", _SERVER_EXIT, str(marker)], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout == "served\n", run.stderr
     assert marker.read_text() == ""
+
+
+def test_any_other_process_importing_the_preload_keeps_its_exit_code() -> None:
+    """Only the fork server leaves by ``os._exit(0)``. pytest imports every module to
+    collect its doctests: with the exit registered in any process that imports this one,
+    the test run exited 0 whatever failed (CI read a failed run as passed)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", _OTHER_EXIT], capture_output=True, text=True)
+    assert run.stdout == "imported\n" and run.returncode == 3, run.stderr
