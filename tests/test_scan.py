@@ -202,8 +202,25 @@ def test_the_analysis_workers_align_with_the_compiled_kernels(monkeypatch: pytes
     assert loaded == ["True", "False"]
 
 
+@pytest.fixture
+def counted_on(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each time a scan counts its families' keywords on workers: whether in a process apart."""
+    import importlib
+
+    analyse_module = importlib.import_module("neardup.analyse")
+    found: list[bool] = []
+    real = analyse_module._keywords_on
+
+    def spy(workers, *args):  # type: ignore[no-untyped-def]
+        found.append(workers.apart)
+        return real(workers, *args)
+
+    monkeypatch.setattr(analyse_module, "_keywords_on", spy)
+    return found
+
+
 @pytest.mark.slow  # a helper process
-def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.MonkeyPatch, counted_on: list[bool]) -> None:
     """A scan too small for workers counts its keywords in one helper process, started
     with the scan; the report is the one a single process makes."""
     from benchmarks.generate import Generator
@@ -214,14 +231,6 @@ def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.Monk
 
     analyse_module = importlib.import_module("neardup.analyse")
     docs = [Document(d.id, d.text) for d, _ in Generator(seed=5, dup_rate=0.3).documents(count=120)]
-    counted_on: list[bool] = []
-    real = analyse_module._keywords_on
-
-    def spy(workers, *args):  # type: ignore[no-untyped-def]
-        counted_on.append(workers.apart)
-        return real(workers, *args)
-
-    monkeypatch.setattr(analyse_module, "_keywords_on", spy)
     one = scan(docs, jobs=1)
     assert counted_on == []  # one process: keywords counted here
     scan(docs, jobs=2)
@@ -234,7 +243,7 @@ def test_keyword_helper_counts_what_this_process_counts(monkeypatch: pytest.Monk
 
 
 @pytest.mark.slow  # worker processes
-def test_a_parallel_scan_without_keywords_starts_no_process_to_count_them(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_parallel_scan_without_keywords_starts_no_process_to_count_them(monkeypatch: pytest.MonkeyPatch, counted_on: list[bool]) -> None:
     """With no keywords wanted, a scan on workers asks no process to cut words for them
     (a fresh one cut every family's documents with jieba, then kept none)."""
     from dataclasses import replace
@@ -243,15 +252,7 @@ def test_a_parallel_scan_without_keywords_starts_no_process_to_count_them(monkey
 
     import importlib
 
-    analyse_module, scan_module = importlib.import_module("neardup.analyse"), importlib.import_module("neardup.scan")
-    counted_on: list[bool] = []
-    real = analyse_module._keywords_on
-
-    def spy(workers, *args):  # type: ignore[no-untyped-def]
-        counted_on.append(workers.apart)
-        return real(workers, *args)
-
-    monkeypatch.setattr(analyse_module, "_keywords_on", spy)
+    scan_module = importlib.import_module("neardup.scan")
     monkeypatch.setattr(scan_module, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(scan_module, "CHUNK_CHARS", 20_000)
     monkeypatch.setattr(importlib.import_module("neardup.workers"), "CHUNK_CHARS", 20_000)

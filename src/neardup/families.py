@@ -385,6 +385,7 @@ def find_template_families(
     cut = words or DocumentWords(docs, norms)
     # Pieces: boilerplate windows (numpy) and string pieces (chrome lines, skeletons).
     scanned = scanned or find_pieces(docs, norms, runs, cut, window, shared)
+    table = runs if isinstance(runs, RunTable) else RunTable.of(runs)  # the scan's are records already
     pieces = scanned.pieces
     # One posting table: window pieces first, then string pieces (a window a document
     # carries twice is one posting: the sort below drops repeats).
@@ -443,7 +444,7 @@ def find_template_families(
     kept = []
     for f, m in enumerate(members):
         mine = by_family[family_bounds[f] : family_bounds[f + 1]]
-        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, runs, scanned, win_piece, codes, cif, weight, n_win, mine)
+        labels, total_chars, total_weight = _labels(f, len(members), m, docs, norms, table, scanned, win_piece, codes, cif, weight, n_win, mine)
         if total_weight <= 0:
             continue
         families.append((m, total_weight, total_chars, labels))
@@ -463,27 +464,13 @@ def find_template_families(
     return out, pair_weight
 
 
-def _runs_at(
-    runs: Sequence[Sequence[BoilerRun]], owner: npt.NDArray[np.int64], index: npt.NDArray[np.int64]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Callable[[int], str]]:
-    """Starts and ends of runs ``runs[owner[n]][index[n]]``, and the kind of run ``n``:
-    read from a :class:`~neardup.boilerplate.RunTable`'s records at once (a family's
-    labels look at thousands of runs: no run object made for each), else run by run."""
-    if isinstance(runs, RunTable):
-        rows = runs.rows[runs.bounds[owner] + index]
-        return rows["start"], rows["end"], lambda n: KINDS[int(rows["kind"][n])]
-    run_of = [runs[d][j] for d, j in zip(owner.tolist(), index.tolist())]
-    starts = np.array([r.start for r in run_of], dtype=np.int64)
-    return starts, np.array([r.end for r in run_of], dtype=np.int64), lambda n: run_of[n].kind
-
-
 def _labels(
     f: int,
     n_families: int,
     members: Sequence[int],
     docs: Sequence[Document],
     norms: Sequence[Normalized],
-    runs: Sequence[Sequence[BoilerRun]],
+    runs: RunTable,
     scanned: DocumentPieces,
     win_piece: npt.NDArray[np.int64],
     codes: npt.NDArray[np.int64],
@@ -524,8 +511,8 @@ def _labels(
         least = np.minimum.reduceat(carried, first)
         score = np.add.reduceat(weight[ids], first)
         owner = np.searchsorted(scanned.run_first, keys, side="right") - 1
-        index = scanned.run_index[keys]
-        run_start, run_end, kind_of = _runs_at(runs, owner, index)
+        rows = runs.rows[runs.bounds[owner] + scanned.run_index[keys]]  # no run object made for each of thousands
+        run_start, run_end = rows["start"], rows["end"]
         at = np.repeat(run_start - first, lengths) + np.arange(len(ids))
         ok = carried >= 2
         k = np.repeat(run_end - run_start - lengths + 1, lengths)  # the window length
@@ -538,7 +525,7 @@ def _labels(
                 continue
             if d not in pages:
                 pages[d] = [(x.start, x.end) for x in runs[d] if x.kind == "page"]
-            kind = "page" if _in_page_edges(r_start, r_end, pages[d]) else kind_of(n)
+            kind = "page" if _in_page_edges(r_start, r_end, pages[d]) else KINDS[int(rows["kind"][n])]
             candidates[key] = (int(least[n]), float(score[n]), kind, d, r_start, r_end, r_end - r_start)
     string_docs: list[int] = []
     string_lo: list[int] = []

@@ -52,10 +52,12 @@ def warm_kernels() -> None:
 
 
 def load_kernels_aside() -> threading.Thread:
-    """Load the compiled kernels (:func:`neardup.kernels.warm`) in a thread, started now:
-    most of their loading (LLVM linking the cached code) releases the GIL, so a scan's
-    first stage runs beside it instead of each stage paying for the kernels it first
-    calls. A failure is left to the stage that calls the kernel."""
+    """Load the compiled kernels (:func:`neardup.kernels.warm`) in a thread, started now,
+    so that no stage pays for the kernels it first calls. Most of the load (numba's
+    import) holds the GIL: beside pure-Python work it saves little (timed beside the
+    first stage's normalising and hashing of 5 MB, the two took as long as one after
+    the other); it overlaps what releases the GIL. A failure is left to the stage that
+    calls the kernel."""
 
     def load() -> None:
         try:
