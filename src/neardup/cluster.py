@@ -21,10 +21,11 @@ two steps, each linear in the matches:
    ``Q`` has no other. Such stars merge: the members stay copies of one text, paragraph
    by paragraph, and a passage that holds X where another document holds Y never
    merges X's copies with Y's. A paragraph some copies left out (a star, or a run of
-   them, in some of the places only) joins the runs before and after it when it sits
-   between them wherever it is and they follow each other where it is missing: every
-   place still holds both. (One such paragraph: two texts, each between the same runs
-   in some places, stay two texts.)
+   them, in some of the places only), and the pieces of a paragraph that some copies'
+   edits cut elsewhere, join the runs before and after them when they sit between them
+   wherever they are and the runs follow each other where they are missing: every
+   place still holds both runs. (Two texts, each between the same runs in some places,
+   stay two texts.)
 
 Inside a merged cluster, a document's passages at most ``gap`` apart form one member.
 The representative is the member holding the most centres; every member's
@@ -249,14 +250,8 @@ def _block_links(
     as two clusters. Block by block, the merged members are still the same text in the
     same places, one after the other.
 
-    Also ``P`` to ``R`` across a paragraph some copies left out: ``Q``, in some of the
-    places of ``P``, sits between a block of ``P`` and one of ``R`` wherever it is, and
-    every block of ``P`` is followed by its own block of ``R``, directly or through one
-    of ``Q`` (one such star: two different texts between the same runs are two texts).
-    Every place then holds ``P`` and ``R``: every two members still share text. (A star
-    missing from some places is not merged otherwise: a stock paragraph in sixty
-    documents, followed in two of them by a text those two share, stays a cluster of its
-    own.)
+    Also ``P`` to ``R`` across stars in some of the places only: a paragraph some copies
+    left out, or cut into passages elsewhere (:func:`_bridges`).
     """
     order = np.lexsort((nodes, label))  # by star, then passage: a star's documents in order
     lab, doc, at = label[order], node_docs[order], order
@@ -265,39 +260,80 @@ def _block_links(
     starts = np.flatnonzero(~(same & close))
     ends = np.concatenate((starts[1:], [len(order)])) - 1
     block_label, first, last = lab[starts], at[starts], at[ends]
-    blocks = np.bincount(block_label, minlength=n_labels)
     block_at = np.full(len(nodes), -1, dtype=np.int64)
     block_at[first] = np.arange(len(starts))
     after = nxt[last]
     out = np.where(after >= 0, block_at[np.maximum(after, 0)], -1)  # the block right after each, or -1
-    into = np.full(len(starts), -1, dtype=np.int64)  # the block right before each, or -1
-    into[out[out >= 0]] = np.flatnonzero(out >= 0)
-    p, q = _one_star(block_label, out, n_labels)
-    equal = blocks[q] == blocks[p]
-    # Stars left out of some places, each between one star and another wherever it is.
-    before = np.full(n_labels, -1, dtype=np.int64)
-    behind = np.full(n_labels, -1, dtype=np.int64)
-    src, dst = _one_star(block_label, into, n_labels)
-    before[src] = dst
-    src, dst = _one_star(block_label, out, n_labels)
-    behind[src] = dst
-    between = (before >= 0) & (behind >= 0) & (before != behind)
-    between[between] &= (blocks[between] < blocks[before[between]]) & (blocks[before[between]] == blocks[behind[between]])
-    star_out = np.where(out >= 0, block_label[np.maximum(out, 0)], -1)
-    skip = (out >= 0) & between[np.maximum(star_out, 0)] & (before[np.maximum(star_out, 0)] == block_label)
-    reach = np.where(skip, out[np.maximum(out, 0)], out)
-    pr, r = _one_star(block_label, reach, n_labels)
-    # One paragraph left out of some copies, not one paragraph in some places and another
-    # in the rest (two texts between the same two runs): one star skipped, at most.
-    skipped = np.where(skip, star_out, -1)
-    first_skip, last_skip = _target_range(block_label[skip], skipped[skip], n_labels)
-    across = (blocks[r] == blocks[pr]) & ((last_skip[pr] < 0) | (first_skip[pr] == last_skip[pr]))
-    pr, r = pr[across], r[across]
-    bridged = np.flatnonzero(between)
-    bridged = bridged[np.isin(before[bridged], pr)]
-    of_p = np.searchsorted(pr, before[bridged])
-    bridged = bridged[(behind[bridged] == r[of_p]) & (last_skip[pr[of_p]] == bridged)]
-    return np.concatenate((p[equal], pr, bridged)), np.concatenate((q[equal], r, before[bridged]))
+    return _bridges(block_label, out, n_labels)
+
+
+#: At most this many stars between two blocks of a run (:func:`_bridges`): a copy's edits
+#: move a passage boundary or two, so a place holds a star or two the others do not.
+MAX_BETWEEN = 3
+
+
+def _bridges(
+    block_label: npt.NDArray[np.int64], out: npt.NDArray[np.int64], n_labels: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Star links ``(P, R)`` and ``(Q, P)``: ``P`` is followed by ``R``, each block of ``P``
+    by its own block of ``R`` (both in as many places), directly or through at most
+    :data:`MAX_BETWEEN` blocks of stars ``Q`` in fewer places.
+
+    Copies differ there: one left a paragraph out (``Q`` missing from a place), or its
+    edits cut a paragraph into passages elsewhere (a small star only some places hold),
+    or both at once. Every place still holds ``P`` and ``R``, so every two members of
+    the merged run share text. Each ``Q`` must lie between ``P`` and ``R`` wherever it
+    is, and the ``Q`` in most places (``M``) must be in every place that holds any
+    other: one paragraph and its pieces, not one text in some places and another text
+    in the rest (two texts between the same two runs stay two texts). A star missing
+    from some places is not merged otherwise: a stock paragraph in sixty documents,
+    followed in two of them by a text those two share, stays a cluster of its own.
+    """
+    n_blocks = len(block_label)
+    blocks = np.bincount(block_label, minlength=n_labels)  # a star's places
+    k = blocks[block_label]
+    reach = np.full(n_blocks, -1, dtype=np.int64)  # the block of ``R`` each block's walk ends on
+    walk_start, walk_on = [], []  # (first block, a block between) of every walk
+    start, cur = np.arange(n_blocks, dtype=np.int64), out
+    for step in range(MAX_BETWEEN + 1):
+        live = cur >= 0
+        start, cur = start[live], cur[live]
+        ended = (k[cur] == k[start]) & (block_label[cur] != block_label[start])
+        reach[start[ended]] = cur[ended]
+        on = k[cur] < k[start]
+        if step == MAX_BETWEEN or not on.any():
+            break
+        start, cur = start[on], cur[on]
+        walk_start.append(start)
+        walk_on.append(cur)
+        cur = out[cur]
+    p, r = _one_star(block_label, reach, n_labels)
+    if not walk_start:
+        return p, r
+    linked = np.zeros(n_labels, dtype=bool)
+    linked[p] = True
+    s, b = np.concatenate(walk_start), np.concatenate(walk_on)
+    keep = linked[block_label[s]]
+    s, b = s[keep], b[keep]
+    ps, q = block_label[s], block_label[b]
+    bad = np.zeros(n_labels, dtype=bool)  # links P -> R to drop
+    # each Q on the walks of one P only, every block of it on one walk
+    lo, hi = _target_range(q, ps, n_labels)
+    blocks_on = np.bincount(q[np.unique(b, return_index=True)[1]], minlength=n_labels)
+    stray = ((lo != hi) | (blocks_on != blocks) | (np.bincount(q, minlength=n_labels) != blocks))[q]
+    bad[ps[stray]] = True
+    # M, the Q in most places (then the smallest star), is on every walk holding any Q
+    best = np.full(n_labels, -1, dtype=np.int64)
+    np.maximum.at(best, ps, blocks[q] * n_labels + (n_labels - 1 - q))
+    m = n_labels - 1 - best % n_labels
+    holds_m = np.zeros(n_blocks, dtype=bool)
+    holds_m[s[q == m[ps]]] = True
+    bad[ps[~holds_m[s]]] = True
+    good = ~bad[p]
+    p, r = p[good], r[good]
+    between = ~bad[ps]
+    pairs = np.unique(np.stack((q[between], ps[between]), axis=1), axis=0).reshape(-1, 2)
+    return np.concatenate((p, pairs[:, 0])), np.concatenate((r, pairs[:, 1]))
 
 
 def _groups(links: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]], n: int) -> npt.NDArray[np.int64]:
