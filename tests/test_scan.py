@@ -165,6 +165,24 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     assert one.matches == two.matches and list(one.passages) == list(two.passages)
 
 
+def test_a_scan_in_this_process_normalises_each_document_once(monkeypatch: pytest.MonkeyPatch, simplified_paragraphs) -> None:
+    """The first pass (window counts) hands its normalised texts to the second, chunk by
+    chunk, when both run in this process: normalising twice cost a tenth of a 5 MB scan.
+    (``test_jobs_do_not_change_the_result`` checks the report is the workers'.)"""
+    import importlib
+
+    scan_module = importlib.import_module("neardup.scan")
+    real = scan_module.normalize
+    seen: list[str] = []
+    monkeypatch.setattr(scan_module, "normalize", lambda text, config=None: seen.append(text) or real(text, config))
+    for name in ("neardup.scan", "neardup.workers"):
+        monkeypatch.setattr(importlib.import_module(name), "CHUNK_CHARS", 400)  # several chunks
+    docs = [Document(f"d{i}", "\n".join(simplified_paragraphs[i : i + 3])) for i in range(8)]
+    result = scan(docs, jobs=1)
+    assert result.clusters
+    assert sorted(seen) == sorted(d.text for d in docs)
+
+
 @pytest.mark.slow  # worker processes, and a fresh interpreter
 def test_the_analysis_workers_align_with_the_compiled_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     """No member is long enough to load the kernels itself, and aligning uses them only

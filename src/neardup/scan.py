@@ -121,6 +121,14 @@ class _Boiler:
     counts: WindowCounts | None = None
     base: npt.NDArray[np.uint64] | None = None
     path: str | None = None
+    #: In this process only: each chunk's normalised texts from the first pass, by its
+    #: first document, taken by the second pass (normalising a corpus twice cost a tenth
+    #: of a 5 MB scan, which runs here).
+    norms: dict[int, list[Normalized]] | None = None
+
+    def normalized(self, first_doc: int, texts: Sequence[str], config: ScanConfig) -> list[Normalized]:
+        kept = self.norms.pop(first_doc, None) if self.norms is not None else None
+        return kept if kept is not None and len(kept) == len(texts) else [normalize(t, config.normalize) for t in texts]
 
     def load(self) -> tuple[WindowCounts, npt.NDArray[np.uint64] | None]:
         if self.path is None:
@@ -141,10 +149,15 @@ def _load_boiler(path: str) -> tuple[WindowCounts, npt.NDArray[np.uint64] | None
     return _LOADED[path]
 
 
-def _window_chunk(texts: list[str], first_doc: int, config: ScanConfig) -> npt.NDArray[np.uint64]:
-    """First pass: every document's distinct boilerplate windows, end to end."""
-    k = config.boilerplate.min_chars
-    return distinct_windows_many([normalize(t, config.normalize).text for t in texts], k)
+def _window_chunk(
+    texts: list[str], first_doc: int, config: ScanConfig, keep: dict[int, list[Normalized]] | None = None
+) -> npt.NDArray[np.uint64]:
+    """First pass: every document's distinct boilerplate windows, end to end; the
+    normalised texts go to ``keep`` (when run in the scan's process)."""
+    norms = [normalize(t, config.normalize) for t in texts]
+    if keep is not None:
+        keep[first_doc] = norms
+    return distinct_windows_many([norm.text for norm in norms], config.boilerplate.min_chars)
 
 
 def _boilerplate_rows(doc: int, text: str, norm: Normalized, runs: Sequence[BoilerRun]) -> npt.NDArray[np.void]:
@@ -221,7 +234,7 @@ def _prepare_chunk(
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
     compiled = sum(len(t) for t in texts) >= NUMBA_MIN_CHARS  # shingling loads the kernels anyway
-    norms = [normalize(text, config.normalize) for text in texts]
+    norms = boiler.normalized(first_doc, texts, config) if boiler is not None else [normalize(t, config.normalize) for t in texts]
     norm_texts = [norm.text for norm in norms]
     k = config.boilerplate.min_chars
     windows, win_at = windows_many(norm_texts, k) if boiler is not None else (None, None)
@@ -442,14 +455,16 @@ def _boiler(
     """First pass: the corpus's window counts and the base files' windows."""
     k = config.boilerplate.min_chars
     counts = WindowCounts.empty()
+    capacity = sum(len(d.text) for d in docs)
+    # about 18 bytes a character: kept up to a serial scan's size (72 MB), not for `-j 1` on 300 MB
+    norms: dict[int, list[Normalized]] | None = {} if not workers.parallel and capacity <= PARALLEL_MIN_CHARS else None
     if len(docs) >= config.boilerplate.min_docs:
-        capacity = sum(len(d.text) for d in docs)
-        counts = count_windows(_run_chunks(docs, _window_chunk, (config,), workers, progress, "boilerplate"), capacity)
+        counts = count_windows(_run_chunks(docs, _window_chunk, (config, norms), workers, progress, "boilerplate"), capacity)
     base = None
     if base_docs:
         base = unique(np.concatenate([window_hashes(normalize(d.text, config.normalize).text, k) for d in base_docs]))
     if not workers.parallel:
-        return _Boiler(counts, base)
+        return _Boiler(counts, base, norms=norms)
     handle, path = tempfile.mkstemp(prefix="neardup-boiler-", suffix=".npz")
     os.close(handle)
     np.savez(path, values=counts.values, counts=counts.counts, base=base if base is not None else np.empty(0, np.uint64))
