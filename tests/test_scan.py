@@ -167,7 +167,7 @@ def test_jobs_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_scan_in_this_process_normalises_each_document_once(monkeypatch: pytest.MonkeyPatch, simplified_paragraphs) -> None:
     """The first pass (window counts) hands its normalised texts to the second, chunk by
-    chunk, when both run in this process: normalising twice cost a tenth of a 5 MB scan.
+    chunk, when both run in this process: normalising twice cost 3-5 % of a 5 MB scan.
     (``test_jobs_do_not_change_the_result`` checks the report is the workers'.)"""
     import importlib
 
