@@ -286,14 +286,14 @@ def bench(
     corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int, repeat: int = 1
 ) -> list[dict[str, Any]]:
     OUT.mkdir(parents=True, exist_ok=True)
-    target = corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
+    target = _scan_target(corpus)
     truth = load_truth(corpus) if (corpus / "truth.jsonl").exists() else []
     rows = []
     variants = [("neardup scan (default)", [])]
     if detail_clusters:
         variants.append(("neardup scan --detail clusters", ["--detail", "clusters"]))
     for name, extra in variants:
-        extra = [*extra, *(["--jobs", str(jobs)] if jobs != 1 else [])]
+        extra = [*extra, *_jobs_flag(jobs)]
         out = OUT / f"default_{label}_{'clusters' if extra else 'full'}.json"
         timed = _median_run(repeat, lambda: run_cli(target, out, extra))
         row = {"corpus": label, "MB": mb, "pipeline": name + (f" --jobs {jobs}" if jobs != 1 else ""), **timed}
@@ -318,6 +318,16 @@ def bench(
         for r in rows[:-1]:
             r["speedup_vs_datasketch"] = wall / r["seconds"]
     return rows
+
+
+def _scan_target(corpus: Path) -> Path:
+    """What ``neardup scan`` reads: a generated corpus's JSONL, or a folder of text files."""
+    return corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
+
+
+def _jobs_flag(jobs: int) -> list[str]:
+    """``--jobs N``, or no flag at all for 1: the command's own default (one worker per CPU)."""
+    return ["--jobs", str(jobs)] if jobs != 1 else []
 
 
 def _documents(corpus: Path) -> list[tuple[str, str]]:
@@ -345,14 +355,13 @@ def alternate(corpora: list[tuple[str, Path, float]], rounds: int, jobs: int) ->
     Here each round's ratios come from runs a minute apart at most, and their medians
     are reported beside the medians' ratios.
     """
-    extra = ["--jobs", str(jobs)] if jobs != 1 else []
+    extra = _jobs_flag(jobs)
     docs = {label: _documents(corpus) for label, corpus, _ in corpora}
     per_round: list[dict[str, dict[str, float]]] = []
     for _ in range(rounds):
         found: dict[str, dict[str, float]] = {}
         for label, corpus, mb in corpora:
-            target = corpus / "corpus.jsonl" if (corpus / "corpus.jsonl").exists() else corpus / "docs"
-            ours = run_cli(target, OUT / f"alternate_{label}.json", extra)["seconds"]
+            ours = run_cli(_scan_target(corpus), OUT / f"alternate_{label}.json", extra)["seconds"]
             peer = _peer(docs[label], [])["seconds"]
             found[label] = {"seconds": ours, "s_per_MB": ours / mb, "peer_seconds": peer, "speedup_vs_datasketch": peer / ours}
         per_round.append(found)
@@ -377,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peers-up-to", type=float, default=50, help="run the datasketch pipeline up to this many MB")
     parser.add_argument("--detail-clusters", action="store_true", help="also time --detail clusters")
     parser.add_argument("--english", action="store_true", help="also the twelve English books of ../shared/data")
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=1, help="passed on as --jobs N; 1 (default): no flag, the command's own default")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each small corpus, median reported")
     parser.add_argument("--repeat-up-to", type=float, default=60, help="repeat corpora up to this many MB")
     parser.add_argument("--alternate", type=int, default=0, metavar="ROUNDS",

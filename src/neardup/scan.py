@@ -127,6 +127,7 @@ class _Boiler:
     norms: dict[int, list[Normalized]] | None = None
 
     def normalized(self, first_doc: int, texts: Sequence[str], config: ScanConfig) -> list[Normalized]:
+        """The chunk's normalised texts: the first pass's, or made now."""
         kept = self.norms.pop(first_doc, None) if self.norms is not None else None
         return kept if kept is not None and len(kept) == len(texts) else [normalize(t, config.normalize) for t in texts]
 
@@ -234,7 +235,7 @@ def _prepare_chunk(
     counts, base = boiler.load() if boiler is not None else (WindowCounts.empty(), None)
     kinds = masked_kinds(config.boilerplate)
     compiled = sum(len(t) for t in texts) >= NUMBA_MIN_CHARS  # shingling loads the kernels anyway
-    norms = boiler.normalized(first_doc, texts, config) if boiler is not None else [normalize(t, config.normalize) for t in texts]
+    norms = (boiler or _Boiler()).normalized(first_doc, texts, config)
     norm_texts = [norm.text for norm in norms]
     k = config.boilerplate.min_chars
     windows, win_at = windows_many(norm_texts, k) if boiler is not None else (None, None)
