@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 
 import opencc
 import pytest
@@ -216,7 +217,8 @@ def test_the_analysis_workers_align_with_the_compiled_kernels(monkeypatch: pytes
         "import sys; from neardup.analyse import _analyse_chunk; from neardup.config import AlignConfig; "
         "_analyse_chunk([], [], [], AlignConfig(), {}); print('neardup.kernels' in sys.modules)"
     )
-    loaded = [subprocess.run([sys.executable, "-c", probe.format(flag)], capture_output=True, text=True, check=True).stdout.strip() for flag in ("True", "False")]
+    numba_only = {**os.environ, "NEARDUP_PREBUILT": "0"}  # the kernels numba loads (none prebuilt)
+    loaded = [subprocess.run([sys.executable, "-c", probe.format(flag)], capture_output=True, text=True, check=True, env=numba_only).stdout.strip() for flag in ("True", "False")]
     assert loaded == ["True", "False"]
 
 
@@ -489,5 +491,6 @@ def test_a_scan_loads_its_kernels_aside_while_it_reads() -> None:
     import sys
 
     pytest.importorskip("numba")
-    out = subprocess.run([sys.executable, "-c", _KERNELS_ASIDE], capture_output=True, text=True, check=True)
+    numba_only = {**os.environ, "NEARDUP_PREBUILT": "0"}  # prebuilt kernels need no loading
+    out = subprocess.run([sys.executable, "-c", _KERNELS_ASIDE], capture_output=True, text=True, check=True, env=numba_only)
     assert out.stdout.strip() == "True"

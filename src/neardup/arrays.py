@@ -10,7 +10,8 @@ the same arrays as ``np.unique`` (sorted values; an inverse in the input's shape
 
 from __future__ import annotations
 
-import sys
+
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +46,13 @@ def unique_counts(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.N
     return ordered[starts], np.diff(np.append(starts, len(ordered))).astype(np.int64)
 
 
+def _loaded_kernels() -> Any:
+    """The compiled kernels when prebuilt or already loaded here (never a numba import)."""
+    from neardup.shingle import loaded_kernels
+
+    return loaded_kernels()
+
+
 def unique_inverse(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.int64]]:
     """``np.unique(values, return_inverse=True)``: ``distinct[inverse]`` is ``values``
     (``inverse`` in the shape of ``values``).
@@ -54,7 +62,7 @@ def unique_inverse(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.
     """
     values = np.asarray(values)
     flat = values.ravel()
-    kernels = sys.modules.get("neardup.kernels")  # compiled, when this process has loaded them
+    kernels = _loaded_kernels()
     if kernels is not None and len(flat) >= COMPILED_MIN_VALUES and flat.dtype in (np.int64, np.uint64):
         signed = flat.dtype == np.int64
         keys = flat.view(np.uint64) ^ _SIGN if signed else flat  # order kept: int64 as uint64

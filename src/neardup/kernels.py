@@ -9,9 +9,12 @@ them on random batches.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numba
 import numpy as np
+
+from neardup.prebuilt import KERNEL_TYPES, ArgType, ArrayType, source_digest
 
 _jit = numba.njit(nogil=True, cache=True)
 
@@ -589,33 +592,20 @@ def _load_registries() -> None:
 _load_registries()
 
 
-def _array(dtype: type, dims: int = 1, *, readonly: bool = False) -> np.ndarray:
-    a = np.empty((0,) * dims, dtype=dtype)
-    a.setflags(write=not readonly)
-    return a
+def _numba_type(arg: ArgType) -> object:
+    if isinstance(arg, ArrayType):
+        a = np.empty((0,) * arg.ndim, dtype=arg.dtype)
+        a.setflags(write=not arg.readonly)
+        return numba.typeof(a)
+    return numba.types.boolean if arg.kind == "bool" else getattr(numba.types, arg.kind)
 
 
 def _scan_signatures() -> list[tuple[object, tuple[object, ...]]]:
-    """``(kernel, argument types)`` of every call a scan makes, worker or not (the test
-    ``test_kernels::test_warm_covers_what_a_scan_compiles`` keeps this list true)."""
-    t = numba.typeof
-    u64, i64, f64 = t(_array(np.uint64)), t(_array(np.int64)), t(_array(np.float64))
-    u64_ro, u32_ro = t(_array(np.uint64, readonly=True)), t(_array(np.uint32, readonly=True))
-    i64_2d, u32_2d = t(_array(np.int64, 2)), t(_array(np.uint32, 2))
-    int64, uint64, float64 = numba.types.int64, numba.types.uint64, numba.types.float64
-    return [
-        (rolling_rows, (u32_ro, i64, i64, int64, u64, i64)),
-        (bucketed_rows, (u64, i64, u32_ro, u32_ro, u64_ro, u32_2d)),
-        (bucket_lookup, (u64, i64, i64, uint64, u64, i64)),
-        (corpus_runs, (i64, int64, int64, int64, int64, int64, int64, float64, int64)),
-        (page_edges, (u32_ro, u32_ro, i64, i64, int64, int64, int64, int64)),
-        (sorted_positions, (u64, u64, i64)),
-        (seed_pairs, (u64_ro, u64_ro, int64, numba.types.boolean, int64)),
-        (sorted_sets, (u64, i64, i64, u64)),
-        (shared_counts, (u64, i64, i64, i64_2d)),
-        (csr_rows, (int64, i64, i64, f64, f64)),
-        (local_moves, (i64, i64, f64, f64, float64, float64, i64, i64, int64)),
-    ]
+    """``(kernel, argument types)`` of every call a scan makes, worker or not, from
+    :data:`neardup.prebuilt.KERNEL_TYPES` (the test
+    ``test_kernels::test_warm_covers_what_a_scan_compiles`` keeps that table true)."""
+    module = sys.modules[__name__]
+    return [(getattr(module, name), tuple(map(_numba_type, types))) for name, types in KERNEL_TYPES.items()]
 
 
 def warm() -> None:
@@ -627,3 +617,46 @@ def warm() -> None:
     """
     for kernel, types in _scan_signatures():
         kernel.compile(types)  # type: ignore[attr-defined]
+
+
+def build_ahead(folder: Path) -> Path:
+    """Compile the kernels of :data:`~neardup.prebuilt.KERNEL_TYPES` ahead of time into
+    the extension module ``kernels_prebuilt`` in ``folder`` (see :mod:`neardup.prebuilt`);
+    returns its path. ``setup.py`` calls this when neardup is installed.
+
+    For any x86-64 (or other) machine of the platform, not this one's processor, so
+    that a wheel built here runs elsewhere (measured: the same scan time within noise).
+    The exported functions release the GIL, as the numba kernels do (``nogil``): the
+    verification runs them in threads. numba's ahead-of-time compiler has no switch for
+    that, so its compile flags are given it for the build.
+    """
+    import warnings
+
+    from numba.core.errors import NumbaPendingDeprecationWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NumbaPendingDeprecationWarning)
+        import numba.pycc.compiler as pycc_compiler
+        from numba.pycc import CC
+
+    class _ReleasingGil(pycc_compiler.Flags):  # type: ignore[misc,name-defined]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    cc = CC("kernels_prebuilt")
+    cc.output_dir = str(folder)
+    cc.verbose = False
+    for kernel, types in _scan_signatures():
+        kernel.compile(types)  # type: ignore[attr-defined]
+        cc.export(kernel.py_func.__name__, kernel.overloads[types].signature)(kernel.py_func)  # type: ignore[attr-defined]
+    digest: dict[str, object] = {}
+    exec(f"def source_digest():\n    return {source_digest(Path(__file__).parent)}", digest)  # noqa: S102 - a constant
+    cc.export("source_digest", "i8()")(digest["source_digest"])
+    flags = pycc_compiler.Flags
+    pycc_compiler.Flags = _ReleasingGil
+    try:
+        cc.compile()
+    finally:
+        pycc_compiler.Flags = flags
+    return Path(cc.output_dir) / cc.output_file

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.config import ShingleConfig
+from neardup.prebuilt import PrebuiltKernels, prebuilt_kernels
 
 __all__ = ["compiled_kernels", "load_kernels_aside", "loaded_kernels", "shingle_hashes", "shingle_hashes_many", "token_starts", "warm_kernels"]
 
@@ -29,14 +30,18 @@ NUMBA_MIN_CHARS = 200_000
 
 
 @lru_cache(maxsize=1)
-def compiled_kernels() -> ModuleType | None:
-    """:mod:`neardup.kernels` (numba), or ``None`` when numba is missing or ``NEARDUP_NUMBA=0``.
+def compiled_kernels() -> ModuleType | PrebuiltKernels | None:
+    """The compiled kernels: prebuilt at install (:mod:`neardup.prebuilt`) or else
+    :mod:`neardup.kernels` (numba); ``None`` when numba is missing or ``NEARDUP_NUMBA=0``.
 
     The one place that loads the compiled kernels: shingling, signing and verifying all
     ask it, so the environment switch and the import fallback live here only.
     """
     if os.environ.get("NEARDUP_NUMBA", "1") == "0":
         return None
+    prebuilt = prebuilt_kernels()
+    if prebuilt is not None:
+        return prebuilt
     try:
         from neardup import kernels
     except ImportError:
@@ -70,11 +75,11 @@ def load_kernels_aside() -> threading.Thread:
     return thread
 
 
-def loaded_kernels() -> ModuleType | None:
-    """:func:`compiled_kernels` if something has loaded them already: for steps whose
-    work is small per call (aligning a member), where importing numba for a lone call
-    would cost more than it saves."""
-    return compiled_kernels() if "neardup.kernels" in sys.modules else None
+def loaded_kernels() -> ModuleType | PrebuiltKernels | None:
+    """:func:`compiled_kernels` if they are prebuilt or something has loaded them already:
+    for steps whose work is small per call (aligning a member), where importing numba for
+    a lone call would cost more than it saves."""
+    return compiled_kernels() if "neardup.kernels" in sys.modules or prebuilt_kernels() else None
 
 
 logger = logging.getLogger(__name__)
