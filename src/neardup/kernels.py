@@ -625,7 +625,8 @@ def build_ahead(folder: Path) -> Path:
     returns its path. ``setup.py`` calls this when neardup is installed.
 
     For any x86-64 (or other) machine of the platform, not this one's processor, so
-    that a wheel built here runs elsewhere (measured: the same scan time within noise).
+    that a wheel built here runs elsewhere (measured: six alternated 5 MB scans, medians
+    3.40 s against 3.58 s for this processor's build).
     The exported functions release the GIL, as the numba kernels do (``nogil``): the
     verification runs them in threads. numba's ahead-of-time compiler has no switch for
     that, so its compile flags are given it for the build.
