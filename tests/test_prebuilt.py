@@ -30,7 +30,10 @@ def kernels(monkeypatch: pytest.MonkeyPatch) -> Iterator[prebuilt.PrebuiltKernel
     found = prebuilt_kernels()
     if found is None and not _HAS_COMPILER:
         pytest.skip("no C compiler: the install built no prebuilt kernels (numba compiles them at first use)")
-    assert found is not None, "a machine with a C compiler installs the prebuilt kernels (setup.py)"
+    assert found is not None, (
+        "a machine with a C compiler installs the prebuilt kernels (setup.py); after editing "
+        "kernels.py, community.py or prebuilt.py, reinstall (pip install -e .) to rebuild them"
+    )
     yield found
     prebuilt_kernels.cache_clear()
 
