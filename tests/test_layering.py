@@ -7,7 +7,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "neardup"
 CORE = ["normalize", "passages", "shingle", "boilerplate", "signature", "candidates", "verify", "align", "alignments", "containment", "templates", "cluster", "community", "pieces", "links", "families"]
-BASE = {"model", "config", "errors", "arrays", "prebuilt"}  # arrays: numpy set operations; prebuilt: the prebuilt kernels; no neardup import
+BASE = {"model", "config", "errors", "arrays", "prebuilt"}  # arrays: numpy set operations (imports prebuilt only); prebuilt: the prebuilt kernels
 HOMES = {
     "jieba": {"shingle", "templates"},
     "click": {"cli"},

@@ -114,6 +114,10 @@ def test_a_module_built_from_other_sources_is_not_used(kernels: prebuilt.Prebuil
     monkeypatch.setenv("NEARDUP_PREBUILT", "0")  # the switch to numba's kernels
     prebuilt_kernels.cache_clear()
     assert prebuilt_kernels() is None
+    monkeypatch.delenv("NEARDUP_PREBUILT")
+    monkeypatch.setenv("NEARDUP_NUMBA", "0")  # numpy only: no compiled kernel, prebuilt or not
+    prebuilt_kernels.cache_clear()
+    assert prebuilt_kernels() is None
 
 
 def test_a_prebuilt_kernel_lets_other_threads_run(kernels: prebuilt.PrebuiltKernels) -> None:

@@ -10,16 +10,17 @@ the same arrays as ``np.unique`` (sorted values; an inverse in the input's shape
 
 from __future__ import annotations
 
-
-from typing import Any
+import sys
 
 import numpy as np
 import numpy.typing as npt
 
+from neardup.prebuilt import prebuilt_kernels
+
 __all__ = ["isin", "unique", "unique_counts", "unique_inverse"]
 
 #: From this many values :func:`unique_inverse` finds each value's place with the
-#: compiled kernels (when loaded): a plain sort and a bucketed search, five times faster
+#: compiled kernels (when prebuilt or loaded): a plain sort and a bucketed search, five times faster
 #: than ``argsort`` on ten million hashes.
 COMPILED_MIN_VALUES = 100_000
 _SIGN = np.uint64(1 << 63)
@@ -46,13 +47,6 @@ def unique_counts(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.N
     return ordered[starts], np.diff(np.append(starts, len(ordered))).astype(np.int64)
 
 
-def _loaded_kernels() -> Any:
-    """The compiled kernels when prebuilt or already loaded here (never a numba import)."""
-    from neardup.shingle import loaded_kernels
-
-    return loaded_kernels()
-
-
 def unique_inverse(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.int64]]:
     """``np.unique(values, return_inverse=True)``: ``distinct[inverse]`` is ``values``
     (``inverse`` in the shape of ``values``).
@@ -62,7 +56,7 @@ def unique_inverse(values: npt.ArrayLike) -> tuple[npt.NDArray[np.generic], npt.
     """
     values = np.asarray(values)
     flat = values.ravel()
-    kernels = _loaded_kernels()
+    kernels = sys.modules.get("neardup.kernels") or prebuilt_kernels()  # compiled, and no numba import for them
     if kernels is not None and len(flat) >= COMPILED_MIN_VALUES and flat.dtype in (np.int64, np.uint64):
         signed = flat.dtype == np.int64
         keys = flat.view(np.uint64) ^ _SIGN if signed else flat  # order kept: int64 as uint64

@@ -151,8 +151,9 @@ class PrebuiltKernels:
 @lru_cache(maxsize=1)
 def prebuilt_kernels() -> PrebuiltKernels | None:
     """The prebuilt kernels, or ``None`` when the install built none, it was built from
-    other sources, or ``NEARDUP_PREBUILT=0`` (to run numba's, as a test does)."""
-    if os.environ.get("NEARDUP_PREBUILT", "1") == "0":
+    other sources, ``NEARDUP_PREBUILT=0`` (to run numba's, as a test does) or
+    ``NEARDUP_NUMBA=0`` (numpy only)."""
+    if os.environ.get("NEARDUP_PREBUILT", "1") == "0" or os.environ.get("NEARDUP_NUMBA", "1") == "0":
         return None
     try:
         from neardup import kernels_prebuilt as module  # type: ignore[attr-defined]  # the extension module
