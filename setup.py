@@ -25,21 +25,22 @@ class BuildPrebuiltKernels(build_ext):
     def build_extension(self, ext: Extension) -> None:
         target = Path(self.get_ext_fullpath(ext.name))
         target.parent.mkdir(parents=True, exist_ok=True)
-        # numba's cache of the kernels it compiles on the way goes to a scratch folder,
-        # not into the source tree.
-        os.environ.setdefault("NUMBA_CACHE_DIR", tempfile.mkdtemp(prefix="neardup-build-"))
         sys.path.insert(0, str(SRC))
-        try:
-            from neardup.kernels import build_ahead
+        # numba's cache of the kernels it compiles on the way goes to a scratch folder,
+        # removed afterwards, not into the source tree.
+        with tempfile.TemporaryDirectory(prefix="neardup-build-") as scratch:
+            os.environ.setdefault("NUMBA_CACHE_DIR", scratch)
+            try:
+                from neardup.kernels import build_ahead
 
-            built = build_ahead(target.parent)
-            if built != target:
-                built.replace(target)
-        except Exception as error:  # noqa: BLE001 - optional: any failure leaves numba's JIT path
-            print(f"neardup: kernels not compiled ahead of time ({type(error).__name__}: {error}); "
-                  "numba will compile them at first use", file=sys.stderr)
-        finally:
-            sys.path.remove(str(SRC))
+                built = build_ahead(target.parent)
+                if built != target:
+                    built.replace(target)
+            except Exception as error:  # noqa: BLE001 - optional: any failure leaves numba's JIT path
+                print(f"neardup: kernels not compiled ahead of time ({type(error).__name__}: {error}); "
+                      "numba will compile them at first use", file=sys.stderr)
+            finally:
+                sys.path.remove(str(SRC))
 
 
 setup(
