@@ -21,7 +21,10 @@ wall and CPU seconds (the process tree), peak RSS (and its peak in each stage), 
 is below 0.2: they would share no text); recall and precision of document pairs against
 the planted copies; and, in the same run, the naive datasketch pipeline at document
 level (``MinHash.update_batch`` over character 5-grams, ``MinHashLSH`` at 0.5, networkx
-components), with the ratio of wall times.
+components), with the ratio of wall times. ``--update-peer-up-to MB`` adds, once per
+corpus up to that size, the same pipeline fed one shingle at a time with
+``MinHash.update``, as datasketch's documentation shows it (several times slower than
+``update_batch``; the targets are measured against ``update_batch``).
 
 ``--repeat N``: every run of a corpus of at most ``--repeat-up-to`` MB (the peer's
 too) is made N times and its median wall time reported (each run's in
@@ -249,8 +252,13 @@ def pair_quality(doc_sets: list[set[str]], truth: list[dict[str, str]]) -> dict[
     }
 
 
-def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5) -> list[set[str]]:
-    """The naive pipeline: one MinHash per document, MinHashLSH, networkx components."""
+def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5, *, batch: bool = True) -> list[set[str]]:
+    """The naive pipeline: one MinHash per document, MinHashLSH, networkx components.
+
+    ``batch``: each document's shingles go in with one ``MinHash.update_batch`` call (the
+    peer the targets are measured against); otherwise one ``MinHash.update`` call each,
+    as datasketch's documentation shows it (``for d in data1: m1.update(d.encode('utf8'))``).
+    """
     import networkx as nx
     from datasketch import MinHash, MinHashLSH
 
@@ -258,7 +266,12 @@ def datasketch_documents(docs: list[tuple[str, str]], threshold: float = 0.5) ->
     hashes = []
     for key, (_, text) in enumerate(docs):
         m = MinHash(num_perm=128)
-        m.update_batch([text[i : i + 5].encode("utf8") for i in range(max(len(text) - 4, 1))])
+        shingles = [text[i : i + 5].encode("utf8") for i in range(max(len(text) - 4, 1))]
+        if batch:
+            m.update_batch(shingles)
+        else:
+            for shingle in shingles:
+                m.update(shingle)
         hashes.append(m)
         lsh.insert(key, m)
     graph = nx.Graph()
@@ -283,8 +296,11 @@ def _median_run(runs: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def bench(
-    corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int, repeat: int = 1
+    corpus: Path, label: str, mb: float, peers: bool, detail_clusters: bool, jobs: int, repeat: int = 1, update_peer: bool = False
 ) -> list[dict[str, Any]]:
+    """The default command (and ``--detail clusters``) on ``corpus``, then its peers: the
+    datasketch pipeline with ``update_batch`` (``peers``, ``repeat`` runs) and, with
+    ``update_peer``, once more fed one shingle at a time (one run: it takes minutes)."""
     OUT.mkdir(parents=True, exist_ok=True)
     target = _scan_target(corpus)
     truth = load_truth(corpus) if (corpus / "truth.jsonl").exists() else []
@@ -317,6 +333,18 @@ def bench(
         rows.append(row)
         for r in rows[:-1]:
             r["speedup_vs_datasketch"] = wall / r["seconds"]
+    if update_peer:
+        one: list[list[set[str]]] = []
+        timed = _peer(_documents(corpus), one, batch=False)
+        wall = timed["seconds"]
+        row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update per shingle, as documented; MinHashLSH 0.5, networkx)",
+               **timed, "s_per_MB": wall / mb}  # fmt: skip
+        if truth:
+            row.update(pair_quality(one[-1], truth))
+        for r in rows:
+            if r["pipeline"].startswith("neardup"):
+                r["speedup_vs_datasketch_update"] = wall / r["seconds"]
+        rows.append(row)
     return rows
 
 
@@ -336,11 +364,11 @@ def _documents(corpus: Path) -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((corpus / "docs").iterdir())]
 
 
-def _peer(docs: list[tuple[str, str]], found: list[list[set[str]]]) -> dict[str, Any]:
+def _peer(docs: list[tuple[str, str]], found: list[list[set[str]]], *, batch: bool = True) -> dict[str, Any]:
     """One timed run of the datasketch pipeline in this process; its clusters go to ``found``."""
     with PeakRSS() as rss:
         wall, cpu = time.perf_counter(), time.process_time()
-        found.append(datasketch_documents(docs))
+        found.append(datasketch_documents(docs, batch=batch))
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"seconds": wall, "cpu_seconds": cpu, "peak_rss_GiB": rss.peak / 2**30}
 
@@ -384,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mb", type=float, nargs="*", default=[], help="redundant generated corpora of these sizes")
     parser.add_argument("--seed-copies", type=int, nargs="*", default=[], help="N edited copies of each seed page")
     parser.add_argument("--peers-up-to", type=float, default=50, help="run the datasketch pipeline up to this many MB")
+    parser.add_argument("--update-peer-up-to", type=float, default=0, metavar="MB",
+                        help="also time, once, the datasketch pipeline fed one shingle at a time (MinHash.update, as documented) up to this many MB")  # fmt: skip
     parser.add_argument("--detail-clusters", action="store_true", help="also time --detail clusters")
     parser.add_argument("--english", action="store_true", help="also the twelve English books of ../shared/data")
     parser.add_argument("--jobs", type=int, default=1, help="passed on as --jobs N; 1 (default): no flag, the command's own default")
@@ -400,15 +430,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.english:
         corpus = english_books()
         mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
-        rows += bench(corpus, "english-books", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
+        rows += bench(corpus, "english-books", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb),
+                      mb <= args.update_peer_up_to)
     for n in args.seed_copies:
         corpus = seed_copies(n)
         mb = sum(p.stat().st_size for p in (corpus / "docs").iterdir()) / 1e6
-        rows += bench(corpus, f"seed-copies-{n}", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
+        rows += bench(corpus, f"seed-copies-{n}", mb, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb),
+                      mb <= args.update_peer_up_to)
     for mb in args.mb:
         corpus = redundant_corpus(mb)
         real = json.loads((corpus / "meta.json").read_text())["text_bytes"] / 1e6
-        rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb))
+        rows += bench(corpus, f"redundant-{mb:g}", real, mb <= args.peers_up_to, args.detail_clusters, args.jobs, times(mb),
+                      mb <= args.update_peer_up_to)
     alternated = None
     if args.alternate > 0:
         small = [(f"redundant-{mb:g}", redundant_corpus(mb)) for mb in args.mb if mb <= args.repeat_up_to]
@@ -417,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     save("default_scan", {"machine": info, "rows": rows, "alternated": alternated})
     print(f"machine: {info.get('cpu')}, {info.get('cpus')} CPUs, load {info.get('load_avg_1m')}")
-    cols = ["corpus", "MB", "pipeline", "seconds", "cpu_seconds", "peak_rss_GiB", "s_per_MB", "speedup_vs_datasketch",
+    cols = ["corpus", "MB", "pipeline", "seconds", "cpu_seconds", "peak_rss_GiB", "s_per_MB", "speedup_vs_datasketch", "speedup_vs_datasketch_update",
             "incoherent_share", "rep_incoherent_share", "largest_cluster", "recall", "precision", "clusters"]  # fmt: skip
     print(table(rows, cols))
     for r in rows:
