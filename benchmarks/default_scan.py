@@ -321,31 +321,27 @@ def bench(
         row["clusters"] = report["summary"]["clusters"]
         row["passages"] = report["summary"]["passages"]
         rows.append(row)
-    if peers:
-        docs = _documents(corpus)
-        found: list[list[set[str]]] = []
-        timed = _median_run(repeat, lambda: _peer(docs, found))
-        clusters, wall = found[-1], timed["seconds"]
-        row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update_batch, MinHashLSH 0.5, networkx)",
-               **timed, "s_per_MB": wall / mb}  # fmt: skip
-        if truth:
-            row.update(pair_quality(clusters, truth))
-        rows.append(row)
-        for r in rows[:-1]:
-            r["speedup_vs_datasketch"] = wall / r["seconds"]
-    if update_peer:
-        one: list[list[set[str]]] = []
-        timed = _peer(_documents(corpus), one, batch=False)
-        wall = timed["seconds"]
-        row = {"corpus": label, "MB": mb, "pipeline": "datasketch documents (update per shingle, as documented; MinHashLSH 0.5, networkx)",
-               **timed, "s_per_MB": wall / mb}  # fmt: skip
-        if truth:
-            row.update(pair_quality(one[-1], truth))
-        for r in rows:
-            if r["pipeline"].startswith("neardup"):
-                r["speedup_vs_datasketch_update"] = wall / r["seconds"]
-        rows.append(row)
+    docs = _documents(corpus) if peers or update_peer else []  # read once for both peers
+    ours = list(rows)
+    for batch, wanted, runs, column in ((True, peers, repeat, "speedup_vs_datasketch"), (False, update_peer, 1, "speedup_vs_datasketch_update")):
+        if wanted:
+            peer = _peer_row(docs, label, mb, truth, batch, runs)
+            for r in ours:
+                r[column] = peer["seconds"] / r["seconds"]
+            rows.append(peer)
     return rows
+
+
+def _peer_row(docs: list[tuple[str, str]], label: str, mb: float, truth: list[dict[str, str]], batch: bool, runs: int) -> dict[str, Any]:
+    """The datasketch pipeline's row: median wall time of ``runs``, and its pair quality."""
+    found: list[list[set[str]]] = []
+    timed = _median_run(runs, lambda: _peer(docs, found, batch=batch))
+    how = "update_batch," if batch else "update per shingle, as documented;"
+    row = {"corpus": label, "MB": mb, "pipeline": f"datasketch documents ({how} MinHashLSH 0.5, networkx)",
+           **timed, "s_per_MB": timed["seconds"] / mb}  # fmt: skip
+    if truth:
+        row.update(pair_quality(found[-1], truth))
+    return row
 
 
 def _scan_target(corpus: Path) -> Path:
